@@ -1,0 +1,89 @@
+// Ack deadlines per member and group, not per message: one FIFO of deadlines (the timeout is constant,
+// so insertion order is deadline order) and one timer for the whole node.
+export interface AckTimeout {
+  userId: number;
+  groupId: number;
+  /** The member's unacked range (fromSeq, toSeq] falls to the next rung. */
+  fromSeq: number;
+  toSeq: number;
+}
+
+interface Pending {
+  acked: number;
+  sentUpTo: number;
+  /** A deadline for this key is in the queue. */
+  queued: boolean;
+}
+
+export class AckTracker {
+  readonly #timeoutMs: number;
+  readonly #pending = new Map<string, Pending>();
+  #queue: { deadline: number; key: string; userId: number; groupId: number; ackedAtStart: number }[] = [];
+  #head = 0;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** A message was written to the member's live connections. */
+  sent(userId: number, groupId: number, seq: number, ackedSeq: number, now: number): void {
+    const key = `${userId}:${groupId}`;
+    let p = this.#pending.get(key);
+    if (!p) {
+      p = { acked: ackedSeq, sentUpTo: seq, queued: false };
+      this.#pending.set(key, p);
+    }
+    p.sentUpTo = Math.max(p.sentUpTo, seq);
+    if (p.sentUpTo > p.acked && !p.queued) this.#enqueue(key, userId, groupId, p, now);
+  }
+
+  /** A cumulative ack; returns true when it moved the member's cursor. */
+  acked(userId: number, groupId: number, seq: number): boolean {
+    const key = `${userId}:${groupId}`;
+    const p = this.#pending.get(key);
+    if (!p) return true;
+    if (seq <= p.acked) return false;
+    p.acked = seq;
+    if (p.acked >= p.sentUpTo && !p.queued) this.#pending.delete(key);
+    return true;
+  }
+
+  /** Forgets a member's pending state (removed from the group). */
+  forget(userId: number, groupId: number): void {
+    this.#pending.delete(`${userId}:${groupId}`);
+  }
+
+  /** Returns the ranges whose deadline passed without progress. */
+  expire(now: number): AckTimeout[] {
+    const out: AckTimeout[] = [];
+    while (this.#head < this.#queue.length && this.#queue[this.#head]!.deadline <= now) {
+      const e = this.#queue[this.#head++]!;
+      const p = this.#pending.get(e.key);
+      if (!p) continue;
+      p.queued = false;
+      if (p.acked >= p.sentUpTo) {
+        this.#pending.delete(e.key);
+      } else if (p.acked > e.ackedAtStart) {
+        // Progress since this deadline was set: the rest gets a fresh timeout, like a TCP retransmit timer.
+        this.#enqueue(e.key, e.userId, e.groupId, p, now);
+      } else {
+        out.push({ userId: e.userId, groupId: e.groupId, fromSeq: p.acked, toSeq: p.sentUpTo });
+        this.#pending.delete(e.key);
+      }
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  #enqueue(key: string, userId: number, groupId: number, p: Pending, now: number): void {
+    p.queued = true;
+    this.#queue.push({ deadline: now + this.#timeoutMs, key, userId, groupId, ackedAtStart: p.acked });
+  }
+}

@@ -1,0 +1,199 @@
+// Live connections on this node: which member and groups each serves, what each has been sent, and the
+// writes themselves. Frames for one socket are coalesced per event-loop turn into one write; a socket
+// that falls behind is caught up from the log, and one that cannot keep up is closed (its member then
+// falls down the ladder by ack timeout) rather than growing the server's memory.
+import type { PresenceRegistry } from '../../presence/presence.ts';
+import type { AckTracker } from './ack-tracker.ts';
+
+/** The part of a WebSocket the hub uses; ws's WebSocket satisfies it. */
+export interface LiveSocket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  readonly bufferedAmount: number;
+}
+
+export interface GroupCursor {
+  /** Highest seq written to this connection for the group. */
+  sent: number;
+  /** The connection is reading the log to close a gap; live frames wait for it. */
+  catchingUp: boolean;
+  /** Only admins see announcement replies; others get a skip frame. */
+  seesAdminOnly: boolean;
+}
+
+export class LiveConnection {
+  readonly userId: number;
+  readonly sessionHash: string;
+  readonly socket: LiveSocket;
+  readonly groups = new Map<number, GroupCursor>();
+  /** Time of the oldest frame written since this connection last acked; 0 when none. */
+  unackedSince = 0;
+  #out: string[] = [];
+  #flushScheduled = false;
+
+  constructor(userId: number, sessionHash: string, socket: LiveSocket) {
+    this.userId = userId;
+    this.sessionHash = sessionHash;
+    this.socket = socket;
+  }
+
+  write(frame: string): void {
+    this.#out.push(frame);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.#flushScheduled = false;
+    if (this.#out.length === 0) return;
+    const data = this.#out.length === 1 ? this.#out[0]! : this.#out.join('\n');
+    this.#out = [];
+    this.socket.send(data);
+  }
+}
+
+export interface CatchUpSource {
+  /** Writes the log's messages after `cursor.sent` to the connection, up to the group's end. */
+  catchUp(conn: LiveConnection, groupId: number): Promise<void>;
+}
+
+export class LiveHub {
+  readonly #byUser = new Map<number, Set<LiveConnection>>();
+  readonly #presence: PresenceRegistry;
+  readonly #tracker: AckTracker;
+  readonly #maxBufferedBytes: number;
+  #catchUp: CatchUpSource | undefined;
+
+  constructor(presence: PresenceRegistry, tracker: AckTracker, maxBufferedBytes = 4 * 1024 * 1024) {
+    this.#presence = presence;
+    this.#tracker = tracker;
+    this.#maxBufferedBytes = maxBufferedBytes;
+  }
+
+  setCatchUpSource(src: CatchUpSource): void {
+    this.#catchUp = src;
+  }
+
+  attach(conn: LiveConnection): void {
+    let set = this.#byUser.get(conn.userId);
+    if (!set) this.#byUser.set(conn.userId, (set = new Set()));
+    set.add(conn);
+    this.#presence.liveChanged(conn.userId, 1);
+  }
+
+  detach(conn: LiveConnection): void {
+    const set = this.#byUser.get(conn.userId);
+    if (!set?.delete(conn)) return;
+    if (set.size === 0) this.#byUser.delete(conn.userId);
+    this.#presence.liveChanged(conn.userId, -1);
+  }
+
+  connections(userId: number): ReadonlySet<LiveConnection> {
+    return this.#byUser.get(userId) ?? new Set();
+  }
+
+  get connectionCount(): number {
+    let n = 0;
+    for (const s of this.#byUser.values()) n += s.size;
+    return n;
+  }
+
+  /**
+   * Writes a message (already framed) to every connection of the member that follows the group.
+   * Returns the number of connections it went to or that will get it by catch-up.
+   */
+  deliver(
+    userId: number,
+    groupId: number,
+    seq: number,
+    frame: string,
+    ackedSeq: number,
+    track: boolean,
+    now: number,
+  ): number {
+    const set = this.#byUser.get(userId);
+    if (!set) return 0;
+    let n = 0;
+    for (const conn of set) {
+      const cur = conn.groups.get(groupId);
+      if (!cur) continue;
+      n++;
+      if (seq <= cur.sent) continue;
+      if (seq === cur.sent + 1 && !cur.catchingUp) {
+        this.writeTo(conn, groupId, seq, frame, now);
+      } else {
+        this.startCatchUp(conn, groupId);
+      }
+    }
+    if (n > 0 && track) this.#tracker.sent(userId, groupId, seq, ackedSeq, now);
+    return n;
+  }
+
+  /** Writes one frame for (group, seq) and advances the connection's cursor; closes a socket that lags. */
+  writeTo(conn: LiveConnection, groupId: number, seq: number, frame: string, now: number): void {
+    const cur = conn.groups.get(groupId);
+    if (!cur) return;
+    cur.sent = seq;
+    if (conn.unackedSince === 0) conn.unackedSince = now;
+    if (conn.socket.bufferedAmount > this.#maxBufferedBytes) {
+      conn.socket.terminate();
+      return;
+    }
+    conn.write(frame);
+  }
+
+  startCatchUp(conn: LiveConnection, groupId: number): void {
+    const cur = conn.groups.get(groupId);
+    if (!cur || cur.catchingUp || !this.#catchUp) return;
+    cur.catchingUp = true;
+    this.#catchUp
+      .catchUp(conn, groupId)
+      .catch(() => conn.socket.terminate())
+      .finally(() => {
+        cur.catchingUp = false;
+      });
+  }
+
+  /** Stops a member's connections following a group (removed, left). */
+  unfollow(userId: number, groupId: number, notice: string | undefined): void {
+    for (const conn of this.connections(userId)) {
+      if (conn.groups.delete(groupId) && notice) conn.write(notice);
+    }
+    this.#tracker.forget(userId, groupId);
+  }
+
+  /** Sends a frame to every connection of a user (group events). */
+  notify(userId: number, frame: string): void {
+    for (const conn of this.connections(userId)) conn.write(frame);
+  }
+
+  /** Closes the connections that hold unacked frames older than the ack timeout: they are half-open or frozen. */
+  closeUnresponsive(userId: number, olderThan: number): number {
+    let n = 0;
+    for (const conn of this.connections(userId)) {
+      if (conn.unackedSince !== 0 && conn.unackedSince <= olderThan) {
+        conn.socket.terminate();
+        this.detach(conn);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Closes a user's connections, or those of one session (sign-out). */
+  closeUser(userId: number, sessionHash?: string): void {
+    for (const conn of [...this.connections(userId)]) {
+      if (sessionHash === undefined || conn.sessionHash === sessionHash) {
+        conn.socket.close(4001, 'signed out');
+        this.detach(conn);
+      }
+    }
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const set of this.#byUser.values()) for (const conn of set) conn.socket.close(code, reason);
+  }
+}

@@ -1,0 +1,90 @@
+// The real-time protocol's frames (docs/protocol.md). Client frames are validated here; server frames
+// are built once per message and written to every connection that should see it.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest client frame accepted; larger ones close the socket with 1009 (message too big). */
+export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
+
+const groupId = z.number().int().positive();
+const seq = z.number().int().nonnegative();
+
+export const ClientFrame = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('auth'), token: z.string().min(1).max(200) }),
+  z.object({ t: z.literal('resume'), groups: z.record(z.string().regex(/^\d+$/), seq) }),
+  z.object({ t: z.literal('ack'), g: groupId, seq }),
+  z.object({ t: z.literal('send'), g: groupId, cid: z.string().min(1).max(64), body: z.string() }),
+  z.object({
+    t: z.literal('cmd'),
+    g: groupId.optional(),
+    rid: z.string().max(64).optional(),
+    text: z.string().max(4000),
+  }),
+  z.object({ t: z.literal('ping') }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+export interface WireMessage {
+  t: 'msg';
+  g: number;
+  seq: number;
+  id: string;
+  from: { id: number; name: string };
+  body: string;
+  at: number;
+  cid?: string;
+}
+
+export type ServerFrame =
+  | WireMessage
+  | { t: 'skip'; g: number; seq: number }
+  | {
+      t: 'ready';
+      v: number;
+      user: { id: number; phone: string; name: string | null };
+      groups: {
+        g: number;
+        app: string;
+        number: string;
+        address: string;
+        name: string;
+        role: string;
+        lastSeq: number;
+        ackedSeq: number;
+      }[];
+    }
+  | { t: 'sent'; cid: string; g: number; seq: number; id: string; duplicate: boolean }
+  | { t: 'cmd_result'; rid?: string; text: string }
+  | { t: 'group'; g: number; event: 'joined' | 'removed' | 'renamed'; name?: string; lastSeq?: number }
+  | { t: 'error'; code: string; message: string; cid?: string; rid?: string }
+  | { t: 'pong' };
+
+/** A server frame as text. Several may share one WebSocket frame, separated by "\n". */
+export function encodeFrame(f: ServerFrame): string {
+  return JSON.stringify(f);
+}
+
+/** Decodes a client WebSocket frame: one JSON object, or several separated by "\n". */
+export function decodeClientFrames(
+  data: string,
+): { ok: true; frames: ClientFrame[] } | { ok: false; error: string } {
+  const frames: ClientFrame[] = [];
+  for (const line of data.split('\n')) {
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      return { ok: false, error: 'frame is not JSON' };
+    }
+    const parsed = ClientFrame.safeParse(json);
+    if (!parsed.success) {
+      return {
+        ok: false,
+        error: `invalid frame: ${parsed.error.issues[0]?.path.join('.') || ''} ${parsed.error.issues[0]?.message}`,
+      };
+    }
+    frames.push(parsed.data);
+  }
+  return { ok: true, frames };
+}

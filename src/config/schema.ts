@@ -1,0 +1,185 @@
+// The one configuration schema: every setting's environment name, default, reason and validation.
+// docs/configuration.md is checked against this table by a test, so the two cannot drift.
+import { z } from 'zod';
+import { parseDurationMs } from './duration.ts';
+
+const duration = z.string().transform((v, ctx) => {
+  const ms = parseDurationMs(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 30s, 10m, 500ms)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+
+export interface Setting {
+  env: string;
+  default: string | undefined;
+  why: string;
+  schema: z.ZodType;
+}
+
+function s(env: string, def: string | undefined, why: string, schema: z.ZodType): Setting {
+  return { env, default: def, why, schema };
+}
+
+export const SETTINGS = {
+  port: s('PORT', '8080', 'the usual port for an app server behind a proxy', int(0, 65535)),
+  host: s(
+    'QUN_HOST',
+    '127.0.0.1',
+    'loopback until the operator decides to expose Qun (set 0.0.0.0 to reach /m from a phone on the LAN)',
+    z.string().min(1),
+  ),
+  publicUrl: s(
+    'QUN_PUBLIC_URL',
+    undefined,
+    'the address members use, put into SMS links and push payloads; defaults to http://localhost:PORT',
+    z.string().url().optional(),
+  ),
+  dataDir: s(
+    'QUN_DATA_DIR',
+    './data',
+    'one folder holds the SQLite file and the VAPID keys',
+    z.string().min(1),
+  ),
+  logLevel: s(
+    'QUN_LOG_LEVEL',
+    'info',
+    'start-up, gateway and alarm lines without per-message noise',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  ),
+  adminKey: s(
+    'QUN_ADMIN_KEY',
+    undefined,
+    'no default: the operator API stays closed until a key of at least 16 characters is set',
+    z.string().min(16).optional(),
+  ),
+  smsGateway: s(
+    'QUN_SMS_GATEWAY',
+    'sim',
+    'the simulator lets a newcomer try every kind of member without a phone',
+    z.string(),
+  ),
+  serviceNumber: s(
+    'QUN_SERVICE_NUMBER',
+    '10658',
+    'a typical Chinese SP access code; the prefix of every group address',
+    z.string().regex(/^\+?\d{3,15}$/, 'digits only (3 to 15), optional leading +'),
+  ),
+  appNumberWidth: s(
+    'QUN_APP_NUMBER_WIDTH',
+    '2',
+    'fixed width so that an address splits without ambiguity; 2 digits allow 100 apps',
+    int(1, 4),
+  ),
+  defaultRegion: s(
+    'QUN_DEFAULT_REGION',
+    'CN',
+    'numbers typed without a country code are read in this region (ISO 3166 code)',
+    z.string().regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166 region code such as CN or GB'),
+  ),
+  maxMessageChars: s(
+    'QUN_MAX_MESSAGE_CHARS',
+    '2000',
+    'long enough for a notice, short enough that one message cannot cost dozens of SMS',
+    int(1, 100_000),
+  ),
+  memberCapDefault: s('QUN_MEMBER_CAP', '500', 'a new group holds this many members', int(2, 1_000_000)),
+  memberCapMax: s(
+    'QUN_MEMBER_CAP_MAX',
+    '5000',
+    'the most an operator allows any group; SMS fan-out cost grows with it',
+    int(2, 1_000_000),
+  ),
+  signinCodeTtl: s(
+    'QUN_SIGNIN_CODE_TTL',
+    '5m',
+    'long enough to read a text, short enough to be useless if leaked',
+    duration,
+  ),
+  signinCodesPerHour: s(
+    'QUN_SIGNIN_CODES_PER_HOUR',
+    '5',
+    'per phone number: sign-in codes cost an SMS each and are an SMS-pumping target',
+    int(1, 1000),
+  ),
+  invitesPerDay: s(
+    'QUN_INVITES_PER_DAY',
+    '200',
+    'per inviting member: invitation texts cost money and can be abused',
+    int(1, 1_000_000),
+  ),
+  sessionTtl: s(
+    'QUN_SESSION_TTL',
+    '30d',
+    'a phone stays signed in for a month, like other messengers',
+    duration,
+  ),
+  liveAckTimeout: s(
+    'QUN_LIVE_ACK_TIMEOUT',
+    '10s',
+    'a healthy client acks in milliseconds; 10 s rides out a mobile network stall before falling back',
+    duration,
+  ),
+  liveHeartbeat: s(
+    'QUN_LIVE_HEARTBEAT',
+    '15s',
+    'ping interval; a socket that misses one pong is closed, so a dead link is found within 2 intervals',
+    duration,
+  ),
+  webOnlineTtl: s(
+    'QUN_WEB_ONLINE_TTL',
+    '120s',
+    'a mobile inbox that fetched this recently is treated as being read',
+    duration,
+  ),
+  reminderScanInterval: s(
+    'QUN_REMINDER_SCAN_INTERVAL',
+    '30s',
+    'how often unread inboxes are looked for',
+    duration,
+  ),
+  reminderDelay: s(
+    'QUN_REMINDER_DELAY',
+    '10m',
+    'an inbox item not fetched for this long earns one reminder',
+    duration,
+  ),
+  escalateDelay: s(
+    'QUN_ESCALATE_DELAY',
+    '10m',
+    'in groups with escalation on, an item still unread this long after its reminder goes by SMS',
+    duration,
+  ),
+  vapidSubject: s(
+    'QUN_VAPID_SUBJECT',
+    'mailto:admin@localhost',
+    'push services want a contact for the sender; set your own mailto: or https: address',
+    z.string().regex(/^(mailto:|https:)/, 'a mailto: or https: URL'),
+  ),
+  smsTps: s(
+    'QUN_SMS_TPS',
+    '0',
+    'texts per second towards the gateway; 0 means no limit (the simulator)',
+    int(0, 100_000),
+  ),
+  smsMaxSegments: s(
+    'QUN_SMS_MAX_SEGMENTS',
+    '6',
+    'a longer group message is cut with a link to the inbox, so one message costs at most this many segments',
+    int(1, 255),
+  ),
+  smartSubstitution: s(
+    'QUN_SMS_SMART_SUBSTITUTION',
+    'true',
+    'one curly quote would otherwise switch a text to UCS-2 and double its cost',
+    bool,
+  ),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;

@@ -1,0 +1,85 @@
+// Prometheus metrics, defined once. One registry per server instance, so tests can run several.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    accepted: new Counter({
+      name: 'qun_messages_accepted_total',
+      help: 'Group messages durably accepted, by source',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'qun_messages_duplicate_total',
+      help: 'Sends answered from the log because the client message id was seen before',
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'qun_deliveries_total',
+      help: 'Per-member delivery steps, by rung and outcome',
+      labelNames: ['rung', 'outcome'] as const,
+      registers: [registry],
+    }),
+    smsSent: new Counter({
+      name: 'qun_sms_sent_total',
+      help: 'Texts handed to the SMS gateway, by gateway and kind',
+      labelNames: ['gateway', 'kind'] as const,
+      registers: [registry],
+    }),
+    smsSegments: new Counter({
+      name: 'qun_sms_segments_total',
+      help: 'SMS segments handed to the gateway (what carriers bill)',
+      labelNames: ['gateway'] as const,
+      registers: [registry],
+    }),
+    smsFailed: new Counter({
+      name: 'qun_sms_failed_total',
+      help: 'Texts that failed, by reason',
+      labelNames: ['gateway', 'reason'] as const,
+      registers: [registry],
+    }),
+    smsInDoubt: new Counter({
+      name: 'qun_sms_in_doubt_total',
+      help: 'Texts whose submit outcome was unknown after a crash or lost response',
+      registers: [registry],
+    }),
+    smsQueueDepth: new Gauge({
+      name: 'qun_sms_queue_depth',
+      help: 'Texts queued or being submitted',
+      registers: [registry],
+    }),
+    inbound: new Counter({
+      name: 'qun_sms_inbound_total',
+      help: 'Inbound texts, by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    liveConnections: new Gauge({
+      name: 'qun_live_connections',
+      help: 'Authenticated live connections on this node',
+      registers: [registry],
+    }),
+    pushes: new Counter({
+      name: 'qun_webpush_total',
+      help: 'Web Push reminders, by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'qun_rate_limited_total',
+      help: 'Requests refused by a rate limit or cap, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    reminderScan: new Histogram({
+      name: 'qun_reminder_scan_seconds',
+      help: 'Duration of one reminder scan',
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

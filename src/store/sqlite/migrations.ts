@@ -1,0 +1,145 @@
+// SQLite schema, one numbered step per change. Never edit a released step: add the next one.
+import type { Migration } from '../migrate.ts';
+
+export const SQLITE_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'core',
+    up: `
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  phone TEXT NOT NULL UNIQUE,
+  display_name TEXT,
+  sms_opted_out INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE signin_codes (
+  id INTEGER PRIMARY KEY,
+  phone TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  used_at INTEGER
+);
+CREATE INDEX signin_codes_phone ON signin_codes(phone, created_at);
+CREATE TABLE groups (
+  id INTEGER PRIMARY KEY,
+  app_number TEXT NOT NULL,
+  group_number TEXT NOT NULL,
+  name TEXT NOT NULL,
+  invite_policy TEXT NOT NULL CHECK (invite_policy IN ('confirm','direct')),
+  member_cap INTEGER NOT NULL,
+  escalate_to_sms INTEGER NOT NULL DEFAULT 0,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  UNIQUE (app_number, group_number)
+);
+CREATE TABLE memberships (
+  group_id INTEGER NOT NULL REFERENCES groups(id),
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  role TEXT NOT NULL CHECK (role IN ('owner','admin','member')),
+  state TEXT NOT NULL CHECK (state IN ('active','invited','declined','removed','left')),
+  invited_by INTEGER,
+  invited_at INTEGER,
+  joined_at INTEGER,
+  joined_seq INTEGER NOT NULL DEFAULT 0,
+  acked_seq INTEGER NOT NULL DEFAULT 0,
+  fetched_seq INTEGER NOT NULL DEFAULT 0,
+  read_seq INTEGER NOT NULL DEFAULT 0,
+  routed_seq INTEGER NOT NULL DEFAULT 0,
+  inbox_upto INTEGER NOT NULL DEFAULT 0,
+  reminder_due_at INTEGER,
+  escalate_at INTEGER,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_user ON memberships(user_id, state);
+CREATE INDEX memberships_invites ON memberships(invited_by, invited_at) WHERE invited_by IS NOT NULL;
+CREATE INDEX memberships_reminder ON memberships(reminder_due_at) WHERE reminder_due_at IS NOT NULL;
+CREATE INDEX memberships_escalate ON memberships(escalate_at) WHERE escalate_at IS NOT NULL;
+CREATE TABLE messages (
+  group_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL UNIQUE,
+  sender_id INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  source TEXT NOT NULL,
+  client_msg_id TEXT,
+  audience TEXT NOT NULL DEFAULT 'all',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (group_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_client_id ON messages(group_id, sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+CREATE TABLE outbound_sms (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  to_phone TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  text TEXT NOT NULL,
+  group_id INTEGER,
+  seq INTEGER,
+  user_id INTEGER,
+  ignore_opt_out INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  encoding TEXT,
+  segments INTEGER,
+  gateway TEXT,
+  gateway_ref TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  not_before INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX outbound_pending ON outbound_sms(state, not_before, id) WHERE state IN ('queued','submitting');
+CREATE INDEX outbound_member ON outbound_sms(group_id, user_id, seq) WHERE group_id IS NOT NULL;
+CREATE INDEX outbound_gateway_ref ON outbound_sms(gateway, gateway_ref) WHERE gateway_ref IS NOT NULL;
+CREATE TABLE inbound_seen (
+  gateway TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (gateway, ref)
+) WITHOUT ROWID;
+CREATE TABLE sim_texts (
+  id INTEGER PRIMARY KEY,
+  outbound_id INTEGER NOT NULL UNIQUE,
+  phone TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  text TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX sim_texts_phone ON sim_texts(phone, id);
+CREATE TABLE trail (
+  id INTEGER PRIMARY KEY,
+  group_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  seq_from INTEGER NOT NULL,
+  seq_to INTEGER NOT NULL,
+  rung TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX trail_lookup ON trail(group_id, seq_to);
+CREATE TABLE push_subscriptions (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  endpoint TEXT NOT NULL UNIQUE,
+  p256dh TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX push_user ON push_subscriptions(user_id);
+`,
+  },
+];

@@ -1,0 +1,165 @@
+// Per-member delivery state on SQLite: cursors, fall-back routes, reminders, escalation, the trail.
+import type { Database } from 'better-sqlite3';
+import type { DeliveryStore, FallbackRoute, TrailEntry } from '../store.ts';
+import { type TrailRow, toTrail } from './rows.ts';
+import { insertOutbound } from './sqlite-outbound.ts';
+
+const OUTCOME: Record<FallbackRoute['rung'], string> = {
+  inbox: 'waiting',
+  sms: 'sms_queued',
+  none: 'skipped',
+};
+
+export function sqliteDelivery(db: Database): DeliveryStore {
+  const routeCursor = db.prepare(
+    `UPDATE memberships SET routed_seq = max(routed_seq, @to), updated_at = @at,
+       inbox_upto = CASE WHEN @inbox = 1 THEN max(inbox_upto, @to) ELSE inbox_upto END,
+       reminder_due_at = CASE WHEN @inbox = 1 THEN coalesce(reminder_due_at, @due) ELSE reminder_due_at END
+     WHERE group_id = @group AND user_id = @user AND state = 'active'`,
+  );
+  const trailInsert = db.prepare(
+    `INSERT INTO trail (group_id, user_id, seq_from, seq_to, rung, outcome, reason, at)
+     VALUES (@groupId, @userId, @seqFrom, @seqTo, @rung, @outcome, @reason, @at)`,
+  );
+  const addTrail = (t: TrailEntry) => trailInsert.run(t);
+  const enqueue = insertOutbound(db);
+  const route = db.transaction((routes: FallbackRoute[]) => {
+    for (const r of routes) {
+      const changed = routeCursor.run({
+        to: r.seqTo,
+        at: r.at,
+        inbox: r.rung === 'inbox' ? 1 : 0,
+        due: r.reminderDueAt,
+        group: r.groupId,
+        user: r.userId,
+      }).changes;
+      // A member removed between the decision and this write gets nothing.
+      if (changed === 0) continue;
+      addTrail({ ...r, rung: r.rung, outcome: OUTCOME[r.rung] });
+      for (const o of r.sms) enqueue(o, r.at);
+    }
+  });
+
+  // Acks and fetches settle the member's inbox and cancel SMS that have not left yet.
+  const settle = (cursor: 'acked_seq' | 'fetched_seq') =>
+    db.prepare(
+      `UPDATE memberships SET ${cursor} = max(${cursor}, @seq), routed_seq = max(routed_seq, @seq), updated_at = @now,
+         reminder_due_at = CASE WHEN max(@seq, acked_seq, fetched_seq) >= inbox_upto THEN NULL ELSE reminder_due_at END,
+         escalate_at = CASE WHEN max(@seq, acked_seq, fetched_seq) >= inbox_upto THEN NULL ELSE escalate_at END
+       WHERE group_id = @group AND user_id = @user AND state = 'active'`,
+    );
+  const ackCursor = settle('acked_seq');
+  const fetchCursor = settle('fetched_seq');
+  const cancel = db.prepare(
+    `UPDATE outbound_sms SET state = 'cancelled', error = @why, updated_at = @now
+     WHERE group_id = @group AND user_id = @user AND kind = 'group_message' AND seq <= @seq AND state = 'queued'`,
+  );
+  const settleAll = (stmt: typeof ackCursor, why: string) =>
+    db.transaction((items: { groupId: number; userId: number; seq: number }[], now: number) => {
+      let cancelled = 0;
+      for (const a of items) {
+        const p = { seq: a.seq, now, group: a.groupId, user: a.userId };
+        if (stmt.run(p).changes > 0) cancelled += cancel.run({ ...p, why }).changes;
+      }
+      return cancelled;
+    });
+  const ack = settleAll(ackCursor, 'acked live before the SMS left');
+  const fetched = settleAll(fetchCursor, 'fetched from the inbox before the SMS left');
+
+  const unreadCount = db.prepare<[number, number, number, number], { n: number }>(
+    'SELECT count(*) AS n FROM messages WHERE group_id = ? AND seq > ? AND seq <= ? AND sender_id <> ?',
+  );
+
+  return {
+    async route(routes) {
+      route(routes);
+    },
+    async ack(acks, now) {
+      return ack(acks, now);
+    },
+    async fetched(userId, upTo, now) {
+      return fetched(
+        upTo.map((u) => ({ ...u, userId })),
+        now,
+      );
+    },
+    async markRead(userId, groupId, seq) {
+      db.prepare('UPDATE memberships SET read_seq = max(read_seq, ?) WHERE group_id = ? AND user_id = ?').run(
+        seq,
+        groupId,
+        userId,
+      );
+    },
+    async unrouted() {
+      return db
+        .prepare<[], { groupId: number; userId: number; fromSeq: number; toSeq: number }>(
+          `SELECT m.group_id AS groupId, m.user_id AS userId, max(m.routed_seq, m.acked_seq) AS fromSeq, g.last_seq AS toSeq
+           FROM memberships m JOIN groups g ON g.id = m.group_id
+           WHERE m.state = 'active' AND max(m.routed_seq, m.acked_seq) < g.last_seq`,
+        )
+        .all();
+    },
+    async dueReminders(now, limit) {
+      const rows = db
+        .prepare<
+          [number, number],
+          {
+            group_id: number;
+            user_id: number;
+            name: string;
+            esc: number;
+            from_seq: number;
+            inbox_upto: number;
+          }
+        >(
+          `SELECT m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc,
+             max(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto
+           FROM memberships m JOIN groups g ON g.id = m.group_id
+           WHERE m.reminder_due_at IS NOT NULL AND m.reminder_due_at <= ?
+           ORDER BY m.reminder_due_at LIMIT ?`,
+        )
+        .all(now, limit);
+      return rows.map((r) => ({
+        groupId: r.group_id,
+        userId: r.user_id,
+        groupName: r.name,
+        escalate: r.esc === 1,
+        unread: unreadCount.get(r.group_id, r.from_seq, r.inbox_upto, r.user_id)?.n ?? 0,
+      }));
+    },
+    async reminded(groupId, userId, trail, escalateAt) {
+      db.transaction(() => {
+        db.prepare(
+          'UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, ?) WHERE group_id = ? AND user_id = ?',
+        ).run(escalateAt, groupId, userId);
+        addTrail(trail);
+      })();
+    },
+    async dueEscalations(now, limit) {
+      return db
+        .prepare<[number, number], { groupId: number; userId: number; fromSeq: number; toSeq: number }>(
+          `SELECT group_id AS groupId, user_id AS userId, max(fetched_seq, acked_seq) AS fromSeq, inbox_upto AS toSeq
+           FROM memberships WHERE escalate_at IS NOT NULL AND escalate_at <= ? AND state = 'active'
+           ORDER BY escalate_at LIMIT ?`,
+        )
+        .all(now, limit);
+    },
+    async clearEscalation(groupId, userId) {
+      db.prepare('UPDATE memberships SET escalate_at = NULL WHERE group_id = ? AND user_id = ?').run(
+        groupId,
+        userId,
+      );
+    },
+    async trailFor(groupId, seq) {
+      return db
+        .prepare<[number, number, number], TrailRow>(
+          'SELECT * FROM trail WHERE group_id = ? AND seq_to >= ? AND seq_from < ? ORDER BY id',
+        )
+        .all(groupId, seq, seq)
+        .map(toTrail);
+    },
+    async addTrail(entries) {
+      db.transaction(() => entries.forEach(addTrail))();
+    },
+  };
+}

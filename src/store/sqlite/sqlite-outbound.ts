@@ -1,0 +1,118 @@
+// The durable outbound SMS queue on SQLite, with inbound de-duplication.
+import type { Database } from 'better-sqlite3';
+import type { NewOutbound, OutboundStore } from '../store.ts';
+import { type OutboundRow, toOutbound } from './rows.ts';
+
+export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
+  const stmt = db.prepare(
+    `INSERT INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+  );
+  return (o, now) =>
+    Number(
+      stmt.run(
+        o.kind,
+        o.toPhone,
+        o.fromAddr,
+        o.text,
+        o.groupId,
+        o.seq,
+        o.userId,
+        o.ignoreOptOut ? 1 : 0,
+        now,
+        now,
+      ).lastInsertRowid,
+    );
+}
+
+export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
+  const insert = insertOutbound(db);
+  const enqueue = db.transaction((items: NewOutbound[], now: number) => items.map((o) => insert(o, now)));
+  const pending = db.prepare<[number, number], OutboundRow & { opted_out: number | null }>(
+    `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+     WHERE o.state = 'queued' AND o.not_before <= ? ORDER BY o.id LIMIT ?`,
+  );
+  const setState = db.prepare(
+    'UPDATE outbound_sms SET state = ?, error = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?',
+  );
+  // Opt-out is checked when a text is claimed, not when it was queued: a STOP in between wins.
+  const claim = db.transaction((limit: number, now: number) => {
+    const claimed = [];
+    for (const r of pending.all(now, limit)) {
+      if (r.opted_out === 1 && r.ignore_opt_out !== 1) {
+        setState.run('cancelled', 'number opted out (STOP)', now, 0, r.id);
+        continue;
+      }
+      setState.run('submitting', null, now, 1, r.id);
+      claimed.push(toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1 }));
+    }
+    return claimed;
+  });
+  const get = db.prepare<[number], OutboundRow>('SELECT * FROM outbound_sms WHERE id = ?');
+
+  return {
+    async enqueue(items, now) {
+      return enqueue(items, now);
+    },
+    async claim(limit, now) {
+      return claim(limit, now);
+    },
+    async inDoubt() {
+      return db
+        .prepare<[], OutboundRow>("SELECT * FROM outbound_sms WHERE state = 'submitting' ORDER BY id")
+        .all()
+        .map(toOutbound);
+    },
+    async markSubmitted(id, r, now) {
+      db.prepare(
+        `UPDATE outbound_sms SET state = 'submitted', gateway = ?, gateway_ref = ?, encoding = ?, segments = ?, updated_at = ?
+         WHERE id = ? AND state = 'submitting'`,
+      ).run(gateway, r.gatewayRef, r.encoding, r.segments, now, id);
+    },
+    async markFailed(id, error, now) {
+      setState.run('failed', error, now, 0, id);
+    },
+    async requeue(id, error, notBefore, now) {
+      db.prepare(
+        "UPDATE outbound_sms SET state = 'queued', error = ?, not_before = ?, updated_at = ? WHERE id = ?",
+      ).run(error, notBefore, now, id);
+    },
+    async markDelivered(gw, ref, ok, detail, now) {
+      const row = db
+        .prepare<[string, number, string, string, string, string], OutboundRow>(
+          `UPDATE outbound_sms SET state = ?, updated_at = ?, error = CASE WHEN ? = '' THEN error ELSE ? END
+           WHERE gateway = ? AND lower(gateway_ref) = lower(?) AND state IN ('submitted','delivered','failed') RETURNING *`,
+        )
+        .get(ok ? 'delivered' : 'failed', now, detail, detail, gw, ref);
+      return row && toOutbound(row);
+    },
+    async get(id) {
+      const r = get.get(id);
+      return r && toOutbound(r);
+    },
+    async forMessage(groupId, seq) {
+      return db
+        .prepare<[number, number], OutboundRow>(
+          'SELECT * FROM outbound_sms WHERE group_id = ? AND seq = ? ORDER BY id',
+        )
+        .all(groupId, seq)
+        .map(toOutbound);
+    },
+    async depth() {
+      return (
+        db
+          .prepare<[], { n: number }>(
+            "SELECT count(*) AS n FROM outbound_sms WHERE state IN ('queued','submitting')",
+          )
+          .get()?.n ?? 0
+      );
+    },
+    async firstInbound(gw, ref, now) {
+      return (
+        db
+          .prepare('INSERT INTO inbound_seen (gateway, ref, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+          .run(gw, ref, now).changes === 1
+      );
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so that an
+// acknowledged message survives power loss; group commit keeps that affordable (core/commit-queue.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { migrate } from '../migrate.ts';
+import type { Store } from '../store.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { sqliteDelivery } from './sqlite-delivery.ts';
+import { sqliteGroups } from './sqlite-groups.ts';
+import { sqliteMessages } from './sqlite-messages.ts';
+import { sqliteOutbound } from './sqlite-outbound.ts';
+import { sqlitePush } from './sqlite-push.ts';
+import { sqliteSim } from './sqlite-sim.ts';
+import { sqliteUsers } from './sqlite-users.ts';
+
+export async function openSqliteStore(file: string, opts: { gateway: string }): Promise<Store> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  await migrate(
+    {
+      async currentVersion() {
+        return db.pragma('user_version', { simple: true }) as number;
+      },
+      async apply(m) {
+        db.transaction(() => {
+          db.exec(m.up);
+          db.pragma(`user_version = ${m.version}`);
+        })();
+      },
+    },
+    SQLITE_MIGRATIONS,
+  );
+  return {
+    engine: 'sqlite',
+    location: path.resolve(file),
+    users: sqliteUsers(db),
+    groups: sqliteGroups(db),
+    messages: sqliteMessages(db),
+    delivery: sqliteDelivery(db),
+    outbound: sqliteOutbound(db, opts.gateway),
+    sim: sqliteSim(db),
+    push: sqlitePush(db),
+    async durability() {
+      const sync = db.pragma('synchronous', { simple: true }) as number;
+      const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
+      return {
+        synchronous: names[sync] ?? String(sync),
+        journal: String(db.pragma('journal_mode', { simple: true })),
+      };
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,271 @@
+// The Store interface: everything Qun keeps durably. One folder per engine implements it; the same
+// contract suite (test/contract/store.contract.ts) runs against each. Every method is one transaction.
+import type { GroupInfo, InvitePolicy, MemberState, Membership, Role } from '../domain/group.ts';
+import type { Rung } from '../domain/routing.ts';
+
+export interface User {
+  id: number;
+  phone: string;
+  displayName: string | null;
+  smsOptedOut: boolean;
+  createdAt: number;
+}
+
+export interface StoredMessage {
+  groupId: number;
+  seq: number;
+  id: string;
+  senderId: number;
+  body: string;
+  source: MessageSource;
+  clientMsgId: string | null;
+  /** 'admins': only the group's admins and the sender may see it (announcement-list replies). */
+  audience: Audience;
+  createdAt: number;
+}
+export type MessageSource = 'sms' | 'http' | 'ws';
+export type Audience = 'all' | 'admins';
+
+export interface NewMessage {
+  groupId: number;
+  id: string;
+  senderId: number;
+  body: string;
+  source: MessageSource;
+  clientMsgId: string | null;
+  audience: Audience;
+  createdAt: number;
+}
+
+/** An append's answer: the stored message, and whether it was a retry of one stored earlier. */
+export interface AppendResult {
+  message: StoredMessage;
+  duplicate: boolean;
+}
+
+export type OutboundKind = 'group_message' | 'reply' | 'code' | 'invite' | 'reminder' | 'notice';
+export type OutboundState = 'queued' | 'submitting' | 'submitted' | 'delivered' | 'failed' | 'cancelled';
+
+export interface NewOutbound {
+  kind: OutboundKind;
+  toPhone: string;
+  fromAddr: string;
+  text: string;
+  groupId: number | null;
+  seq: number | null;
+  userId: number | null;
+  /** Texts that must reach an opted-out number anyway: only the STOP confirmation. */
+  ignoreOptOut?: boolean;
+}
+
+export interface OutboundSms extends NewOutbound {
+  id: number;
+  state: OutboundState;
+  encoding: string | null;
+  segments: number | null;
+  gatewayRef: string | null;
+  attempts: number;
+  error: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TrailEntry {
+  groupId: number;
+  userId: number;
+  seqFrom: number;
+  seqTo: number;
+  rung: Rung | 'reminder' | 'escalation';
+  outcome: string;
+  reason: string;
+  at: number;
+}
+
+/** A routing decision that leaves the live rung: written with its trail in one transaction. */
+export interface FallbackRoute {
+  groupId: number;
+  userId: number;
+  /** Messages (seqFrom, seqTo] take this rung; routedSeq advances to seqTo. */
+  seqFrom: number;
+  seqTo: number;
+  rung: 'inbox' | 'sms' | 'none';
+  reason: string;
+  at: number;
+  /** For the inbox rung: when the reminder for this range falls due. */
+  reminderDueAt: number | null;
+  sms: NewOutbound[];
+}
+
+export interface MembershipChange {
+  userId: number;
+  state: MemberState;
+  role: Role;
+  invitedBy?: number | null;
+}
+
+export interface InboxRow {
+  group: GroupInfo;
+  membership: Membership;
+  messages: StoredMessage[];
+}
+
+export interface DueReminder {
+  groupId: number;
+  userId: number;
+  unread: number;
+  groupName: string;
+  escalate: boolean;
+}
+
+export interface PushSubscriptionRow {
+  id: number;
+  userId: number;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+}
+
+export interface UserStore {
+  upsertByPhone(phone: string, now: number): Promise<User>;
+  byId(id: number): Promise<User | undefined>;
+  byPhone(phone: string): Promise<User | undefined>;
+  setDisplayName(id: number, name: string | null): Promise<void>;
+  setOptOut(phone: string, optedOut: boolean, now: number): Promise<User>;
+  /** Records a sign-in code; returns how many were issued for the phone since `since`. */
+  addSigninCode(phone: string, codeHash: string, now: number, expiresAt: number): Promise<void>;
+  countSigninCodes(phone: string, since: number): Promise<number>;
+  /** Consumes a matching unexpired code; wrong guesses count against the newest code (max 5). */
+  consumeSigninCode(phone: string, codeHash: string, now: number): Promise<boolean>;
+  createSession(tokenHash: string, userId: number, now: number, expiresAt: number): Promise<void>;
+  sessionUser(tokenHash: string, now: number): Promise<User | undefined>;
+  revokeSession(tokenHash: string, now: number): Promise<number | undefined>;
+}
+
+export interface GroupStore {
+  /** Creates a group with its owner; the number comes from `pickNumber` until one is free. */
+  create(
+    g: { appNumber: string; name: string; invitePolicy: InvitePolicy; memberCap: number; ownerId: number },
+    pickNumber: (attempt: number) => string,
+    now: number,
+  ): Promise<GroupInfo>;
+  byNumber(appNumber: string, groupNumber: string): Promise<GroupInfo | undefined>;
+  byId(id: number): Promise<GroupInfo | undefined>;
+  /** Memberships of a user with their groups, in every state given. */
+  ofUser(userId: number, states: MemberState[]): Promise<{ group: GroupInfo; membership: Membership }[]>;
+  member(groupId: number, userId: number): Promise<Membership | undefined>;
+  members(groupId: number, states: MemberState[]): Promise<Membership[]>;
+  /**
+   * Applies membership changes if the group's version is still `expectedVersion` (optimistic
+   * concurrency across nodes); returns false on a conflict, changing nothing.
+   */
+  applyMembership(
+    groupId: number,
+    expectedVersion: number,
+    changes: MembershipChange[],
+    now: number,
+  ): Promise<boolean>;
+  version(groupId: number): Promise<number>;
+  rename(groupId: number, name: string): Promise<void>;
+  setPolicy(
+    groupId: number,
+    p: { invitePolicy?: InvitePolicy; escalateToSms?: boolean; memberCap?: number },
+  ): Promise<void>;
+  /** Counts invitations sent by a user since a time (for the per-inviter daily cap). */
+  countInvitesBy(userId: number, since: number): Promise<number>;
+}
+
+export interface MessageStore {
+  /**
+   * Appends a batch in one transaction (group commit): each message gets the next seq of its group,
+   * gap-free; a message whose (group, sender, clientMsgId) exists is not stored again and the
+   * earlier one is returned with duplicate=true. Durable when the promise resolves.
+   */
+  append(batch: NewMessage[]): Promise<AppendResult[]>;
+  /** Messages with seq in (afterSeq, upToSeq], ascending, at most `limit`. */
+  range(groupId: number, afterSeq: number, upToSeq: number, limit: number): Promise<StoredMessage[]>;
+  byId(id: string): Promise<StoredMessage | undefined>;
+}
+
+export interface DeliveryStore {
+  /** Writes fall-back routes (cursor, trail, outbound SMS) in one transaction. */
+  route(routes: FallbackRoute[]): Promise<void>;
+  /** Cumulative live acks; returns nothing. Cancels queued SMS of acked messages. */
+  ack(acks: { groupId: number; userId: number; seq: number }[], now: number): Promise<number>;
+  /** Marks inbox messages fetched up to seq per group and cancels their queued SMS. */
+  fetched(userId: number, upTo: { groupId: number; seq: number }[], now: number): Promise<number>;
+  markRead(userId: number, groupId: number, seq: number): Promise<void>;
+  /** Members whose unacked, unrouted range needs a decision (crash recovery). */
+  unrouted(): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
+  dueReminders(now: number, limit: number): Promise<DueReminder[]>;
+  /** Records that a reminder went out: clears it, and schedules escalation if asked. */
+  reminded(groupId: number, userId: number, trail: TrailEntry, escalateAt: number | null): Promise<void>;
+  dueEscalations(
+    now: number,
+    limit: number,
+  ): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
+  clearEscalation(groupId: number, userId: number): Promise<void>;
+  trailFor(groupId: number, seq: number): Promise<TrailEntry[]>;
+  addTrail(entries: TrailEntry[]): Promise<void>;
+}
+
+export interface OutboundStore {
+  enqueue(items: NewOutbound[], now: number): Promise<number[]>;
+  /** Claims up to `limit` queued texts (state → submitting), skipping opted-out numbers (→ cancelled). */
+  claim(limit: number, now: number): Promise<OutboundSms[]>;
+  /** Texts left in `submitting` by a process that died: their submit outcome is unknown. */
+  inDoubt(): Promise<OutboundSms[]>;
+  markSubmitted(
+    id: number,
+    r: { gatewayRef: string | null; encoding: string; segments: number },
+    now: number,
+  ): Promise<void>;
+  markFailed(id: number, error: string, now: number): Promise<void>;
+  requeue(id: number, error: string, notBefore: number, now: number): Promise<void>;
+  markDelivered(
+    gateway: string,
+    gatewayRef: string,
+    ok: boolean,
+    detail: string,
+    now: number,
+  ): Promise<OutboundSms | undefined>;
+  get(id: number): Promise<OutboundSms | undefined>;
+  forMessage(groupId: number, seq: number): Promise<OutboundSms[]>;
+  depth(): Promise<number>;
+  /** Inbound de-duplication: true the first time a gateway reference is seen. */
+  firstInbound(gateway: string, ref: string, now: number): Promise<boolean>;
+}
+
+/** The simulated phones' texts, kept with the rest so that "sent exactly once" can be checked. */
+export interface SimStore {
+  /** Delivers a claimed outbound text to its simulated phone and marks it submitted, atomically. */
+  deliver(o: OutboundSms, r: { encoding: string; segments: number }, now: number): Promise<void>;
+  textsTo(
+    phone: string,
+    afterId: number,
+    limit: number,
+  ): Promise<{ id: number; from: string; to: string; text: string; at: number }[]>;
+  phones(): Promise<{ phone: string; texts: number; lastAt: number }[]>;
+}
+
+export interface PushStore {
+  add(userId: number, endpoint: string, p256dh: string, auth: string, now: number): Promise<void>;
+  forUser(userId: number): Promise<PushSubscriptionRow[]>;
+  remove(endpoint: string): Promise<void>;
+  removeForUser(userId: number, endpoint: string): Promise<boolean>;
+}
+
+export interface Store {
+  readonly engine: string;
+  /** Where the data lives, for the start-up log (a path or a redacted URL). */
+  readonly location: string;
+  users: UserStore;
+  groups: GroupStore;
+  messages: MessageStore;
+  delivery: DeliveryStore;
+  outbound: OutboundStore;
+  sim: SimStore;
+  push: PushStore;
+  /** Durability settings as applied, for the durability test and the start-up log. */
+  durability(): Promise<{ synchronous: string; journal: string }>;
+  close(): Promise<void>;
+}
