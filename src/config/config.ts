@@ -10,6 +10,7 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   adminKey: string | undefined;
+  apps: string;
   smsGateway: string;
   serviceNumber: string;
   appNumberWidth: number;

@@ -59,6 +59,12 @@ export const SETTINGS = {
     'no default: the operator API stays closed until a key of at least 16 characters is set',
     z.string().min(16).optional(),
   ),
+  apps: s(
+    'QUN_APPS',
+    '01=group-chat,02=announcements',
+    'app number = app kind; the first is what CREATE at the service number makes',
+    z.string().min(1),
+  ),
   smsGateway: s(
     'QUN_SMS_GATEWAY',
     'sim',

@@ -112,6 +112,9 @@ export interface InboxRow {
 export interface DueReminder {
   groupId: number;
   userId: number;
+  /** The unfetched inbox range (fromSeq, toSeq]. */
+  fromSeq: number;
+  toSeq: number;
   unread: number;
   groupName: string;
   escalate: boolean;
@@ -231,6 +234,7 @@ export interface OutboundStore {
   get(id: number): Promise<OutboundSms | undefined>;
   forMessage(groupId: number, seq: number): Promise<OutboundSms[]>;
   depth(): Promise<number>;
+  inboundSeen(gateway: string, ref: string): Promise<boolean>;
   /** Inbound de-duplication: true the first time a gateway reference is seen. */
   firstInbound(gateway: string, ref: string, now: number): Promise<boolean>;
 }

@@ -62,6 +62,8 @@ export interface CatchUpSource {
 
 export class LiveHub {
   readonly #byUser = new Map<number, Set<LiveConnection>>();
+  /** Highest seq seen per group on this node, so a catch-up that just ended can tell it missed one. */
+  readonly #latest = new Map<number, number>();
   readonly #presence: PresenceRegistry;
   readonly #tracker: AckTracker;
   readonly #maxBufferedBytes: number;
@@ -114,6 +116,7 @@ export class LiveHub {
     track: boolean,
     now: number,
   ): number {
+    if (seq > (this.#latest.get(groupId) ?? 0)) this.#latest.set(groupId, seq);
     const set = this.#byUser.get(userId);
     if (!set) return 0;
     let n = 0;
@@ -154,6 +157,7 @@ export class LiveHub {
       .catch(() => conn.socket.terminate())
       .finally(() => {
         cur.catchingUp = false;
+        if ((this.#latest.get(groupId) ?? 0) > cur.sent && conn.groups.get(groupId) === cur) this.startCatchUp(conn, groupId);
       });
   }
 

@@ -12,7 +12,10 @@ const OUTCOME: Record<FallbackRoute['rung'], string> = {
 
 export function sqliteDelivery(db: Database): DeliveryStore {
   const routeCursor = db.prepare(
-    `UPDATE memberships SET routed_seq = max(routed_seq, @to), updated_at = @at,
+    `UPDATE memberships SET updated_at = @at,
+       -- routed_seq only grows over a contiguous range, so a hole (a live range still awaiting its ack)
+       -- is found again by crash recovery instead of being skipped
+       routed_seq = CASE WHEN max(routed_seq, acked_seq) >= @from THEN max(routed_seq, @to) ELSE routed_seq END,
        inbox_upto = CASE WHEN @inbox = 1 THEN max(inbox_upto, @to) ELSE inbox_upto END,
        reminder_due_at = CASE WHEN @inbox = 1 THEN coalesce(reminder_due_at, @due) ELSE reminder_due_at END
      WHERE group_id = @group AND user_id = @user AND state = 'active'`,
@@ -26,6 +29,7 @@ export function sqliteDelivery(db: Database): DeliveryStore {
   const route = db.transaction((routes: FallbackRoute[]) => {
     for (const r of routes) {
       const changed = routeCursor.run({
+        from: r.seqFrom,
         to: r.seqTo,
         at: r.at,
         inbox: r.rung === 'inbox' ? 1 : 0,
@@ -122,6 +126,8 @@ export function sqliteDelivery(db: Database): DeliveryStore {
       return rows.map((r) => ({
         groupId: r.group_id,
         userId: r.user_id,
+        fromSeq: r.from_seq,
+        toSeq: r.inbox_upto,
         groupName: r.name,
         escalate: r.esc === 1,
         unread: unreadCount.get(r.group_id, r.from_seq, r.inbox_upto, r.user_id)?.n ?? 0,

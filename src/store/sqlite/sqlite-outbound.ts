@@ -107,6 +107,9 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
           .get()?.n ?? 0
       );
     },
+    async inboundSeen(gw, ref) {
+      return db.prepare('SELECT 1 FROM inbound_seen WHERE gateway = ? AND ref = ?').get(gw, ref) !== undefined;
+    },
     async firstInbound(gw, ref, now) {
       return (
         db

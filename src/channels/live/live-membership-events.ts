@@ -1,0 +1,22 @@
+// Keeps live connections in step with membership: a join starts following the group at its current
+// end, a removal stops it at once (nothing more is written to that socket for the group).
+import type { MembershipEvents } from '../../core/membership-service.ts';
+import type { LiveHub } from './live-hub.ts';
+import { encodeFrame } from './protocol.ts';
+
+export function liveMembershipEvents(hub: LiveHub): MembershipEvents {
+  return {
+    joined(userId, group, role) {
+      for (const conn of hub.connections(userId)) {
+        if (!conn.groups.has(group.id)) {
+          conn.groups.set(group.id, { sent: group.lastSeq, catchingUp: false, seesAdminOnly: role !== 'member' });
+        }
+      }
+      hub.notify(userId, encodeFrame({ t: 'group', g: group.id, event: 'joined', name: group.name, lastSeq: group.lastSeq }));
+    },
+    left(userId, groupId) {
+      hub.unfollow(userId, groupId, encodeFrame({ t: 'group', g: groupId, event: 'removed' }));
+    },
+    renamed() {},
+  };
+}

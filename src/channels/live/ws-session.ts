@@ -1,0 +1,192 @@
+// One live client session over WebSocket: authentication, resume, acks, sends, commands and the
+// heartbeat. Reads the log to catch a connection up, so live push is only ever a shortcut.
+import type { WebSocket } from 'ws';
+import type { AuthService } from '../../core/auth-service.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { DeliveryEngine } from '../../core/delivery-engine.ts';
+import { type MessageFramer, visibleTo } from '../../core/frames.ts';
+import type { MessageService } from '../../core/message-service.ts';
+import type { SmsInbound } from '../../core/sms-inbound.ts';
+import { type AddressPlan, groupAddress } from '../../domain/address.ts';
+import { QunError } from '../../errors/catalogue.ts';
+import type { Store } from '../../store/store.ts';
+import type { AckTracker } from './ack-tracker.ts';
+import { type CatchUpSource, type LiveConnection as Conn, LiveConnection, type LiveHub } from './live-hub.ts';
+import { type ClientFrame, decodeClientFrames, encodeFrame, PROTOCOL_VERSION, type ServerFrame } from './protocol.ts';
+
+export interface WsDeps {
+  store: Store;
+  auth: AuthService;
+  hub: LiveHub;
+  tracker: AckTracker;
+  delivery: DeliveryEngine;
+  messages: MessageService;
+  inbound: SmsInbound;
+  framer: MessageFramer;
+  clock: Clock;
+  plan: AddressPlan;
+  heartbeatMs: number;
+  authTimeoutMs: number;
+}
+
+const CATCH_UP_PAGE = 200;
+
+/** Reads the log into a connection that is behind; bounded by the socket's buffer. */
+export function logCatchUp(d: WsDeps): CatchUpSource {
+  return {
+    async catchUp(conn: Conn, groupId: number) {
+      const m = await d.store.groups.member(groupId, conn.userId);
+      if (m?.state !== 'active') return;
+      for (;;) {
+        const cur = conn.groups.get(groupId);
+        const group = await d.store.groups.byId(groupId);
+        if (!cur || !group || cur.sent >= group.lastSeq) return;
+        const page = await d.store.messages.range(groupId, cur.sent, group.lastSeq, CATCH_UP_PAGE);
+        if (page.length === 0) return;
+        const now = d.clock.now();
+        for (const msg of page) {
+          if (msg.seq !== cur.sent + 1) break;
+          const visible = visibleTo(msg, m);
+          const sender = visible ? await d.framer.user(msg.senderId) : undefined;
+          const frame = sender ? d.framer.frame(msg, sender) : d.framer.skip(msg);
+          d.hub.writeTo(conn, groupId, msg.seq, frame, now);
+          if (visible && msg.senderId !== conn.userId) d.tracker.sent(conn.userId, groupId, msg.seq, m.ackedSeq, now);
+        }
+        // Let the socket drain before reading more, so a long catch-up cannot fill memory.
+        while (conn.socket.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
+
+export function runWsSession(d: WsDeps, socket: WebSocket): void {
+  let conn: Conn | undefined;
+  let alive = true;
+  const send = (f: ServerFrame) => (conn ? conn.write(encodeFrame(f)) : socket.send(encodeFrame(f)));
+  const authTimer = setTimeout(() => socket.close(4001, 'authenticate first'), d.authTimeoutMs);
+  const heartbeat = setInterval(() => {
+    if (!alive) {
+      socket.terminate();
+      return;
+    }
+    alive = false;
+    socket.ping();
+  }, d.heartbeatMs);
+  socket.on('pong', () => {
+    alive = true;
+  });
+  socket.on('close', () => {
+    clearTimeout(authTimer);
+    clearInterval(heartbeat);
+    if (conn) d.hub.detach(conn);
+  });
+  socket.on('error', () => socket.terminate());
+
+  let queue = Promise.resolve();
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) {
+      socket.close(1003, 'text frames only');
+      return;
+    }
+    const decoded = decodeClientFrames(data.toString());
+    if (!decoded.ok) {
+      send({ t: 'error', code: 'bad_request', message: decoded.error });
+      return;
+    }
+    // Frames of one socket are handled in order: a send after an ack sees that ack.
+    queue = queue.then(async () => {
+      for (const f of decoded.frames) await handle(f).catch((e) => fail(e, f));
+    });
+  });
+
+  function fail(e: unknown, f: ClientFrame): void {
+    const qe = e instanceof QunError ? e : new QunError('internal');
+    const ids = f.t === 'send' ? { cid: f.cid } : f.t === 'cmd' && f.rid ? { rid: f.rid } : {};
+    send({ t: 'error', code: qe.code, message: qe.message, ...ids });
+  }
+
+  async function handle(f: ClientFrame): Promise<void> {
+    if (!conn) {
+      if (f.t !== 'auth') throw new QunError('unauthenticated');
+      const session = await d.auth.authenticate(f.token);
+      if (!session) {
+        socket.close(4001, 'invalid token');
+        return;
+      }
+      clearTimeout(authTimer);
+      conn = new LiveConnection(session.user.id, session.sessionHash, socket);
+      const groups = await d.store.groups.ofUser(session.user.id, ['active']);
+      for (const { membership } of groups) {
+        conn.groups.set(membership.groupId, { sent: membership.ackedSeq, catchingUp: false, seesAdminOnly: membership.role !== 'member' });
+      }
+      d.hub.attach(conn);
+      send({
+        t: 'ready',
+        v: PROTOCOL_VERSION,
+        user: { id: session.user.id, phone: session.user.phone, name: session.user.displayName },
+        groups: groups.map(({ group, membership }) => ({
+          g: group.id,
+          app: group.appNumber,
+          number: group.groupNumber,
+          address: groupAddress(d.plan, group.appNumber, group.groupNumber),
+          name: group.name,
+          role: membership.role,
+          lastSeq: group.lastSeq,
+          ackedSeq: membership.ackedSeq,
+        })),
+      });
+      // Without a resume frame the client gets everything after its member's acked seq; give the
+      // client this turn to send one first.
+      const c = conn;
+      setImmediate(() => {
+        for (const g of c.groups.keys()) d.hub.startCatchUp(c, g);
+      });
+      return;
+    }
+    switch (f.t) {
+      case 'auth':
+        return;
+      case 'resume':
+        for (const [g, seq] of Object.entries(f.groups)) {
+          const cur = conn.groups.get(Number(g));
+          if (cur && !cur.catchingUp) {
+            const m = await d.store.groups.member(Number(g), conn.userId);
+            cur.sent = Math.max(seq, m?.joinedSeq ?? 0);
+          }
+        }
+        return;
+      case 'ack': {
+        const cur = conn.groups.get(f.g);
+        if (!cur) return;
+        conn.unackedSince = 0;
+        await d.delivery.ack(conn.userId, f.g, Math.min(f.seq, cur.sent));
+        return;
+      }
+      case 'send': {
+        const group = await d.store.groups.byId(f.g);
+        if (!group || !conn.groups.has(f.g)) throw new QunError('not_found');
+        const user = await d.store.users.byId(conn.userId);
+        if (!user) throw new QunError('unauthenticated');
+        const r = await d.messages.post({ group, sender: user, body: f.body, source: 'ws', clientMsgId: f.cid });
+        send({ t: 'sent', cid: f.cid, g: f.g, seq: r.message.seq, id: r.message.id, duplicate: r.duplicate });
+        return;
+      }
+      case 'cmd': {
+        const user = await d.store.users.byId(conn.userId);
+        if (!user) throw new QunError('unauthenticated');
+        let to = d.plan.serviceNumber;
+        if (f.g !== undefined) {
+          const group = await d.store.groups.byId(f.g);
+          if (!group) throw new QunError('not_found');
+          to = groupAddress(d.plan, group.appNumber, group.groupNumber);
+        }
+        const r = await d.inbound.run({ from: user.phone, to, text: f.text, gateway: 'ws', ref: null }, true);
+        send({ t: 'cmd_result', ...(f.rid ? { rid: f.rid } : {}), text: r.replies.join('\n') });
+        return;
+      }
+      case 'ping':
+        send({ t: 'pong' });
+        return;
+    }
+  }
+}

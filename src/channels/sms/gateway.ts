@@ -1,0 +1,42 @@
+// The SMS gateway interface: one implementation per folder under gateways/. The queue above it
+// (sms-sender.ts) owns durability, retries, opt-out and rate limits; a gateway only talks to its peer.
+import type { SmsEncoding } from '../../domain/sms/segments.ts';
+import type { OutboundSms } from '../../store/store.ts';
+
+/** A text ready to go: substituted and analysed once, so every gateway bills the same segments. */
+export interface PreparedText {
+  text: string;
+  encoding: SmsEncoding;
+  segments: number;
+}
+
+export type SubmitResult =
+  | { outcome: 'submitted'; ref: string | null }
+  | { outcome: 'retry'; reason: string; afterMs: number }
+  | { outcome: 'failed'; reason: string; optedOut?: boolean };
+
+export interface InboundText {
+  from: string;
+  to: string;
+  text: string;
+  /** The gateway's id for the text, for de-duplication of redelivered texts. */
+  ref: string | null;
+}
+
+export interface SmsGateway {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * Hands one logical text to the peer (the gateway splits it into segments). Never throws for a peer
+   * answer: refusals are `failed` with the reason, transient trouble is `retry`.
+   */
+  submit(o: OutboundSms, t: PreparedText): Promise<SubmitResult>;
+  /** Whether a number can be reached at all through this gateway (e.g. only mobile numbers). */
+  reachable(phone: string): boolean;
+  /**
+   * For a text left `submitting` by a crash: whether the peer has it. 'unknown' makes the queue resend
+   * it and count a possible duplicate.
+   */
+  reconcile(o: OutboundSms): Promise<'sent' | 'not_sent' | 'unknown'>;
+}

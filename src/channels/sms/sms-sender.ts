@@ -1,0 +1,135 @@
+// The outbound SMS queue worker: claims queued texts from the store, reconciles texts whose outcome a
+// crash left unknown before sending anything, keeps to the gateway's TPS, retries transient failures
+// with back-off, and records every outcome. One worker per node; claims are transactional.
+import type { Clock } from '../../core/clock.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import { analyze } from '../../domain/sms/segments.ts';
+import type { OutboundSms, Store } from '../../store/store.ts';
+import type { SmsGateway } from './gateway.ts';
+
+export interface SmsSenderOptions {
+  tps: number;
+  window: number;
+  smartSubstitution: boolean;
+  maxAttempts: number;
+  pollMs: number;
+}
+
+export class SmsSender {
+  readonly #store: Store;
+  readonly #gw: SmsGateway;
+  readonly #clock: Clock;
+  readonly #metrics: Metrics;
+  readonly #opt: SmsSenderOptions;
+  readonly #log: { warn: (o: object, m: string) => void; info: (o: object, m: string) => void };
+  #draining: Promise<void> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #nextSlot = 0;
+
+  constructor(
+    store: Store,
+    gw: SmsGateway,
+    clock: Clock,
+    metrics: Metrics,
+    opt: SmsSenderOptions,
+    log: { warn: (o: object, m: string) => void; info: (o: object, m: string) => void },
+  ) {
+    this.#store = store;
+    this.#gw = gw;
+    this.#clock = clock;
+    this.#metrics = metrics;
+    this.#opt = opt;
+    this.#log = log;
+  }
+
+  async start(): Promise<void> {
+    await this.#reconcile();
+    this.#timer = setInterval(() => this.wake(), this.#opt.pollMs);
+    this.#timer.unref();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#draining;
+  }
+
+  /** Something was queued: drain soon. */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = this.#drain().finally(() => {
+      this.#draining = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Resolves when nothing is queued and nothing is in flight (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#draining || this.#again) await (this.#draining ?? new Promise((r) => setImmediate(r)));
+  }
+
+  async #reconcile(): Promise<void> {
+    for (const o of await this.#store.outbound.inDoubt()) {
+      const verdict = await this.#gw.reconcile(o);
+      const now = this.#clock.now();
+      if (verdict === 'sent') {
+        await this.#store.outbound.markSubmitted(o.id, { gatewayRef: o.gatewayRef, encoding: o.encoding ?? 'gsm7', segments: o.segments ?? 1 }, now);
+      } else {
+        if (verdict === 'unknown') this.#metrics.smsInDoubt.inc();
+        await this.#store.outbound.requeue(o.id, `reconciled after restart: ${verdict}`, now, now);
+      }
+      this.#log.info({ outboundId: o.id, verdict }, 'reconciled in-doubt text');
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.#stopped) {
+      const batch = await this.#store.outbound.claim(this.#opt.window, this.#clock.now());
+      if (batch.length === 0) break;
+      await Promise.all(batch.map((o) => this.#send(o)));
+    }
+    this.#metrics.smsQueueDepth.set(await this.#store.outbound.depth());
+  }
+
+  async #send(o: OutboundSms): Promise<void> {
+    await this.#slot();
+    const t = analyze(o.text, { smartSubstitution: this.#opt.smartSubstitution });
+    const r = await this.#gw.submit(o, t).catch((e: unknown) => ({
+      outcome: 'retry' as const,
+      reason: e instanceof Error ? e.message : String(e),
+      afterMs: 1000,
+    }));
+    const now = this.#clock.now();
+    if (r.outcome === 'submitted') {
+      await this.#store.outbound.markSubmitted(o.id, { gatewayRef: r.ref, encoding: t.encoding, segments: t.segments }, now);
+      this.#metrics.smsSent.inc({ gateway: this.#gw.name, kind: o.kind });
+      this.#metrics.smsSegments.inc({ gateway: this.#gw.name }, t.segments);
+    } else if (r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts) {
+      await this.#store.outbound.requeue(o.id, r.reason, now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6), now);
+    } else {
+      await this.#store.outbound.markFailed(o.id, r.reason, now);
+      if (r.outcome === 'failed' && r.optedOut) await this.#store.users.setOptOut(o.toPhone, true, now);
+      this.#metrics.smsFailed.inc({ gateway: this.#gw.name, reason: r.outcome === 'failed' ? 'refused' : 'retries_exhausted' });
+      this.#log.warn({ outboundId: o.id, reason: r.reason }, 'text failed');
+    }
+  }
+
+  /** Spaces submits at 1/TPS seconds: a limit that is never exceeded over any window. */
+  async #slot(): Promise<void> {
+    if (this.#opt.tps <= 0) return;
+    const now = this.#clock.now();
+    const at = Math.max(now, this.#nextSlot);
+    this.#nextSlot = at + 1000 / this.#opt.tps;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  }
+}

@@ -1,0 +1,514 @@
+// Qun's client for Node 24 and browsers: typed /v1 HTTP helpers, and a live connection that orders, de-duplicates,
+// acks and resumes per group. Self-contained (type imports only): the server also serves it as /assets/qun-client.js.
+import type { ClientFrame, ServerFrame, WireMessage } from '../channels/live/protocol.ts';
+
+export type { ServerFrame, WireMessage };
+export type ReadyFrame = Extract<ServerFrame, { t: 'ready' }>;
+export type SentFrame = Extract<ServerFrame, { t: 'sent' }>;
+export type GroupFrame = Extract<ServerFrame, { t: 'group' }>;
+export type ErrorFrame = Extract<ServerFrame, { t: 'error' }>;
+export type StreamFrame = WireMessage | Extract<ServerFrame, { t: 'skip' }>;
+
+export type User = { id: number; phone: string; name: string | null };
+export type Me = User & { smsOptedOut: boolean };
+export type Group = {
+  id: number;
+  appNumber: string;
+  groupNumber: string;
+  address: string;
+  name: string;
+  role: string;
+};
+export type GroupState = Group & {
+  lastSeq: number;
+  ackedSeq: number;
+  fetchedSeq: number;
+  readSeq: number;
+} & {
+  invitePolicy: string;
+  memberCap: number;
+  escalateToSms: boolean;
+};
+export type Invitation = { groupId: number; name: string; address: string; invitedBy: string | null };
+export type Member = { userId: number; phone: string; name: string | null; role: string };
+export type ApiMessage =
+  | { id: string; groupId: number; seq: number; from: { id: number; name: string }; body: string; at: number }
+  | { groupId: number; seq: number; hidden: true };
+type Phones = string[];
+export type InviteResult = { invited: Phones; added: Phones; already: Phones; invalid: Phones } & {
+  refusedCap: Phones;
+  optedOut: Phones;
+  rateLimited: Phones;
+};
+export type Posted = { id: string; groupId: number; seq: number; createdAt: number; duplicate: boolean };
+export type TrailStep = { rung: string; outcome: string; reason: string | null; at: number };
+export type Trail = {
+  message: { id: string; groupId: number; seq: number };
+  members: (Omit<Member, 'role'> & { steps: TrailStep[] })[];
+};
+export type InboxGroup = {
+  id: number;
+  name: string;
+  address: string;
+  unread: number;
+  messages: ApiMessage[];
+};
+export type SimText = { from: string; to: string; text: string; at: number };
+export type SimInfo = { serviceNumber: string; appNumbers: { appNumber: string; kind: string }[] };
+export type PushSubscriptionJson = { endpoint: string; keys: { p256dh: string; auth: string } };
+
+export class QunApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'QunApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** crypto.randomUUID exists only in secure contexts; a self-hosted server reached over plain http is not one. */
+export function randomId(): string {
+  if (typeof globalThis.crypto.randomUUID === 'function') return globalThis.crypto.randomUUID();
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** One WebSocket frame may carry several server frames separated by "\n"; unparseable lines are dropped. */
+export function splitFrames(data: string): ServerFrame[] {
+  const out: ServerFrame[] = [];
+  for (const line of data.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const f = JSON.parse(line) as ServerFrame;
+      if (f && typeof f === 'object' && typeof f.t === 'string') out.push(f);
+    } catch {
+      // A torn or foreign line must not stop the frames after it.
+    }
+  }
+  return out;
+}
+
+/**
+ * Per-group ordering of msg/skip frames: frames up to the last contiguous seq are duplicates, frames past a
+ * gap are held until it fills, and released messages are handed out in seq order by take().
+ */
+export class GroupStreams {
+  readonly #last = new Map<number, number>();
+  readonly #held = new Map<number, Map<number, StreamFrame>>();
+  readonly #out: WireMessage[] = [];
+  readonly #ids = new Set<string>();
+  readonly #maxIds: number;
+
+  constructor(maxIds = 5000) {
+    this.#maxIds = maxIds;
+  }
+
+  /** Sets where a group's stream starts (resume point, ready's ackedSeq, a join) unless it is already known. */
+  base(g: number, seq: number): void {
+    if (this.#last.has(g)) return;
+    this.#last.set(g, seq);
+    const held = this.#held.get(g);
+    for (const s of held?.keys() ?? []) if (s <= seq) held!.delete(s);
+    this.#release(g);
+  }
+
+  accept(f: StreamFrame): 'new' | 'dup' | 'gap' {
+    const last = this.#last.get(f.g) ?? 0;
+    let held = this.#held.get(f.g);
+    if (f.seq <= last || held?.has(f.seq)) return 'dup';
+    // A message id seen before still occupies its seq, or the stream would wait on it forever.
+    const dupId = f.t === 'msg' && this.#ids.has(f.id);
+    if (!held) {
+      held = new Map();
+      this.#held.set(f.g, held);
+    }
+    held.set(f.seq, dupId ? { t: 'skip', g: f.g, seq: f.seq } : f);
+    if (!this.#last.has(f.g)) return dupId ? 'dup' : 'gap';
+    this.#release(f.g);
+    if (dupId) return 'dup';
+    return (this.#last.get(f.g) ?? 0) >= f.seq ? 'new' : 'gap';
+  }
+
+  #release(g: number): void {
+    const held = this.#held.get(g);
+    let last = this.#last.get(g) ?? 0;
+    for (let f = held?.get(last + 1); f; f = held?.get(last + 1)) {
+      held!.delete(++last);
+      if (f.t === 'msg') {
+        this.#out.push(f);
+        this.#ids.add(f.id);
+        if (this.#ids.size > this.#maxIds) this.#ids.delete(this.#ids.values().next().value!);
+      }
+    }
+    this.#last.set(g, last);
+    if (held?.size === 0) this.#held.delete(g);
+  }
+
+  /** Messages released since the last call, in arrival-then-seq order. */
+  take(): WireMessage[] {
+    return this.#out.splice(0);
+  }
+
+  lastContiguous(g: number): number {
+    return this.#last.get(g) ?? 0;
+  }
+
+  /** Groups holding frames past a gap. */
+  gaps(): number[] {
+    return [...this.#held.keys()];
+  }
+
+  forget(g: number): void {
+    this.#last.delete(g);
+    this.#held.delete(g);
+  }
+
+  /** The resume frame's groups: each known group's last contiguous seq. */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.#last].map(([g, s]) => [String(g), s]));
+  }
+}
+
+/** The HTTP API. Non-2xx answers throw QunApiError; status 0 means the request never got an answer. */
+export class QunHttp {
+  readonly baseUrl: string;
+  token: string | undefined;
+
+  constructor(opts: { baseUrl: string; token?: string }) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.token = opts.token;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    // No content-type without a body: the server refuses an empty JSON body.
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      const init: RequestInit = { method, headers, credentials: 'same-origin' };
+      if (body !== undefined) init.body = JSON.stringify(body);
+      res = await fetch(this.baseUrl + path, init);
+    } catch (e) {
+      throw new QunApiError(0, 'network', e instanceof Error ? e.message : String(e));
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new QunApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? res.statusText);
+    }
+    return json as T;
+  }
+
+  // One line per route; the paths and shapes are docs/api.md's.
+  requestCode = (phone: string) =>
+    this.request<{ sent: boolean; expiresIn: number }>('POST', '/v1/auth/code', { phone });
+  me = () => this.request<Me>('GET', '/v1/me');
+  updateMe = (patch: { name: string }) => this.request<Me>('PATCH', '/v1/me', patch);
+  groups = () => this.request<{ groups: GroupState[]; invitations: Invitation[] }>('GET', '/v1/groups');
+  createGroup = (name: string, appNumber?: string) =>
+    this.request<GroupState>('POST', '/v1/groups', appNumber ? { name, appNumber } : { name });
+  members = (g: number) => this.request<{ members: Member[] }>('GET', `/v1/groups/${g}/members`);
+  invite = (g: number, phones: string[]) =>
+    this.request<InviteResult>('POST', `/v1/groups/${g}/invitations`, { phones });
+  join = (g: number) => this.request<unknown>('POST', `/v1/groups/${g}/join`);
+  decline = (g: number) => this.request<unknown>('POST', `/v1/groups/${g}/decline`);
+  leave = (g: number) => this.request<unknown>('POST', `/v1/groups/${g}/leave`);
+  postMessage = (g: number, body: string, clientMsgId: string = randomId()) =>
+    this.request<Posted>('POST', `/v1/groups/${g}/messages`, { body, clientMsgId });
+  messages = (g: number, q: { after?: number; limit?: number } = {}) =>
+    this.request<{ messages: ApiMessage[]; lastSeq: number; hasMore: boolean }>(
+      'GET',
+      `/v1/groups/${g}/messages?after=${q.after ?? 0}${q.limit ? `&limit=${q.limit}` : ''}`,
+    );
+  trail = (messageId: string) =>
+    this.request<Trail>('GET', `/v1/messages/${encodeURIComponent(messageId)}/trail`);
+  inbox = () => this.request<{ groups: InboxGroup[] }>('GET', '/v1/inbox');
+  pushKey = () => this.request<{ publicKey: string }>('GET', '/v1/push/key');
+  subscribePush = (sub: PushSubscriptionJson) => this.request<unknown>('POST', '/v1/push/subscriptions', sub);
+  simSend = (from: string, to: string, text: string) =>
+    this.request<unknown>('POST', '/v1/sim/sms', { from, to, text });
+  simTexts = (phone: string) =>
+    this.request<{ messages: SimText[] }>('GET', `/v1/sim/sms?phone=${encodeURIComponent(phone)}`);
+  simPhones = () =>
+    this.request<{ phones: { phone: string; texts: number; lastAt: number }[] }>('GET', '/v1/sim/phones');
+  simInfo = () => this.request<SimInfo>('GET', '/v1/sim/info');
+
+  async signIn(phone: string, code: string): Promise<{ token: string; user: User }> {
+    const r = await this.request<{ token: string; user: User }>('POST', '/v1/auth/token', { phone, code });
+    this.token = r.token;
+    return r;
+  }
+  async signOut(): Promise<void> {
+    await this.request<void>('POST', '/v1/auth/signout');
+    this.token = undefined;
+  }
+}
+
+export interface ConnectOptions {
+  /** Ack each group cumulatively as messages arrive (default true); false makes a "frozen" client. */
+  autoAck?: boolean;
+  /** Tests: return false to withhold an ack (a later one still covers it). */
+  ackFilter?: (groupId: number, seq: number) => boolean;
+  /** Where each group's stream resumes (last seq already held); other groups start at the server's ackedSeq. */
+  resume?: Record<number, number>;
+}
+type Events = {
+  message: (m: WireMessage) => void;
+  ready: (f: ReadyFrame) => void;
+  group: (f: GroupFrame) => void;
+  close: (e: { code: number; reason: string; reconnecting: boolean }) => void;
+  error: (f: ErrorFrame) => void;
+};
+type Pending<T> = { resolve: (v: T) => void; reject: (e: Error) => void };
+
+const GAP_RESYNC_MS = 3000;
+const PING_MS = 25_000;
+
+/** The HTTP API plus one live connection that reconnects with back-off and resumes where each group left off. */
+export class QunClient extends QunHttp {
+  readonly streams = new GroupStreams();
+  #opts: ConnectOptions = {};
+  #ws: WebSocket | undefined;
+  #ready = false;
+  #closed = true;
+  #attempt = 0;
+  #first: Pending<ReadyFrame> | undefined;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #gapTimer: ReturnType<typeof setTimeout> | undefined;
+  #ping: ReturnType<typeof setInterval> | undefined;
+  readonly #acked = new Map<number, number>();
+  readonly #ackDirty = new Set<number>();
+  readonly #sends = new Map<string, Pending<SentFrame> & { g: number; body: string }>();
+  readonly #cmds = new Map<string, Pending<string> & { text: string; g?: number; written: boolean }>();
+  readonly #on: { [K in keyof Events]: Set<Events[K]> } = {
+    message: new Set(),
+    ready: new Set(),
+    group: new Set(),
+    close: new Set(),
+    error: new Set(),
+  };
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof Events>(event: K, fn: Events[K]): () => void {
+    this.#on[event].add(fn);
+    return () => this.#on[event].delete(fn);
+  }
+
+  #emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
+    for (const fn of this.#on[event]) {
+      try {
+        (fn as (...a: Parameters<Events[K]>) => void)(...args);
+      } catch (e) {
+        // A failing listener must not stop the frames behind it; the error still surfaces as uncaught.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  get connected(): boolean {
+    return this.#ready;
+  }
+
+  /** Opens the live connection; resolves on the first `ready`, rejects on a refused token or close(). */
+  connect(opts: ConnectOptions = {}): Promise<ReadyFrame> {
+    if (!this.token) return Promise.reject(new QunApiError(401, 'unauthenticated', 'sign in first'));
+    this.#opts = opts;
+    for (const [g, seq] of Object.entries(opts.resume ?? {})) this.streams.base(Number(g), seq);
+    this.#closed = false;
+    return new Promise((resolve, reject) => {
+      this.#first = { resolve, reject };
+      this.#open();
+    });
+  }
+
+  #open(): void {
+    const base = this.baseUrl || String((globalThis as { location?: { origin: string } }).location?.origin);
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/v1/ws`);
+    this.#ws = ws;
+    ws.onopen = () => {
+      // auth and resume in one WebSocket frame, so the server knows where to start before it sends anything
+      const frames: ClientFrame[] = [{ t: 'auth', token: this.token ?? '' }];
+      const groups = this.streams.snapshot();
+      if (Object.keys(groups).length > 0) frames.push({ t: 'resume', groups });
+      ws.send(frames.map((f) => JSON.stringify(f)).join('\n'));
+    };
+    ws.onmessage = (ev) => {
+      if (ws !== this.#ws || typeof ev.data !== 'string') return;
+      for (const f of splitFrames(ev.data)) this.#frame(f);
+    };
+    ws.onclose = (ev) => this.#onClose(ws, ev.code, ev.reason);
+    ws.onerror = () => {}; // a close event always follows
+  }
+
+  #write(f: ClientFrame): boolean {
+    if (this.#ws?.readyState !== 1) return false;
+    this.#ws.send(JSON.stringify(f));
+    return true;
+  }
+
+  #frame(f: ServerFrame): void {
+    if (f.t === 'ready') this.#onReady(f);
+    else if (f.t === 'msg' || f.t === 'skip') {
+      const r = this.streams.accept(f);
+      for (const m of this.streams.take()) this.#emit('message', m);
+      if (r === 'gap') this.#armGapTimer();
+      this.#queueAck(f.g);
+    } else if (f.t === 'sent') {
+      this.#sends.get(f.cid)?.resolve(f);
+      this.#sends.delete(f.cid);
+    } else if (f.t === 'cmd_result') {
+      // Every cmd carries a rid; an answer without one goes to the oldest command waiting.
+      const rid = f.rid ?? this.#cmds.keys().next().value;
+      if (rid === undefined) return;
+      this.#cmds.get(rid)?.resolve(f.text);
+      this.#cmds.delete(rid);
+    } else if (f.t === 'group') {
+      if (f.event === 'joined') this.streams.base(f.g, f.lastSeq ?? 0);
+      if (f.event === 'removed') this.streams.forget(f.g);
+      this.#emit('group', f);
+    } else if (f.t === 'error') {
+      const err = new QunApiError(0, f.code, f.message);
+      const waiting = (f.cid && this.#sends.get(f.cid)) || (f.rid && this.#cmds.get(f.rid));
+      if (waiting) waiting.reject(err);
+      else this.#emit('error', f);
+      this.#sends.delete(f.cid ?? '');
+      this.#cmds.delete(f.rid ?? '');
+    }
+  }
+
+  #onReady(f: ReadyFrame): void {
+    const member = new Set(f.groups.map((g) => g.g));
+    for (const g of Object.keys(this.streams.snapshot()).map(Number))
+      if (!member.has(g)) this.streams.forget(g);
+    for (const g of f.groups) {
+      this.streams.base(g.g, g.ackedSeq);
+      this.#acked.set(g.g, g.ackedSeq);
+      // What was received but never acked before the last connection dropped is acked now.
+      if (this.streams.lastContiguous(g.g) > g.ackedSeq) this.#queueAck(g.g);
+    }
+    this.#ready = true;
+    this.#attempt = 0;
+    for (const [cid, s] of this.#sends) this.#write({ t: 'send', g: s.g, cid, body: s.body });
+    for (const [rid, c] of this.#cmds) if (!c.written) c.written = this.#writeCmd(rid, c);
+    this.#ping = setInterval(() => this.#write({ t: 'ping' }), PING_MS);
+    (this.#ping as { unref?: () => void }).unref?.();
+    this.#first?.resolve(f);
+    this.#first = undefined;
+    this.#emit('ready', f);
+  }
+
+  #onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.#ws) return;
+    this.#ws = undefined;
+    this.#ready = false;
+    clearInterval(this.#ping);
+    // A command that reached the server may have run: the caller decides whether to repeat it.
+    for (const [rid, c] of this.#cmds) {
+      if (!c.written) continue;
+      c.reject(new QunApiError(0, 'disconnected', 'connection lost before the command answered'));
+      this.#cmds.delete(rid);
+    }
+    const refused = code === 4001;
+    const reconnecting = !this.#closed && !refused;
+    this.#emit('close', { code, reason, reconnecting });
+    if (refused) this.#shutdown(new QunApiError(401, 'unauthenticated', reason || 'signed out'));
+    if (!reconnecting) return;
+    const ceiling = Math.min(10_000, 250 * 2 ** this.#attempt++);
+    const t = setTimeout(
+      () => {
+        this.#timers.delete(t);
+        if (!this.#closed) this.#open();
+      },
+      ceiling / 2 + (Math.random() * ceiling) / 2,
+    );
+    this.#timers.add(t);
+  }
+
+  /** Held frames past a gap the server never fills: reconnect, and resume from the last contiguous seq. */
+  #armGapTimer(): void {
+    if (this.#gapTimer) return;
+    this.#gapTimer = setTimeout(() => {
+      this.#gapTimer = undefined;
+      if (this.streams.gaps().length > 0) this.#ws?.close(4000, 'resync');
+    }, GAP_RESYNC_MS);
+  }
+
+  #queueAck(g: number): void {
+    if (this.#opts.autoAck === false) return;
+    if (this.#ackDirty.size === 0) queueMicrotask(() => this.#flushAcks());
+    this.#ackDirty.add(g);
+  }
+
+  #flushAcks(): void {
+    for (const g of this.#ackDirty) {
+      const seq = this.streams.lastContiguous(g);
+      if (this.#opts.ackFilter?.(g, seq) !== false) this.ack(g, seq);
+    }
+    this.#ackDirty.clear();
+  }
+
+  /** Acks a group cumulatively up to `seq` (default: its last contiguous seq). Returns whether a frame went out. */
+  ack(g: number, seq = this.streams.lastContiguous(g)): boolean {
+    if (seq <= (this.#acked.get(g) ?? 0)) return false;
+    if (!this.#ready || !this.#write({ t: 'ack', g, seq })) return false;
+    this.#acked.set(g, seq);
+    return true;
+  }
+
+  /** Sends a message; after a reconnect it is sent again with the same cid until `sent` arrives. */
+  send(groupId: number, body: string, cid: string = randomId()): Promise<SentFrame> {
+    if (this.#closed) return Promise.reject(new QunApiError(0, 'closed', 'not connected'));
+    return new Promise((resolve, reject) => {
+      this.#sends.set(cid, { g: groupId, body, resolve, reject });
+      if (this.#ready) this.#write({ t: 'send', g: groupId, cid, body });
+    });
+  }
+
+  /** Runs an SMS-style command ("LIST", "HELP") and resolves with its reply text. */
+  command(text: string, groupId?: number): Promise<string> {
+    if (this.#closed) return Promise.reject(new QunApiError(0, 'closed', 'not connected'));
+    return new Promise((resolve, reject) => {
+      const rid = randomId();
+      const c = { text, resolve, reject, written: false, ...(groupId ? { g: groupId } : {}) };
+      this.#cmds.set(rid, c);
+      if (this.#ready) c.written = this.#writeCmd(rid, c);
+    });
+  }
+
+  #writeCmd(rid: string, c: { text: string; g?: number }): boolean {
+    return this.#write(c.g ? { t: 'cmd', g: c.g, rid, text: c.text } : { t: 'cmd', rid, text: c.text });
+  }
+
+  /** Closes for good: no reconnect; waiting sends and commands are rejected. */
+  close(): void {
+    this.#shutdown(new QunApiError(0, 'closed', 'client closed'));
+    const ws = this.#ws;
+    if (ws && ws.readyState <= 1) ws.close(1000, 'bye');
+    else this.#ws = undefined;
+  }
+
+  #shutdown(err: Error): void {
+    this.#closed = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    clearTimeout(this.#gapTimer);
+    this.#gapTimer = undefined;
+    this.#first?.reject(err);
+    this.#first = undefined;
+    for (const s of this.#sends.values()) s.reject(err);
+    for (const c of this.#cmds.values()) c.reject(err);
+    this.#sends.clear();
+    this.#cmds.clear();
+  }
+}

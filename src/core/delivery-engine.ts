@@ -1,0 +1,232 @@
+// The ladder at work: fan-out of each committed message to every member on the rung the routing
+// decision picks, fall-through when live acks do not come, crash recovery of undecided ranges, and the
+// acks and inbox fetches that settle a member's cursor (cancelling SMS that have not left yet).
+import type { AckTimeout, AckTracker } from '../channels/live/ack-tracker.ts';
+import type { LiveHub } from '../channels/live/live-hub.ts';
+import type { GroupInfo, Membership } from '../domain/group.ts';
+import { decideRoute, type RouteDecision } from '../domain/routing.ts';
+import type { PresenceRegistry } from '../presence/presence.ts';
+import type { FallbackRoute, NewOutbound, StoredMessage, Store, User } from '../store/store.ts';
+import { Batcher } from './batcher.ts';
+import type { Clock } from './clock.ts';
+import { type MessageFramer, visibleTo } from './frames.ts';
+import type { MemberCache } from './member-cache.ts';
+import type { Metrics } from './metrics.ts';
+import { groupMessageText, senderLabel } from './sms-text.ts';
+
+export interface DeliveryDeps {
+  store: Store;
+  presence: PresenceRegistry;
+  hub: LiveHub;
+  tracker: AckTracker;
+  members: MemberCache;
+  framer: MessageFramer;
+  clock: Clock;
+  metrics: Metrics;
+  groupAddress: (g: GroupInfo) => string;
+  sms: { maxSegments: number; inboxUrl: string; smartSubstitution: boolean; reachable: (phone: string) => boolean };
+  reminderDelayMs: number;
+  liveAckTimeoutMs: number;
+  /** Wakes the SMS sender after texts were queued. */
+  onSmsQueued: () => void;
+  log: { warn: (o: object, msg: string) => void; error: (o: object, msg: string) => void };
+}
+
+const RANGE_PAGE = 500;
+
+export class DeliveryEngine {
+  readonly #d: DeliveryDeps;
+  #chain: Promise<void> = Promise.resolve();
+  readonly #routes: Batcher<FallbackRoute[], undefined>;
+  readonly #acks: Batcher<{ groupId: number; userId: number; seq: number }, number>;
+
+  constructor(deps: DeliveryDeps) {
+    this.#d = deps;
+    this.#routes = new Batcher(async (batches) => {
+      await deps.store.delivery.route(batches.flat());
+      if (batches.some((b) => b.some((r) => r.sms.length > 0))) deps.onSmsQueued();
+      return batches.map(() => undefined);
+    });
+    this.#acks = new Batcher(async (acks) => {
+      const cancelled = await deps.store.delivery.ack(acks, deps.clock.now());
+      if (cancelled > 0) deps.metrics.deliveries.inc({ rung: 'sms', outcome: 'cancelled' }, cancelled);
+      return acks.map(() => 0);
+    });
+  }
+
+  /** Fans out committed messages in commit order (one chain per node keeps per-group order). */
+  dispatch(group: GroupInfo, msg: StoredMessage, sender: User): Promise<void> {
+    const run = this.#chain.then(() => this.#fanOut(group, msg, sender));
+    this.#chain = run.catch((e) => this.#d.log.error({ err: e, groupId: group.id, seq: msg.seq }, 'fan-out failed'));
+    return run;
+  }
+
+  async #fanOut(group: GroupInfo, msg: StoredMessage, sender: User): Promise<void> {
+    const d = this.#d;
+    const now = d.clock.now();
+    const members = await d.members.active(group.id);
+    const presence = await d.presence.snapshot(
+      members.map((m) => m.userId),
+      now,
+    );
+    const frame = d.framer.frame(msg, sender);
+    const skip = d.framer.skip(msg);
+    const routes: FallbackRoute[] = [];
+    for (const m of members) {
+      const isSender = m.userId === msg.senderId;
+      if (!isSender && !visibleTo(msg, m)) {
+        d.hub.deliver(m.userId, group.id, msg.seq, skip, m.ackedSeq, false, now);
+        continue;
+      }
+      const decision = decideRoute({
+        presence: presence.get(m.userId) ?? { liveConnections: 0, webOnline: false },
+        isSender,
+        smsOptedOut: m.smsOptedOut,
+        smsReachable: d.sms.reachable(m.phone),
+        liveTimedOut: false,
+      });
+      if (decision.rung === 'live') {
+        d.hub.deliver(m.userId, group.id, msg.seq, frame, m.ackedSeq, !isSender, now);
+        d.metrics.deliveries.inc({ rung: 'live', outcome: 'sent' });
+      } else if (decision.rung !== 'none') {
+        routes.push(this.#fallback(group, m, [{ msg, sender }], msg.seq - 1, msg.seq, decision, now));
+      }
+    }
+    if (routes.length > 0) await this.#routes.submit(routes);
+  }
+
+  #fallback(
+    group: GroupInfo,
+    m: Membership,
+    items: { msg: StoredMessage; sender: User }[],
+    fromSeq: number,
+    toSeq: number,
+    decision: RouteDecision,
+    now: number,
+  ): FallbackRoute {
+    const d = this.#d;
+    const sms: NewOutbound[] =
+      decision.rung === 'sms'
+        ? items.map(({ msg, sender }) => ({
+            kind: 'group_message',
+            toPhone: m.phone,
+            fromAddr: d.groupAddress(group),
+            text: groupMessageText({ groupName: group.name, senderLabel: senderLabel(sender), body: msg.body }, d.sms),
+            groupId: group.id,
+            seq: msg.seq,
+            userId: m.userId,
+          }))
+        : [];
+    d.metrics.deliveries.inc({ rung: decision.rung, outcome: decision.rung === 'sms' ? 'sms_queued' : 'waiting' }, items.length);
+    return {
+      groupId: group.id,
+      userId: m.userId,
+      seqFrom: fromSeq,
+      seqTo: toSeq,
+      rung: decision.rung === 'live' ? 'none' : decision.rung,
+      reason: decision.reason,
+      at: now,
+      reminderDueAt: decision.rung === 'inbox' ? now + d.reminderDelayMs : null,
+      sms,
+    };
+  }
+
+  /**
+   * Routes a member's range (fromSeq, toSeq] afresh: after a live ack timeout, after a crash, or on
+   * escalation. Messages the member sent, may not see, or already has an SMS for are skipped.
+   */
+  async routeRange(
+    groupId: number,
+    userId: number,
+    fromSeq: number,
+    toSeq: number,
+    why: { liveTimedOut: boolean; forceSms?: boolean; reason?: string },
+  ): Promise<void> {
+    const d = this.#d;
+    const group = await d.store.groups.byId(groupId);
+    const m = await d.store.groups.member(groupId, userId);
+    if (!group || !m || m.state !== 'active') return;
+    const now = d.clock.now();
+    const presence = (await d.presence.snapshot([userId], now)).get(userId) ?? { liveConnections: 0, webOnline: false };
+    let decision = decideRoute({
+      presence,
+      isSender: false,
+      smsOptedOut: m.smsOptedOut,
+      smsReachable: d.sms.reachable(m.phone),
+      liveTimedOut: why.liveTimedOut,
+    });
+    if (why.forceSms) {
+      if (m.smsOptedOut || !d.sms.reachable(m.phone)) return;
+      decision = { rung: 'sms', reason: (why.reason ?? 'escalated') as RouteDecision['reason'] };
+    }
+    if (decision.rung === 'live') {
+      // Live again (reconnected after a crash): the connection's catch-up reads the range from the log.
+      for (const conn of d.hub.connections(userId)) d.hub.startCatchUp(conn, groupId);
+      return;
+    }
+    for (let after = fromSeq; after < toSeq; ) {
+      const page = await d.store.messages.range(groupId, after, toSeq, RANGE_PAGE);
+      if (page.length === 0) break;
+      const pageEnd = page[page.length - 1]!.seq;
+      const items: { msg: StoredMessage; sender: User }[] = [];
+      for (const msg of page) {
+        if (msg.senderId === userId || !visibleTo(msg, m)) continue;
+        if (decision.rung === 'sms') {
+          const prior = await d.store.outbound.forMessage(groupId, msg.seq);
+          if (prior.some((o) => o.userId === userId && o.state !== 'cancelled')) continue;
+        }
+        const sender = await d.framer.user(msg.senderId);
+        if (sender) items.push({ msg, sender });
+      }
+      const route = this.#fallback(group, m, items, after, pageEnd, decision, now);
+      if (why.reason) route.reason = why.reason;
+      await this.#routes.submit([route]);
+      after = pageEnd;
+    }
+  }
+
+  /** Ack timeouts: the member's unacked range falls to inbox or SMS, and the stale sockets are closed. */
+  async onAckTimeouts(timeouts: AckTimeout[]): Promise<void> {
+    const now = this.#d.clock.now();
+    for (const t of timeouts) {
+      this.#d.metrics.deliveries.inc({ rung: 'live', outcome: 'ack_timeout' }, t.toSeq - t.fromSeq);
+      this.#d.hub.closeUnresponsive(t.userId, now - this.#d.liveAckTimeoutMs);
+      const m = await this.#d.store.groups.member(t.groupId, t.userId);
+      const from = Math.max(t.fromSeq, m?.ackedSeq ?? 0);
+      await this.#d.store.delivery.addTrail([
+        {
+          groupId: t.groupId,
+          userId: t.userId,
+          seqFrom: from,
+          seqTo: t.toSeq,
+          rung: 'live',
+          outcome: 'no_ack',
+          reason: `no ack within ${this.#d.liveAckTimeoutMs} ms`,
+          at: now,
+        },
+      ]);
+      if (from < t.toSeq) await this.routeRange(t.groupId, t.userId, from, t.toSeq, { liveTimedOut: true });
+    }
+  }
+
+  /** A live client's cumulative ack. Persisted in the next group commit. */
+  ack(userId: number, groupId: number, seq: number): Promise<number> {
+    if (!this.#d.tracker.acked(userId, groupId, seq)) return Promise.resolve(0);
+    this.#d.metrics.deliveries.inc({ rung: 'live', outcome: 'acked' });
+    return this.#acks.submit({ groupId, userId, seq });
+  }
+
+  /** After a restart: every member range that was accepted but never decided is routed now. */
+  async recover(): Promise<number> {
+    const ranges = await this.#d.store.delivery.unrouted();
+    for (const r of ranges) await this.routeRange(r.groupId, r.userId, r.fromSeq, r.toSeq, { liveTimedOut: false });
+    return ranges.length;
+  }
+
+  /** Waits for queued fan-outs and writes (tests and shutdown). */
+  async idle(): Promise<void> {
+    await this.#chain;
+    await this.#routes.idle();
+    await this.#acks.idle();
+  }
+}

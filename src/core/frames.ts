@@ -1,0 +1,55 @@
+// Builds the protocol's message frames once per message, with the sender's name from a small cache.
+import { encodeFrame, type WireMessage } from '../channels/live/protocol.ts';
+import type { Membership } from '../domain/group.ts';
+import type { Store, StoredMessage, User } from '../store/store.ts';
+
+/** Whether a member may see a message: announcement replies are for admins (and their sender). */
+export function visibleTo(msg: StoredMessage, m: Pick<Membership, 'role' | 'userId'>): boolean {
+  return msg.audience === 'all' || m.role !== 'member' || msg.senderId === m.userId;
+}
+
+export function wireMessage(msg: StoredMessage, sender: Pick<User, 'id' | 'displayName' | 'phone'>): WireMessage {
+  const w: WireMessage = {
+    t: 'msg',
+    g: msg.groupId,
+    seq: msg.seq,
+    id: msg.id,
+    from: { id: sender.id, name: sender.displayName ?? sender.phone },
+    body: msg.body,
+    at: msg.createdAt,
+  };
+  if (msg.clientMsgId !== null && msg.source !== 'sms') w.cid = msg.clientMsgId;
+  return w;
+}
+
+export class MessageFramer {
+  readonly #store: Store;
+  readonly #users = new Map<number, User>();
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  frame(msg: StoredMessage, sender: User): string {
+    return encodeFrame(wireMessage(msg, sender));
+  }
+
+  skip(msg: StoredMessage): string {
+    return encodeFrame({ t: 'skip', g: msg.groupId, seq: msg.seq });
+  }
+
+  async user(id: number): Promise<User | undefined> {
+    let u = this.#users.get(id);
+    if (!u) {
+      u = await this.#store.users.byId(id);
+      if (u) this.#users.set(id, u);
+      if (this.#users.size > 10_000) this.#users.clear();
+    }
+    return u;
+  }
+
+  /** A user's name changed. */
+  forget(id: number): void {
+    this.#users.delete(id);
+  }
+}

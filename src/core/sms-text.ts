@@ -1,0 +1,20 @@
+// How a group message reads as a text: a short group tag, the sender, the body; cut to the segment cap
+// with a link to the inbox, so that one message never costs more than QUN_SMS_MAX_SEGMENTS.
+import { truncateToSegments } from '../domain/sms/segments.ts';
+
+const TAG_MAX = 12;
+
+export function groupMessageText(
+  o: { groupName: string; senderLabel: string; body: string },
+  limits: { maxSegments: number; inboxUrl: string; smartSubstitution: boolean },
+): string {
+  const tag = [...o.groupName].length > TAG_MAX ? `${[...o.groupName].slice(0, TAG_MAX - 1).join('')}.` : o.groupName;
+  const full = `[${tag}] ${o.senderLabel}: ${o.body}`;
+  return truncateToSegments(full, limits.maxSegments, ` ... ${limits.inboxUrl}`, {
+    smartSubstitution: limits.smartSubstitution,
+  }).text;
+}
+
+export function senderLabel(u: { displayName: string | null; phone: string }): string {
+  return u.displayName ?? u.phone;
+}

@@ -1,0 +1,78 @@
+// The Fastify application: validation by zod, OpenAPI from the same schemas, one error renderer,
+// security headers on every response, and the route plugins (each given only the context it needs).
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { MAX_CLIENT_FRAME_BYTES } from '../channels/live/protocol.ts';
+import { runWsSession } from '../channels/live/ws-session.ts';
+import { QunError } from '../errors/catalogue.ts';
+import type { HttpContext } from './context.ts';
+import { sameOrigin } from './context.ts';
+import { installErrorHandler } from './errors.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { groupRoutes } from './routes/group-routes.ts';
+import { inboxRoutes } from './routes/inbox-routes.ts';
+import { messageRoutes } from './routes/message-routes.ts';
+import { pageRoutes } from './routes/page-routes.ts';
+import { pushRoutes } from './routes/push-routes.ts';
+import { simRoutes } from './routes/sim-routes.ts';
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+export async function buildHttp(ctx: HttpContext, logger: FastifyBaseLogger, clientFile: string): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: logger, bodyLimit: MAX_BODY_BYTES, logController: { disableRequestLogging: true }, trustProxy: false } as never);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('content-security-policy', CSP);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Qun HTTP API', version: '1', description: 'Group messaging that reaches every member: live, mobile inbox, or SMS.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES } });
+
+  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness and readiness' } }, async () => ({
+    status: 'ok',
+    store: ctx.store.engine,
+    gateway: ctx.config.smsGateway,
+  }));
+  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+    ctx.metrics.liveConnections.set(ctx.hub.connectionCount);
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/v1/ws',
+    {
+      websocket: true,
+      schema: { tags: ['live'], summary: 'The real-time protocol (docs/protocol.md)' },
+      // A browser page on another origin may not open a socket with this user's cookies or token.
+      preValidation: async (req) => {
+        if (!sameOrigin(ctx, req)) throw new QunError('origin_refused');
+      },
+    },
+    (socket) => runWsSession(ctx.ws, socket),
+  );
+  await app.register(authRoutes(ctx));
+  await app.register(groupRoutes(ctx));
+  await app.register(messageRoutes(ctx));
+  await app.register(inboxRoutes(ctx));
+  await app.register(pushRoutes(ctx));
+  if (ctx.simulator) await app.register(simRoutes(ctx));
+  await app.register(pageRoutes(ctx, clientFile));
+  return app;
+}

@@ -1,0 +1,87 @@
+// What HTTP routes are given: the use cases, not the server. Also the request authentication helpers.
+import type { FastifyRequest } from 'fastify';
+import type { AppRegistry } from '../apps/registry.ts';
+import type { LiveHub } from '../channels/live/live-hub.ts';
+import type { WsDeps } from '../channels/live/ws-session.ts';
+import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
+import type { Config } from '../config/config.ts';
+import type { AuthService } from '../core/auth-service.ts';
+import type { Clock } from '../core/clock.ts';
+import type { DeliveryEngine } from '../core/delivery-engine.ts';
+import type { MembershipService } from '../core/membership-service.ts';
+import type { MessageService } from '../core/message-service.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { SmsInbound } from '../core/sms-inbound.ts';
+import type { AddressPlan } from '../domain/address.ts';
+import { QunError } from '../errors/catalogue.ts';
+import type { PresenceRegistry } from '../presence/presence.ts';
+import type { Store, User } from '../store/store.ts';
+
+export interface HttpContext {
+  config: Config;
+  store: Store;
+  apps: AppRegistry;
+  auth: AuthService;
+  membership: MembershipService;
+  messages: MessageService;
+  delivery: DeliveryEngine;
+  inbound: SmsInbound;
+  presence: PresenceRegistry;
+  hub: LiveHub;
+  metrics: Metrics;
+  clock: Clock;
+  plan: AddressPlan;
+  vapidPublicKey: string;
+  push: WebPushSender;
+  ws: WsDeps;
+  simulator: boolean;
+  webDir: string;
+}
+
+export const SESSION_COOKIE = 'qun_session';
+
+export function cookie(req: FastifyRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+/**
+ * The signed-in user. The JSON API takes bearer tokens only; pages and push subscription (same-origin
+ * browser requests) may use the session cookie, and then a cross-origin Origin is refused (CSRF).
+ */
+export async function requireUser(
+  ctx: HttpContext,
+  req: FastifyRequest,
+  opts: { cookie?: boolean } = {},
+): Promise<{ user: User; sessionHash: string }> {
+  let token = bearer(req);
+  if (!token && opts.cookie) {
+    token = cookie(req, SESSION_COOKIE);
+    if (token && req.method !== 'GET' && !sameOrigin(ctx, req)) throw new QunError('forbidden', 'Cross-origin request refused.');
+  }
+  const session = await ctx.auth.authenticate(token);
+  if (!session) throw new QunError('unauthenticated');
+  return session;
+}
+
+/** True when the request has no Origin (not a browser) or its Origin is this server's. */
+export function sameOrigin(ctx: HttpContext, req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  try {
+    const o = new URL(origin);
+    return o.host === req.headers.host || o.origin === new URL(ctx.config.publicUrl).origin;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,249 @@
+// Groups and membership: list, create, settings, members, invitations and their answers, leaving.
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { groupAddress } from '../../domain/address.ts';
+import { type GroupInfo, hasRole, type Membership } from '../../domain/group.ts';
+import { QunError } from '../../errors/catalogue.ts';
+import { type HttpContext, requireUser } from '../context.ts';
+
+export const GroupId = z.object({ id: z.coerce.number().int().positive() });
+
+export const GroupOut = z.object({
+  id: z.number(),
+  appNumber: z.string(),
+  groupNumber: z.string(),
+  address: z.string(),
+  name: z.string(),
+  role: z.string(),
+  lastSeq: z.number(),
+  ackedSeq: z.number(),
+  fetchedSeq: z.number(),
+  readSeq: z.number(),
+  invitePolicy: z.enum(['confirm', 'direct']),
+  memberCap: z.number(),
+  escalateToSms: z.boolean(),
+});
+
+export function groupOut(ctx: HttpContext, g: GroupInfo, m: Membership) {
+  return {
+    id: g.id,
+    appNumber: g.appNumber,
+    groupNumber: g.groupNumber,
+    address: groupAddress(ctx.plan, g.appNumber, g.groupNumber),
+    name: g.name,
+    role: m.role,
+    lastSeq: g.lastSeq,
+    ackedSeq: m.ackedSeq,
+    fetchedSeq: m.fetchedSeq,
+    readSeq: m.readSeq,
+    invitePolicy: g.invitePolicy,
+    memberCap: g.memberCap,
+    escalateToSms: g.escalateToSms,
+  };
+}
+
+export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
+  return async (app) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const phones = z.array(z.string().max(32)).min(1).max(100);
+
+    r.get(
+      '/v1/groups',
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'Your groups and pending invitations',
+          response: {
+            200: z.object({
+              groups: z.array(GroupOut),
+              invitations: z.array(z.object({ groupId: z.number(), name: z.string(), address: z.string() })),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const { user } = await requireUser(ctx, req);
+        const rows = await ctx.store.groups.ofUser(user.id, ['active', 'invited']);
+        return {
+          groups: rows.filter((x) => x.membership.state === 'active').map((x) => groupOut(ctx, x.group, x.membership)),
+          invitations: rows
+            .filter((x) => x.membership.state === 'invited')
+            .map((x) => ({ groupId: x.group.id, name: x.group.name, address: groupAddress(ctx.plan, x.group.appNumber, x.group.groupNumber) })),
+        };
+      },
+    );
+
+    r.post(
+      '/v1/groups',
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'Create a group; you are its owner',
+          body: z.object({ name: z.string().max(200), appNumber: z.string().regex(/^\d+$/).max(4).optional() }),
+          response: { 201: GroupOut },
+        },
+      },
+      async (req, reply) => {
+        const { user } = await requireUser(ctx, req);
+        const g = await ctx.membership.create(user, req.body.name, req.body.appNumber);
+        const m = await ctx.store.groups.member(g.id, user.id);
+        return reply.code(201).send(groupOut(ctx, g, m!));
+      },
+    );
+
+    r.get('/v1/groups/:id', { schema: { tags: ['groups'], summary: 'One of your groups', params: GroupId, response: { 200: GroupOut } } }, async (req) => {
+      const { user } = await requireUser(ctx, req);
+      const { group, me } = await ctx.membership.requireMember(await ctx.store.groups.byId(req.params.id), user.id);
+      return groupOut(ctx, group, me);
+    });
+
+    r.patch(
+      '/v1/groups/:id',
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'Rename (admins) or change policy (owner)',
+          params: GroupId,
+          body: z.object({
+            name: z.string().max(200).optional(),
+            invitePolicy: z.enum(['confirm', 'direct']).optional(),
+            escalateToSms: z.boolean().optional(),
+            memberCap: z.number().int().min(2).optional(),
+          }),
+          response: { 200: GroupOut },
+        },
+      },
+      async (req) => {
+        const { user } = await requireUser(ctx, req);
+        let { group, me } = await ctx.membership.requireMember(await ctx.store.groups.byId(req.params.id), user.id);
+        const b = req.body;
+        if (b.invitePolicy !== undefined || b.escalateToSms !== undefined || b.memberCap !== undefined) {
+          if (!hasRole(me, 'owner')) throw new QunError('forbidden', 'Only the owner changes group policy.');
+          if (b.memberCap !== undefined && b.memberCap > ctx.config.memberCapMax) {
+            throw new QunError('validation', `memberCap may be at most ${ctx.config.memberCapMax} (QUN_MEMBER_CAP_MAX).`);
+          }
+          await ctx.store.groups.setPolicy(group.id, b);
+        }
+        if (b.name !== undefined) await ctx.membership.rename(group, user, b.name);
+        ({ group, me } = await ctx.membership.requireMember(await ctx.store.groups.byId(group.id), user.id));
+        return groupOut(ctx, group, me);
+      },
+    );
+
+    r.get(
+      '/v1/groups/:id/members',
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'Members of a group you belong to',
+          params: GroupId,
+          response: {
+            200: z.object({
+              members: z.array(z.object({ userId: z.number(), phone: z.string(), name: z.string().nullable(), role: z.string() })),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const { user } = await requireUser(ctx, req);
+        const members = await ctx.membership.list(await ctx.store.groups.byId(req.params.id), user);
+        return { members: members.map((m) => ({ userId: m.userId, phone: m.phone, name: m.displayName, role: m.role })) };
+      },
+    );
+
+    r.post(
+      '/v1/groups/:id/invitations',
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'Invite phone numbers (texts each invitee)',
+          params: GroupId,
+          body: z.object({ phones }),
+          response: {
+            200: z.object({
+              invited: z.array(z.string()),
+              added: z.array(z.string()),
+              already: z.array(z.string()),
+              invalid: z.array(z.string()),
+              refusedCap: z.array(z.string()),
+              optedOut: z.array(z.string()),
+              rateLimited: z.array(z.string()),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const { user } = await requireUser(ctx, req);
+        const group = await ctx.store.groups.byId(req.params.id);
+        if (!group) throw new QunError('not_found');
+        const lang = user.phone.startsWith('+86') ? 'zh' : 'en';
+        const r = await ctx.membership.invite(group, user, req.body.phones);
+        await ctx.inbound.notifyInvitees(group, user, r, lang);
+        return {
+          ...r,
+          invited: r.invited.map((u) => u.phone),
+          added: r.added.map((u) => u.phone),
+        };
+      },
+    );
+
+    for (const [path, accept] of [
+      ['join', true],
+      ['decline', false],
+    ] as const) {
+      r.post(
+        `/v1/groups/:id/${path}`,
+        {
+          schema: {
+            tags: ['groups'],
+            summary: accept ? 'Accept your invitation' : 'Decline your invitation',
+            params: GroupId,
+            response: { 200: z.object({ state: z.string() }) },
+          },
+        },
+        async (req) => {
+          const { user } = await requireUser(ctx, req);
+          const group = await ctx.store.groups.byId(req.params.id);
+          const r = group ? await ctx.membership.answer(group, user, accept) : 'no_invitation';
+          if (r === 'no_invitation') throw new QunError('no_invitation');
+          if (r === 'cap') throw new QunError('member_cap');
+          return { state: r };
+        },
+      );
+    }
+
+    r.post('/v1/groups/:id/leave', { schema: { tags: ['groups'], summary: 'Leave a group', params: GroupId } }, async (req, reply) => {
+      const { user } = await requireUser(ctx, req);
+      const group = await ctx.store.groups.byId(req.params.id);
+      await ctx.membership.quit(group, user);
+      return reply.code(204).send();
+    });
+
+    r.post(
+      '/v1/groups/:id/removals',
+      { schema: { tags: ['groups'], summary: 'Remove a member (owner or admin)', params: GroupId, body: z.object({ phone: z.string().max(32) }) } },
+      async (req, reply) => {
+        const { user } = await requireUser(ctx, req);
+        const group = await ctx.store.groups.byId(req.params.id);
+        if (!group) throw new QunError('not_found');
+        const r = await ctx.membership.remove(group, user, req.body.phone);
+        if ('error' in r) throw new QunError(r.error === 'invalid_phone' ? 'invalid_phone' : 'not_found', undefined);
+        return reply.code(204).send();
+      },
+    );
+
+    r.post(
+      '/v1/groups/:id/admins',
+      { schema: { tags: ['groups'], summary: 'Make a member an admin (owner)', params: GroupId, body: z.object({ phone: z.string().max(32) }) } },
+      async (req, reply) => {
+        const { user } = await requireUser(ctx, req);
+        const group = await ctx.store.groups.byId(req.params.id);
+        if (!group) throw new QunError('not_found');
+        const r = await ctx.membership.makeAdmin(group, user, req.body.phone);
+        if ('error' in r) throw new QunError(r.error === 'invalid_phone' ? 'invalid_phone' : 'not_found');
+        return reply.code(204).send();
+      },
+    );
+  };
+}

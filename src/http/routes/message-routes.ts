@@ -1,0 +1,149 @@
+// Sending, history, and the delivery trail of a message.
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { wireMessage } from '../../core/frames.ts';
+import type { HistoryItem } from '../../core/message-service.ts';
+import { hasRole } from '../../domain/group.ts';
+import { QunError } from '../../errors/catalogue.ts';
+import type { HttpContext } from '../context.ts';
+import { requireUser } from '../context.ts';
+import { GroupId } from './group-routes.ts';
+
+export const MessageOut = z.union([
+  z.object({
+    id: z.string(),
+    groupId: z.number(),
+    seq: z.number(),
+    from: z.object({ id: z.number(), name: z.string() }),
+    body: z.string(),
+    at: z.number(),
+    cid: z.string().optional(),
+  }),
+  z.object({ groupId: z.number(), seq: z.number(), hidden: z.literal(true) }),
+]);
+
+export async function messagesOut(ctx: HttpContext, items: HistoryItem[]) {
+  const out = [];
+  for (const it of items) {
+    if ('hidden' in it) {
+      out.push({ ...it.hidden, hidden: true as const });
+      continue;
+    }
+    const sender = await ctx.ws.framer.user(it.message.senderId);
+    const w = wireMessage(it.message, sender ?? { id: it.message.senderId, displayName: null, phone: '?' });
+    out.push({ id: w.id, groupId: w.g, seq: w.seq, from: w.from, body: w.body, at: w.at, ...(w.cid ? { cid: w.cid } : {}) });
+  }
+  return out;
+}
+
+export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
+  return async (app) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    r.post(
+      '/v1/groups/:id/messages',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'Send a group message; answered once it is durable',
+          description: 'A retry with the same clientMsgId is stored once and answered with the same seq.',
+          params: GroupId,
+          body: z.object({ body: z.string(), clientMsgId: z.string().min(1).max(64).optional() }),
+          response: {
+            201: z.object({ id: z.string(), groupId: z.number(), seq: z.number(), createdAt: z.number(), duplicate: z.boolean() }),
+          },
+        },
+      },
+      async (req, reply) => {
+        const { user } = await requireUser(ctx, req);
+        const group = await ctx.store.groups.byId(req.params.id);
+        if (!group) throw new QunError('not_found');
+        const res = await ctx.messages.post({
+          group,
+          sender: user,
+          body: req.body.body,
+          source: 'http',
+          clientMsgId: req.body.clientMsgId ?? null,
+        });
+        const m = res.message;
+        return reply.code(201).send({ id: m.id, groupId: m.groupId, seq: m.seq, createdAt: m.createdAt, duplicate: res.duplicate });
+      },
+    );
+
+    r.get(
+      '/v1/groups/:id/messages',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'History after a sequence number, oldest first, paged',
+          params: GroupId,
+          querystring: z.object({
+            after: z.coerce.number().int().min(0).default(0),
+            limit: z.coerce.number().int().min(1).max(500).default(100),
+          }),
+          response: { 200: z.object({ messages: z.array(MessageOut), lastSeq: z.number(), hasMore: z.boolean() }) },
+        },
+      },
+      async (req) => {
+        const { user } = await requireUser(ctx, req);
+        const { group, me } = await ctx.membership.requireMember(await ctx.store.groups.byId(req.params.id), user.id);
+        const h = await ctx.messages.history(group, me, req.query.after, req.query.limit);
+        const tail = h.items.at(-1);
+        const lastReturned = tail === undefined ? h.lastSeq : 'hidden' in tail ? tail.hidden.seq : tail.message.seq;
+        return { messages: await messagesOut(ctx, h.items), lastSeq: h.lastSeq, hasMore: lastReturned < h.lastSeq };
+      },
+    );
+
+    r.get(
+      '/v1/messages/:msgId/trail',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'Where a message went, per member: each rung tried, when, the outcome and why',
+          description: 'Readable by the sender and the group admins; anyone else gets 404.',
+          params: z.object({ msgId: z.string().max(64) }),
+          response: {
+            200: z.object({
+              message: z.object({ id: z.string(), groupId: z.number(), seq: z.number(), at: z.number() }),
+              members: z.array(
+                z.object({
+                  userId: z.number(),
+                  phone: z.string(),
+                  name: z.string().nullable(),
+                  steps: z.array(z.object({ rung: z.string(), outcome: z.string(), reason: z.string(), at: z.number().nullable() })),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const { user } = await requireUser(ctx, req);
+        const msg = await ctx.store.messages.byId(req.params.msgId);
+        const me = msg && (await ctx.store.groups.member(msg.groupId, user.id));
+        if (!msg || !me || me.state !== 'active' || (msg.senderId !== user.id && !hasRole(me, 'admin'))) {
+          throw new QunError('not_found');
+        }
+        const [members, trail, sms] = await Promise.all([
+          ctx.store.groups.members(msg.groupId, ['active', 'removed', 'left']),
+          ctx.store.delivery.trailFor(msg.groupId, msg.seq),
+          ctx.store.outbound.forMessage(msg.groupId, msg.seq),
+        ]);
+        const out = members
+          .filter((m) => m.joinedSeq < msg.seq)
+          .map((m) => {
+            const steps: { rung: string; outcome: string; reason: string; at: number | null }[] = [];
+            if (m.userId === msg.senderId) steps.push({ rung: 'none', outcome: 'sender', reason: 'the sender gets no copy by SMS', at: msg.createdAt });
+            for (const t of trail.filter((t) => t.userId === m.userId)) steps.push({ rung: t.rung, outcome: t.outcome, reason: t.reason, at: t.at });
+            for (const o of sms.filter((o) => o.userId === m.userId)) {
+              steps.push({ rung: 'sms', outcome: o.state, reason: o.error ?? `${o.segments ?? '?'} segment(s)`, at: o.updatedAt });
+            }
+            if (m.userId !== msg.senderId && m.ackedSeq >= msg.seq) steps.push({ rung: 'live', outcome: 'acked', reason: 'a live client acknowledged it', at: null });
+            if (m.fetchedSeq >= msg.seq) steps.push({ rung: 'inbox', outcome: 'fetched', reason: 'the mobile inbox fetched it', at: null });
+            return { userId: m.userId, phone: m.phone, name: m.displayName, steps };
+          });
+        return { message: { id: msg.id, groupId: msg.groupId, seq: msg.seq, at: msg.createdAt }, members: out };
+      },
+    );
+  };
+}

@@ -1,0 +1,108 @@
+// The reminder scan (patent step 107): inbox items not fetched within the reminder delay earn their
+// member one coalesced Web Push per group and scan; in groups that ask for it, items still unread
+// after a further delay escalate to SMS. Both scans are indexed on their due time, so a scan costs
+// what is due, not what is waiting.
+import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
+import type { Clock } from '../core/clock.ts';
+import type { DeliveryEngine } from '../core/delivery-engine.ts';
+import type { Metrics } from '../core/metrics.ts';
+import { reply } from '../domain/commands/replies.ts';
+import type { DueReminder, Store } from '../store/store.ts';
+
+const BATCH = 1000;
+const PUSH_ATTEMPTS = 3;
+
+export interface ReminderJobDeps {
+  store: Store;
+  push: WebPushSender;
+  delivery: DeliveryEngine;
+  clock: Clock;
+  metrics: Metrics;
+  inboxUrl: string;
+  escalateDelayMs: number;
+  reminderDelayMs: number;
+  log: { warn: (o: object, m: string) => void };
+}
+
+export class ReminderJob {
+  readonly #d: ReminderJobDeps;
+
+  constructor(deps: ReminderJobDeps) {
+    this.#d = deps;
+  }
+
+  /** One scan: reminders due now, then escalations due now. Returns how many of each. */
+  async run(): Promise<{ reminded: number; escalated: number }> {
+    const d = this.#d;
+    const end = d.metrics.reminderScan.startTimer();
+    let reminded = 0;
+    for (const r of await d.store.delivery.dueReminders(d.clock.now(), BATCH)) {
+      await this.#remind(r);
+      reminded++;
+    }
+    let escalated = 0;
+    for (const e of await d.store.delivery.dueEscalations(d.clock.now(), BATCH)) {
+      await d.delivery.routeRange(e.groupId, e.userId, e.fromSeq, e.toSeq, {
+        liveTimedOut: true,
+        forceSms: true,
+        reason: 'escalated: still unread after the reminder',
+      });
+      await d.store.delivery.clearEscalation(e.groupId, e.userId);
+      escalated++;
+    }
+    end();
+    return { reminded, escalated };
+  }
+
+  async #remind(r: DueReminder): Promise<void> {
+    const d = this.#d;
+    const now = d.clock.now();
+    const user = await d.store.users.byId(r.userId);
+    const subs = await d.store.push.forUser(r.userId);
+    const lang = user?.phone.startsWith('+86') ? 'zh' : 'en';
+    const payload = {
+      title: r.groupName,
+      body: reply(lang, { kind: 'reminder', group: r.groupName, count: r.unread, url: d.inboxUrl }),
+      url: d.inboxUrl,
+      tag: `qun-group-${r.groupId}`,
+      count: r.unread,
+      groupId: r.groupId,
+    };
+    let sent = 0;
+    const problems: string[] = [];
+    for (const s of subs) {
+      for (let attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
+        const o = await d.push.send({ endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }, payload, {
+          ttlSeconds: Math.ceil(d.reminderDelayMs / 1000),
+          topic: `g${r.groupId}`,
+          urgency: 'normal',
+        });
+        d.metrics.pushes.inc({ outcome: o.outcome });
+        if (o.outcome === 'sent') sent++;
+        else if (o.outcome === 'gone') await d.store.push.remove(s.endpoint);
+        if (o.outcome !== 'retry') {
+          if (o.outcome !== 'sent') problems.push(`${o.outcome} ${o.status}`);
+          break;
+        }
+        if (attempt === PUSH_ATTEMPTS) problems.push(`gave up: ${o.reason}`);
+      }
+    }
+    const outcome = sent > 0 ? 'reminded' : subs.length === 0 ? 'no_subscription' : 'failed';
+    if (outcome === 'failed') d.log.warn({ userId: r.userId, problems }, 'reminder push failed');
+    await d.store.delivery.reminded(
+      r.groupId,
+      r.userId,
+      {
+        groupId: r.groupId,
+        userId: r.userId,
+        seqFrom: r.fromSeq,
+        seqTo: r.toSeq,
+        rung: 'reminder',
+        outcome,
+        reason: `${r.unread} unread; web push to ${sent}/${subs.length} subscription(s)${problems.length ? `; ${problems.join(', ')}` : ''}`,
+        at: now,
+      },
+      r.escalate ? now + d.escalateDelayMs : null,
+    );
+  }
+}

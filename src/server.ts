@@ -1,0 +1,230 @@
+// The composition root: builds the store, presence, channels, apps, jobs and HTTP from the config, and
+// owns their start/stop lifecycle. No logic lives here.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+import { AppRegistry } from './apps/registry.ts';
+import { AckTracker } from './channels/live/ack-tracker.ts';
+import { LiveHub } from './channels/live/live-hub.ts';
+import { liveMembershipEvents } from './channels/live/live-membership-events.ts';
+import { logCatchUp, type WsDeps } from './channels/live/ws-session.ts';
+import { createGateway } from './channels/sms/gateways/registry.ts';
+import { SmsSender } from './channels/sms/sms-sender.ts';
+import { loadOrCreateVapidKeys } from './channels/webpush/vapid-keys.ts';
+import { WebPushSender } from './channels/webpush/webpush-sender.ts';
+import type { Config } from './config/config.ts';
+import { AuthService } from './core/auth-service.ts';
+import { type Clock, systemClock } from './core/clock.ts';
+import { DeliveryEngine } from './core/delivery-engine.ts';
+import { MessageFramer } from './core/frames.ts';
+import { MemberCache } from './core/member-cache.ts';
+import { MembershipService } from './core/membership-service.ts';
+import { MessageService } from './core/message-service.ts';
+import { createMetrics } from './core/metrics.ts';
+import { SmsInbound } from './core/sms-inbound.ts';
+import { type AddressPlan, groupAddress } from './domain/address.ts';
+import { buildHttp } from './http/app.ts';
+import { MemoryPresence } from './presence/memory/memory-presence.ts';
+import { ReminderJob } from './scheduler/reminder-job.ts';
+import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ServerOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** Extra options for the push sender (a test push service's https agent). */
+  pushAgent?: import('node:https').Agent;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  config: Config;
+  close(): Promise<void>;
+  /** Waits until queued fan-out, SMS and jobs have settled (tests). */
+  settle(): Promise<void>;
+  reminders: ReminderJob;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger ?? pino({ level: config.logLevel });
+  const apps = new AppRegistry(config.apps, config.appNumberWidth);
+  const dbFile = path.join(config.dataDir, 'qun.db');
+  const store = await openSqliteStore(dbFile, { gateway: config.smsGateway });
+  const gateway = createGateway(config.smsGateway, { store, clock, env: process.env });
+  const metrics = createMetrics();
+  const plan: AddressPlan = { serviceNumber: config.serviceNumber, appNumberWidth: config.appNumberWidth };
+  const presence = new MemoryPresence(config.webOnlineTtl);
+  const tracker = new AckTracker(config.liveAckTimeout);
+  const hub = new LiveHub(presence, tracker);
+  const members = new MemberCache(store);
+  const framer = new MessageFramer(store);
+  const vapid = loadOrCreateVapidKeys(config.dataDir, config.vapidSubject);
+  const push = new WebPushSender(vapid, opts.pushAgent ? { agent: opts.pushAgent } : {});
+  const inboxUrl = `${config.publicUrl}/m`;
+
+  let sender: SmsSender | undefined;
+  const onSmsQueued = () => sender?.wake();
+  const delivery = new DeliveryEngine({
+    store,
+    presence,
+    hub,
+    tracker,
+    members,
+    framer,
+    clock,
+    metrics,
+    groupAddress: (g) => groupAddress(plan, g.appNumber, g.groupNumber),
+    sms: {
+      maxSegments: config.smsMaxSegments,
+      inboxUrl,
+      smartSubstitution: config.smartSubstitution,
+      reachable: (p) => gateway.reachable(p),
+    },
+    reminderDelayMs: config.reminderDelay,
+    liveAckTimeoutMs: config.liveAckTimeout,
+    onSmsQueued,
+    log,
+  });
+  sender = new SmsSender(
+    store,
+    gateway,
+    clock,
+    metrics,
+    { tps: config.smsTps, window: 10, smartSubstitution: config.smartSubstitution, maxAttempts: 8, pollMs: 1000 },
+    log,
+  );
+  const auth = new AuthService(store, clock, config, metrics, onSmsQueued);
+  const membership = new MembershipService(store, apps, members, clock, liveMembershipEvents(hub), config);
+  const messages = new MessageService(store, apps, delivery, clock, metrics, config.maxMessageChars);
+  const inbound = new SmsInbound({
+    store,
+    apps,
+    membership,
+    messages,
+    members,
+    clock,
+    metrics,
+    plan,
+    defaultRegion: config.defaultRegion,
+    onSmsQueued,
+  });
+  const ws: WsDeps = {
+    store,
+    auth,
+    hub,
+    tracker,
+    delivery,
+    messages,
+    inbound,
+    framer,
+    clock,
+    plan,
+    heartbeatMs: config.liveHeartbeat,
+    authTimeoutMs: 10_000,
+  };
+  hub.setCatchUpSource(logCatchUp(ws));
+  const reminders = new ReminderJob({
+    store,
+    push,
+    delivery,
+    clock,
+    metrics,
+    inboxUrl,
+    escalateDelayMs: config.escalateDelay,
+    reminderDelayMs: config.reminderDelay,
+    log,
+  });
+
+  const http = await buildHttp(
+    {
+      config,
+      store,
+      apps,
+      auth,
+      membership,
+      messages,
+      delivery,
+      inbound,
+      presence,
+      hub,
+      metrics,
+      clock,
+      plan,
+      vapidPublicKey: vapid.publicKey,
+      push,
+      ws,
+      simulator: config.smsGateway === 'sim',
+      webDir: path.join(ROOT, 'web'),
+    },
+    log,
+    path.join(ROOT, 'src/client/qun-client.ts'),
+  );
+
+  await gateway.start();
+  await sender.start();
+  const ackTimer = setInterval(
+    () => void delivery.onAckTimeouts(tracker.expire(clock.now())).catch((e) => log.error({ err: e }, 'ack timeout handling failed')),
+    Math.max(20, Math.min(1000, Math.floor(config.liveAckTimeout / 4))),
+  );
+  const reminderTimer = setInterval(
+    () => void reminders.run().catch((e) => log.error({ err: e }, 'reminder scan failed')),
+    config.reminderScanInterval,
+  );
+  // After a crash, members who were live get the ack timeout to reconnect and resume before their
+  // undecided messages fall to inbox or SMS.
+  const recoveryTimer = setTimeout(
+    () =>
+      void delivery
+        .recover()
+        .then((n) => n > 0 && log.info({ ranges: n }, 'recovered undelivered ranges'))
+        .catch((e) => log.error({ err: e }, 'recovery failed')),
+    config.liveAckTimeout,
+  );
+  await http.listen({ port: config.port, host: config.host });
+  const port = (http.server.address() as { port: number }).port;
+  const durability = await store.durability();
+  log.info(
+    {
+      listening: `http://${config.host}:${port}`,
+      database: store.location,
+      synchronous: durability.synchronous,
+      gateway: gateway.name,
+      apps: apps.list().map((a) => `${a.appNumber}=${a.kind}`),
+      serviceNumber: config.serviceNumber,
+    },
+    `Qun is up: open ${config.publicUrl}/ (live), ${config.publicUrl}/m (mobile inbox)${gateway.name === 'sim' ? `, ${config.publicUrl}/sim (simulated phones)` : ''}`,
+  );
+
+  let closed = false;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    config,
+    reminders,
+    async settle() {
+      await messages.idle();
+      await delivery.idle();
+      await sender.idle();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(ackTimer);
+      clearInterval(reminderTimer);
+      clearTimeout(recoveryTimer);
+      hub.closeAll(1001, 'server shutting down');
+      await http.close();
+      await messages.idle();
+      await delivery.idle();
+      await sender.stop();
+      await gateway.stop();
+      await presence.close();
+      await store.close();
+    },
+  };
+}

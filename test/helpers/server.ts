@@ -1,0 +1,138 @@
+// Starts a real Qun server for a test: a fresh temp data dir (a real SQLite file), port 0 on loopback,
+// in-process or as a child process (for crash tests). Every server is closed by the test that made it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config/config.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function tempDir(prefix = 'qun-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export const BASE_ENV: Record<string, string> = {
+  PORT: '0',
+  QUN_HOST: '127.0.0.1',
+  QUN_LOG_LEVEL: 'silent',
+  QUN_SERVICE_NUMBER: '10658',
+  QUN_DEFAULT_REGION: 'CN',
+};
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  api: Api;
+}
+
+export async function startTestServer(env: Record<string, string> = {}, extra: Partial<Parameters<typeof startServer>[0]> = {}): Promise<TestServer> {
+  const dataDir = env.QUN_DATA_DIR ?? tempDir();
+  const config = loadConfig({ ...BASE_ENV, QUN_DATA_DIR: dataDir, ...env });
+  const s = await startServer({ config, ...extra });
+  config.publicUrl = s.url;
+  return Object.assign(s, { dataDir, api: new Api(s.url) });
+}
+
+/** Minimal HTTP helper over real sockets. */
+export class Api {
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
+  async req(method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+    const res = await fetch(this.url + p, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json };
+  }
+  /** A text from a simulated phone; resolves once Qun answered 202. */
+  async sms(from: string, to: string, text: string, id?: string): Promise<string> {
+    const r = await this.req('POST', '/v1/sim/sms', { from, to, text, ...(id ? { id } : {}) });
+    if (r.status !== 202) throw new Error(`sim sms refused: ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json.outcome;
+  }
+  /** Texts Qun sent to a simulated phone. */
+  async texts(phone: string): Promise<{ from: string; to: string; text: string; at: number }[]> {
+    const r = await this.req('GET', `/v1/sim/sms?phone=${encodeURIComponent(phone)}`);
+    if (r.status !== 200) throw new Error(`sim read failed: ${r.status}`);
+    return r.json.messages;
+  }
+  /** Signs a phone in through the SMS code flow, reading the code from the simulated phone. */
+  async signIn(phone: string, settle: () => Promise<void>): Promise<string> {
+    const before = (await this.texts(phone)).length;
+    const c = await this.req('POST', '/v1/auth/code', { phone });
+    if (c.status !== 202) throw new Error(`code refused: ${c.status} ${JSON.stringify(c.json)}`);
+    await settle();
+    const texts = await this.texts(phone);
+    const code = /(\d{6})/.exec(texts.slice(before).at(-1)?.text ?? '')?.[1];
+    if (!code) throw new Error('no code text arrived');
+    const t = await this.req('POST', '/v1/auth/token', { phone, code });
+    if (t.status !== 200) throw new Error(`sign-in failed: ${t.status}`);
+    return t.json.token;
+  }
+}
+
+export interface ChildServer {
+  url: string;
+  child: ChildProcess;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Runs `node src/main.ts serve` as a child process on the given data dir; resolves when it listens. */
+export function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts'), 'serve'], {
+    env: { ...process.env, ...BASE_ENV, QUN_LOG_LEVEL: 'info', QUN_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const m = /"listening":"(http:\/\/[^"]+)"/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1]!,
+          child,
+          kill: (signal = 'SIGKILL') =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill(signal);
+            }),
+        });
+      }
+    });
+  });
+}
+
+/** Polls until `check` returns a value that is not undefined, or fails after `ms`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms = 10_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
