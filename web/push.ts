@@ -97,7 +97,7 @@ function autoRefresh(): void {
     [...document.querySelectorAll('textarea')].some(
       (t) => t === document.activeElement || t.value.trim() !== '',
     );
-  // Fetching the inbox marks its messages as read, so a hidden tab must not do it on its own.
+  // Loading the inbox marks its messages fetched (delivered), so a hidden tab must not do it on its own.
   const maybeReload = () => {
     if (Date.now() - loadedAt < period || typing() || document.visibilityState !== 'visible') return;
     location.replace(location.pathname + location.search);

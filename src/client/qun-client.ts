@@ -282,6 +282,7 @@ export class QunClient extends QunHttp {
   #closed = true;
   #attempt = 0;
   #first: Pending<ReadyFrame> | undefined;
+  #started: Promise<ReadyFrame> | undefined;
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #gapTimer: ReturnType<typeof setTimeout> | undefined;
   #ping: ReturnType<typeof setInterval> | undefined;
@@ -323,13 +324,15 @@ export class QunClient extends QunHttp {
   /** Opens the live connection; resolves on the first `ready`, rejects on a refused token or close(). */
   connect(opts: ConnectOptions = {}): Promise<ReadyFrame> {
     if (!this.token) return Promise.reject(new QunApiError(401, 'unauthenticated', 'sign in first'));
+    if (!this.#closed && this.#started) return this.#started; // already connecting or connected
     this.#opts = opts;
     for (const [g, seq] of Object.entries(opts.resume ?? {})) this.streams.base(Number(g), seq);
     this.#closed = false;
-    return new Promise((resolve, reject) => {
+    this.#started = new Promise((resolve, reject) => {
       this.#first = { resolve, reject };
       this.#open();
     });
+    return this.#started;
   }
 
   #open(): void {

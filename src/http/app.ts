@@ -24,7 +24,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function buildHttp(ctx: HttpContext, logger: FastifyBaseLogger, clientFile: string): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger, bodyLimit: MAX_BODY_BYTES, logController: { disableRequestLogging: true }, trustProxy: false } as never);
+  const app = Fastify({ loggerInstance: logger, bodyLimit: MAX_BODY_BYTES, disableRequestLogging: true, trustProxy: false });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
