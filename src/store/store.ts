@@ -234,6 +234,8 @@ export interface OutboundStore {
   get(id: number): Promise<OutboundSms | undefined>;
   forMessage(groupId: number, seq: number): Promise<OutboundSms[]>;
   depth(): Promise<number>;
+  /** Seqs after `afterSeq` that a member was (or is being) sent by SMS: the inbox leaves them out. */
+  textedSeqs(groupId: number, userId: number, afterSeq: number): Promise<Set<number>>;
   inboundSeen(gateway: string, ref: string): Promise<boolean>;
   /** Inbound de-duplication: true the first time a gateway reference is seen. */
   firstInbound(gateway: string, ref: string, now: number): Promise<boolean>;

@@ -28,8 +28,11 @@ export async function fetchInbox(ctx: HttpContext, user: User): Promise<InboxGro
   const upTo: { groupId: number; seq: number }[] = [];
   for (const { group, membership } of rows) {
     const from = Math.max(membership.fetchedSeq, membership.ackedSeq, membership.joinedSeq);
-    const msgs = (await ctx.store.messages.range(group.id, from, group.lastSeq, PER_GROUP)).filter((m) => visibleTo(m, membership));
-    const last = msgs.at(-1)?.seq;
+    const page = await ctx.store.messages.range(group.id, from, group.lastSeq, PER_GROUP);
+    // Messages that went to this member by SMS are delivered: the inbox does not show them twice.
+    const texted = page.length > 0 ? await ctx.store.outbound.textedSeqs(group.id, user.id, from) : new Set<number>();
+    const msgs = page.filter((m) => visibleTo(m, membership) && !texted.has(m.seq) && m.senderId !== user.id);
+    const last = page.at(-1)?.seq;
     if (last !== undefined) upTo.push({ groupId: group.id, seq: last });
     out.push({ group, membership, messages: msgs, unread: group.lastSeq - from });
   }

@@ -107,6 +107,15 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
           .get()?.n ?? 0
       );
     },
+    async textedSeqs(groupId, userId, afterSeq) {
+      const rows = db
+        .prepare<[number, number, number], { seq: number }>(
+          `SELECT seq FROM outbound_sms WHERE group_id = ? AND user_id = ? AND seq > ?
+           AND kind = 'group_message' AND state <> 'cancelled'`,
+        )
+        .all(groupId, userId, afterSeq);
+      return new Set(rows.map((r) => r.seq));
+    },
     async inboundSeen(gw, ref) {
       return db.prepare('SELECT 1 FROM inbound_seen WHERE gateway = ? AND ref = ?').get(gw, ref) !== undefined;
     },

@@ -1,0 +1,12 @@
+// The log opens with synchronous=FULL in WAL mode by default: an acknowledged message survives power loss.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
+import { tempDir } from '../../helpers/server.ts';
+
+test('the SQLite store is WAL with synchronous=FULL', async () => {
+  const store = await openSqliteStore(path.join(tempDir(), 'qun.db'), { gateway: 'sim' });
+  assert.deepEqual(await store.durability(), { synchronous: 'FULL', journal: 'wal' });
+  await store.close();
+});
