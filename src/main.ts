@@ -4,7 +4,9 @@ import { ConfigError, loadConfig } from './config/config.ts';
 import { SETTINGS } from './config/schema.ts';
 import { startServer } from './server.ts';
 
-const program = new Command('qun').description('Group messaging that reaches every member: live, mobile inbox, or SMS.');
+const program = new Command('qun').description(
+  'Group messaging that reaches every member: live, mobile inbox, or SMS.',
+);
 
 program
   .command('serve', { isDefault: true })
@@ -27,7 +29,8 @@ program
   .command('config')
   .description('print every setting with its environment name, default and reason')
   .action(() => {
-    for (const s of Object.values(SETTINGS)) process.stdout.write(`${s.env}=${s.default ?? ''}\n    ${s.why}\n`);
+    for (const s of Object.values(SETTINGS))
+      process.stdout.write(`${s.env}=${s.default ?? ''}\n    ${s.why}\n`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

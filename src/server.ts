@@ -95,7 +95,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     gateway,
     clock,
     metrics,
-    { tps: config.smsTps, window: 10, smartSubstitution: config.smartSubstitution, maxAttempts: 8, pollMs: 1000 },
+    {
+      tps: config.smsTps,
+      window: 10,
+      smartSubstitution: config.smartSubstitution,
+      maxAttempts: 8,
+      pollMs: 1000,
+    },
     log,
   );
   const auth = new AuthService(store, clock, config, metrics, onSmsQueued);
@@ -168,7 +174,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await gateway.start();
   await sender.start();
   const ackTimer = setInterval(
-    () => void delivery.onAckTimeouts(tracker.expire(clock.now())).catch((e) => log.error({ err: e }, 'ack timeout handling failed')),
+    () =>
+      void delivery
+        .onAckTimeouts(tracker.expire(clock.now()))
+        .catch((e) => log.error({ err: e }, 'ack timeout handling failed')),
     Math.max(20, Math.min(1000, Math.floor(config.liveAckTimeout / 4))),
   );
   const reminderTimer = setInterval(

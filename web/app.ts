@@ -61,7 +61,8 @@ async function run(fn: () => unknown): Promise<void> {
   try {
     await fn();
   } catch (e) {
-    if ((e as { status?: number }).status === 401) return signedOut();
+    // invalid_code is a 401 too, but only a refused token means the session is gone
+    if ((e as { code?: string }).code === 'unauthenticated') return signedOut();
     showError(e);
   }
 }

@@ -48,7 +48,12 @@ export class AuthService {
       throw new QunError('rate_limited', 'Too many codes for this number; try again in an hour.');
     }
     const code = String(crypto.randomInt(0, 1_000_000)).padStart(6, '0');
-    await this.#store.users.addSigninCode(phone, sha256(`${phone}:${code}`), now, now + this.#cfg.signinCodeTtl);
+    await this.#store.users.addSigninCode(
+      phone,
+      sha256(`${phone}:${code}`),
+      now,
+      now + this.#cfg.signinCodeTtl,
+    );
     const lang = phone.startsWith('+86') ? 'zh' : 'en';
     await this.#store.outbound.enqueue(
       [
@@ -56,7 +61,11 @@ export class AuthService {
           kind: 'code',
           toPhone: phone,
           fromAddr: this.#cfg.serviceNumber,
-          text: reply(lang, { kind: 'signin_code', code, minutes: Math.round(this.#cfg.signinCodeTtl / 60_000) }),
+          text: reply(lang, {
+            kind: 'signin_code',
+            code,
+            minutes: Math.round(this.#cfg.signinCodeTtl / 60_000),
+          }),
           groupId: null,
           seq: null,
           userId: null,
@@ -71,7 +80,10 @@ export class AuthService {
   async signIn(rawPhone: string, code: string): Promise<{ token: string; user: User }> {
     const phone = this.phone(rawPhone);
     const now = this.#clock.now();
-    if (!/^\d{6}$/.test(code) || !(await this.#store.users.consumeSigninCode(phone, sha256(`${phone}:${code}`), now))) {
+    if (
+      !/^\d{6}$/.test(code) ||
+      !(await this.#store.users.consumeSigninCode(phone, sha256(`${phone}:${code}`), now))
+    ) {
       throw new QunError('invalid_code');
     }
     const user = await this.#store.users.upsertByPhone(phone, now);

@@ -38,7 +38,7 @@ export class Batcher<In, Out> {
       this.#running = this.#running.then(async () => {
         try {
           const out = await this.#flush(part.map((p) => p.item));
-          part.forEach((p, k) => p.resolve(out[k] as Out));
+          for (const [k, p] of part.entries()) p.resolve(out[k] as Out);
         } catch (e) {
           for (const p of part) p.reject(e);
         }

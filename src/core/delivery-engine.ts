@@ -6,7 +6,7 @@ import type { LiveHub } from '../channels/live/live-hub.ts';
 import type { GroupInfo, Membership } from '../domain/group.ts';
 import { decideRoute, type RouteDecision } from '../domain/routing.ts';
 import type { PresenceRegistry } from '../presence/presence.ts';
-import type { FallbackRoute, NewOutbound, StoredMessage, Store, User } from '../store/store.ts';
+import type { FallbackRoute, NewOutbound, Store, StoredMessage, User } from '../store/store.ts';
 import { Batcher } from './batcher.ts';
 import type { Clock } from './clock.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
@@ -24,7 +24,12 @@ export interface DeliveryDeps {
   clock: Clock;
   metrics: Metrics;
   groupAddress: (g: GroupInfo) => string;
-  sms: { maxSegments: number; inboxUrl: string; smartSubstitution: boolean; reachable: (phone: string) => boolean };
+  sms: {
+    maxSegments: number;
+    inboxUrl: string;
+    smartSubstitution: boolean;
+    reachable: (phone: string) => boolean;
+  };
   reminderDelayMs: number;
   liveAckTimeoutMs: number;
   /** Wakes the SMS sender after texts were queued. */
@@ -57,7 +62,9 @@ export class DeliveryEngine {
   /** Fans out committed messages in commit order (one chain per node keeps per-group order). */
   dispatch(group: GroupInfo, msg: StoredMessage, sender: User): Promise<void> {
     const run = this.#chain.then(() => this.#fanOut(group, msg, sender));
-    this.#chain = run.catch((e) => this.#d.log.error({ err: e, groupId: group.id, seq: msg.seq }, 'fan-out failed'));
+    this.#chain = run.catch((e) =>
+      this.#d.log.error({ err: e, groupId: group.id, seq: msg.seq }, 'fan-out failed'),
+    );
     return run;
   }
 
@@ -74,8 +81,21 @@ export class DeliveryEngine {
     const routes: FallbackRoute[] = [];
     for (const m of members) {
       const isSender = m.userId === msg.senderId;
-      if (!isSender && !visibleTo(msg, m)) {
-        d.hub.deliver(m.userId, group.id, msg.seq, skip, m.ackedSeq, false, now);
+      if (isSender || !visibleTo(msg, m)) {
+        // Nothing to deliver to this member; the route keeps their routed_seq contiguous so that crash
+        // recovery does not look at this message for them again. Their own devices still get it.
+        d.hub.deliver(m.userId, group.id, msg.seq, isSender ? frame : skip, m.ackedSeq, false, now);
+        routes.push({
+          groupId: group.id,
+          userId: m.userId,
+          seqFrom: msg.seq - 1,
+          seqTo: msg.seq,
+          rung: 'none',
+          reason: 'nothing to deliver',
+          at: now,
+          reminderDueAt: null,
+          sms: [],
+        });
         continue;
       }
       const decision = decideRoute({
@@ -111,22 +131,28 @@ export class DeliveryEngine {
             kind: 'group_message',
             toPhone: m.phone,
             fromAddr: d.groupAddress(group),
-            text: groupMessageText({ groupName: group.name, senderLabel: senderLabel(sender), body: msg.body }, d.sms),
+            text: groupMessageText(
+              { groupName: group.name, senderLabel: senderLabel(sender), body: msg.body },
+              d.sms,
+            ),
             groupId: group.id,
             seq: msg.seq,
             userId: m.userId,
           }))
         : [];
-    d.metrics.deliveries.inc({ rung: decision.rung, outcome: decision.rung === 'sms' ? 'sms_queued' : 'waiting' }, items.length);
+    d.metrics.deliveries.inc(
+      { rung: decision.rung, outcome: decision.rung === 'sms' ? 'sms_queued' : 'waiting' },
+      items.length,
+    );
     return {
       groupId: group.id,
       userId: m.userId,
       seqFrom: fromSeq,
       seqTo: toSeq,
-      rung: decision.rung === 'live' ? 'none' : decision.rung,
+      rung: items.length === 0 || decision.rung === 'live' ? 'none' : decision.rung,
       reason: decision.reason,
       at: now,
-      reminderDueAt: decision.rung === 'inbox' ? now + d.reminderDelayMs : null,
+      reminderDueAt: decision.rung === 'inbox' && items.length > 0 ? now + d.reminderDelayMs : null,
       sms,
     };
   }
@@ -147,7 +173,10 @@ export class DeliveryEngine {
     const m = await d.store.groups.member(groupId, userId);
     if (!group || !m || m.state !== 'active') return;
     const now = d.clock.now();
-    const presence = (await d.presence.snapshot([userId], now)).get(userId) ?? { liveConnections: 0, webOnline: false };
+    const presence = (await d.presence.snapshot([userId], now)).get(userId) ?? {
+      liveConnections: 0,
+      webOnline: false,
+    };
     let decision = decideRoute({
       presence,
       isSender: false,
@@ -219,7 +248,8 @@ export class DeliveryEngine {
   /** After a restart: every member range that was accepted but never decided is routed now. */
   async recover(): Promise<number> {
     const ranges = await this.#d.store.delivery.unrouted();
-    for (const r of ranges) await this.routeRange(r.groupId, r.userId, r.fromSeq, r.toSeq, { liveTimedOut: false });
+    for (const r of ranges)
+      await this.routeRange(r.groupId, r.userId, r.fromSeq, r.toSeq, { liveTimedOut: false });
     return ranges.length;
   }
 

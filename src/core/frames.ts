@@ -8,7 +8,10 @@ export function visibleTo(msg: StoredMessage, m: Pick<Membership, 'role' | 'user
   return msg.audience === 'all' || m.role !== 'member' || msg.senderId === m.userId;
 }
 
-export function wireMessage(msg: StoredMessage, sender: Pick<User, 'id' | 'displayName' | 'phone'>): WireMessage {
+export function wireMessage(
+  msg: StoredMessage,
+  sender: Pick<User, 'id' | 'displayName' | 'phone'>,
+): WireMessage {
   const w: WireMessage = {
     t: 'msg',
     g: msg.groupId,

@@ -2,8 +2,8 @@
 // quit, rename, list. Rules come from domain/group.ts and the group's app; each change is one
 // optimistic transaction, retried when another change to the group won the race.
 import type { AppRegistry } from '../apps/registry.ts';
-import { MAX_GROUP_NAME_LENGTH } from '../domain/commands/command.ts';
 import { candidateGroupNumber } from '../domain/address.ts';
+import { MAX_GROUP_NAME_LENGTH } from '../domain/commands/command.ts';
 import { canRemove, type GroupInfo, hasRole, type Membership, successor } from '../domain/group.ts';
 import { normalisePhone } from '../domain/phone.ts';
 import { QunError } from '../errors/catalogue.ts';
@@ -31,7 +31,10 @@ const DAY_MS = 86_400_000;
 const RETRIES = 5;
 
 export function cleanGroupName(raw: string): string {
-  const name = raw.replace(/[\p{Cc}\p{Cf}]/gu, ' ').replace(/\s+/g, ' ').trim();
+  const name = raw
+    .replace(/[\p{Cc}\p{Cf}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (name.length === 0 || [...name].length > MAX_GROUP_NAME_LENGTH) throw new QunError('invalid_name');
   return name;
 }
@@ -79,14 +82,25 @@ export class MembershipService {
   }
 
   /** The caller's active membership, or a not_found that does not tell whether the group exists. */
-  async requireMember(group: GroupInfo | undefined, userId: number): Promise<{ group: GroupInfo; me: Membership }> {
+  async requireMember(
+    group: GroupInfo | undefined,
+    userId: number,
+  ): Promise<{ group: GroupInfo; me: Membership }> {
     const me = group && (await this.#store.groups.member(group.id, userId));
     if (!group || !me || me.state !== 'active') throw new QunError('not_found');
     return { group, me };
   }
 
   async invite(groupRef: GroupInfo, actor: User, rawPhones: string[]): Promise<InviteReport> {
-    const report: InviteReport = { invited: [], added: [], already: [], invalid: [], refusedCap: [], optedOut: [], rateLimited: [] };
+    const report: InviteReport = {
+      invited: [],
+      added: [],
+      already: [],
+      invalid: [],
+      refusedCap: [],
+      optedOut: [],
+      rateLimited: [],
+    };
     const { group, me } = await this.requireMember(groupRef, actor.id);
     const app = this.#apps.get(group.appNumber);
     if (!app?.canInvite(me)) throw new QunError('forbidden', 'Only admins may invite to this group.');
@@ -102,7 +116,8 @@ export class MembershipService {
     for (const phone of phones) {
       const u = await this.#store.users.upsertByPhone(phone, now);
       const existing = await this.#store.groups.member(group.id, u.id);
-      if (existing && (existing.state === 'active' || existing.state === 'invited')) report.already.push(phone);
+      if (existing && (existing.state === 'active' || existing.state === 'invited'))
+        report.already.push(phone);
       else if (u.smsOptedOut) report.optedOut.push(phone);
       else if (budget <= 0) report.rateLimited.push(phone);
       else {
@@ -116,7 +131,12 @@ export class MembershipService {
       const take = candidates.slice(0, room);
       report.refusedCap = candidates.slice(room).map((u) => u.phone);
       const state = group.invitePolicy === 'direct' ? 'active' : 'invited';
-      const changes: MembershipChange[] = take.map((u) => ({ userId: u.id, state, role: 'member', invitedBy: actor.id }));
+      const changes: MembershipChange[] = take.map((u) => ({
+        userId: u.id,
+        state,
+        role: 'member',
+        invitedBy: actor.id,
+      }));
       if (changes.length === 0) return true;
       const ok = await this.#store.groups.applyMembership(group.id, version, changes, this.#clock.now());
       if (ok) {
@@ -132,7 +152,11 @@ export class MembershipService {
     return report;
   }
 
-  async answer(group: GroupInfo, user: User, accept: boolean): Promise<'joined' | 'declined' | 'no_invitation' | 'cap'> {
+  async answer(
+    group: GroupInfo,
+    user: User,
+    accept: boolean,
+  ): Promise<'joined' | 'declined' | 'no_invitation' | 'cap'> {
     let result = 'no_invitation' as 'joined' | 'declined' | 'no_invitation' | 'cap';
     await this.#retry(group.id, async (version) => {
       const m = await this.#store.groups.member(group.id, user.id);
@@ -143,9 +167,9 @@ export class MembershipService {
       if (accept) {
         const active = await this.#store.groups.members(group.id, ['active']);
         if (active.length >= group.memberCap) {
-        result = 'cap';
-        return true;
-      }
+          result = 'cap';
+          return true;
+        }
       }
       result = accept ? 'joined' : 'declined';
       return this.#store.groups.applyMembership(
@@ -162,7 +186,11 @@ export class MembershipService {
     return result;
   }
 
-  async remove(groupRef: GroupInfo, actor: User, rawPhone: string): Promise<{ removed: User } | { error: 'invalid_phone' | 'not_member' }> {
+  async remove(
+    groupRef: GroupInfo,
+    actor: User,
+    rawPhone: string,
+  ): Promise<{ removed: User } | { error: 'invalid_phone' | 'not_member' }> {
     const { group, me } = await this.requireMember(groupRef, actor.id);
     if (!hasRole(me, 'admin')) throw new QunError('forbidden');
     const phone = normalisePhone(rawPhone, this.#cfg.defaultRegion);
@@ -192,7 +220,11 @@ export class MembershipService {
     return outcome;
   }
 
-  async makeAdmin(groupRef: GroupInfo, actor: User, rawPhone: string): Promise<{ promoted: User } | { error: 'invalid_phone' | 'not_member' }> {
+  async makeAdmin(
+    groupRef: GroupInfo,
+    actor: User,
+    rawPhone: string,
+  ): Promise<{ promoted: User } | { error: 'invalid_phone' | 'not_member' }> {
     const { group, me } = await this.requireMember(groupRef, actor.id);
     if (!hasRole(me, 'owner')) throw new QunError('forbidden', 'Only the owner may make admins.');
     const phone = normalisePhone(rawPhone, this.#cfg.defaultRegion);
@@ -210,7 +242,12 @@ export class MembershipService {
         return true;
       }
       outcome = { promoted: target };
-      return this.#store.groups.applyMembership(group.id, version, [{ userId: target.id, state: 'active', role: 'admin' }], this.#clock.now());
+      return this.#store.groups.applyMembership(
+        group.id,
+        version,
+        [{ userId: target.id, state: 'active', role: 'admin' }],
+        this.#clock.now(),
+      );
     });
     this.#members.invalidate(group.id);
     return outcome;

@@ -29,7 +29,14 @@ export class MessageService {
   readonly #maxChars: number;
   readonly #appends: Batcher<NewMessage, AppendResult>;
 
-  constructor(store: Store, apps: AppRegistry, delivery: DeliveryEngine, clock: Clock, metrics: Metrics, maxChars: number) {
+  constructor(
+    store: Store,
+    apps: AppRegistry,
+    delivery: DeliveryEngine,
+    clock: Clock,
+    metrics: Metrics,
+    maxChars: number,
+  ) {
     this.#store = store;
     this.#apps = apps;
     this.#delivery = delivery;
@@ -73,18 +80,29 @@ export class MessageService {
       this.#metrics.duplicates.inc();
     } else {
       this.#metrics.accepted.inc({ source: input.source });
-      void this.#delivery.dispatch({ ...input.group, lastSeq: result.message.seq }, result.message, input.sender);
+      void this.#delivery.dispatch(
+        { ...input.group, lastSeq: result.message.seq },
+        result.message,
+        input.sender,
+      );
     }
     return result;
   }
 
   /** A member's history after a seq; messages the member may not see are returned as hidden markers. */
-  async history(group: GroupInfo, me: Membership, afterSeq: number, limit: number): Promise<{ items: HistoryItem[]; lastSeq: number }> {
+  async history(
+    group: GroupInfo,
+    me: Membership,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ items: HistoryItem[]; lastSeq: number }> {
     const fresh = await this.#store.groups.byId(group.id);
     const lastSeq = fresh?.lastSeq ?? group.lastSeq;
     const rows = await this.#store.messages.range(group.id, Math.max(afterSeq, me.joinedSeq), lastSeq, limit);
     return {
-      items: rows.map((m) => (visibleTo(m, me) ? { message: m } : { hidden: { groupId: m.groupId, seq: m.seq } })),
+      items: rows.map((m) =>
+        visibleTo(m, me) ? { message: m } : { hidden: { groupId: m.groupId, seq: m.seq } },
+      ),
       lastSeq,
     };
   }

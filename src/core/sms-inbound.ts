@@ -39,8 +39,22 @@ class Outbox {
   constructor(fromAddr: string) {
     this.fromAddr = fromAddr;
   }
-  to(phone: string, lang: Lang, r: Reply, kind: NewOutbound['kind'] = 'reply', fromAddr = this.fromAddr): void {
-    this.items.push({ kind, toPhone: phone, fromAddr, text: reply(lang, r), groupId: null, seq: null, userId: null });
+  to(
+    phone: string,
+    lang: Lang,
+    r: Reply,
+    kind: NewOutbound['kind'] = 'reply',
+    fromAddr = this.fromAddr,
+  ): void {
+    this.items.push({
+      kind,
+      toPhone: phone,
+      fromAddr,
+      text: reply(lang, r),
+      groupId: null,
+      seq: null,
+      userId: null,
+    });
   }
 }
 
@@ -51,7 +65,13 @@ export class SmsInbound {
     this.#d = deps;
   }
 
-  async handle(input: { from: string; to: string; text: string; gateway: string; ref: string | null }): Promise<InboundOutcome> {
+  async handle(input: {
+    from: string;
+    to: string;
+    text: string;
+    gateway: string;
+    ref: string | null;
+  }): Promise<InboundOutcome> {
     return (await this.run(input, false)).outcome;
   }
 
@@ -98,7 +118,12 @@ export class SmsInbound {
     return { outcome: this.#count(outcome), replies };
   }
 
-  async #atService(user: User, cmd: ParsedCommand, appNumber: string | undefined, out: Outbox): Promise<void> {
+  async #atService(
+    user: User,
+    cmd: ParsedCommand,
+    appNumber: string | undefined,
+    out: Outbox,
+  ): Promise<void> {
     const d = this.#d;
     if (appNumber !== undefined && !d.apps.get(appNumber)) {
       out.to(user.phone, cmd.lang, { kind: 'unknown_app', app: appNumber });
@@ -157,13 +182,19 @@ export class SmsInbound {
     // Answers to an invitation are the only thing a non-member may send to a group.
     if (group && me?.state === 'invited' && (cmd.kind === 'accept' || cmd.kind === 'decline')) {
       const r = await d.membership.answer(group, user, cmd.kind === 'accept');
-      if (r === 'joined') out.to(user.phone, cmd.lang, { kind: 'joined', group: group.name, address: this.#addr(group) });
+      if (r === 'joined')
+        out.to(user.phone, cmd.lang, { kind: 'joined', group: group.name, address: this.#addr(group) });
       else if (r === 'declined') out.to(user.phone, cmd.lang, { kind: 'declined', group: group.name });
-      else if (r === 'cap') out.to(user.phone, cmd.lang, { kind: 'not_allowed', group: group.name, need: 'admin' });
+      else if (r === 'cap')
+        out.to(user.phone, cmd.lang, { kind: 'not_allowed', group: group.name, need: 'admin' });
       return 'command';
     }
     if (!group || me?.state !== 'active') {
-      out.to(user.phone, cmd.lang, cmd.kind === 'help' ? { kind: 'help_service' } : { kind: 'no_such_group' });
+      out.to(
+        user.phone,
+        cmd.lang,
+        cmd.kind === 'help' ? { kind: 'help_service' } : { kind: 'no_such_group' },
+      );
       return 'rejected';
     }
     try {
@@ -218,7 +249,8 @@ export class SmsInbound {
         if ('removed' in r) {
           out.to(user.phone, lang, { kind: 'removed', group: group.name, phone: r.removed.phone });
           out.to(r.removed.phone, lang, { kind: 'removed_notice', group: group.name }, 'notice');
-        } else if (r.error === 'invalid_phone') out.to(user.phone, lang, { kind: 'invalid_phone', input: cmd.phone });
+        } else if (r.error === 'invalid_phone')
+          out.to(user.phone, lang, { kind: 'invalid_phone', input: cmd.phone });
         else out.to(user.phone, lang, { kind: 'not_member_phone', phone: cmd.phone });
         return 'command';
       }
@@ -227,7 +259,8 @@ export class SmsInbound {
         if ('promoted' in r) {
           out.to(user.phone, lang, { kind: 'admin_granted', group: group.name, phone: r.promoted.phone });
           out.to(r.promoted.phone, lang, { kind: 'admin_notice', group: group.name }, 'notice');
-        } else if (r.error === 'invalid_phone') out.to(user.phone, lang, { kind: 'invalid_phone', input: cmd.phone });
+        } else if (r.error === 'invalid_phone')
+          out.to(user.phone, lang, { kind: 'invalid_phone', input: cmd.phone });
         else out.to(user.phone, lang, { kind: 'not_member_phone', phone: cmd.phone });
         return 'command';
       }
@@ -280,11 +313,18 @@ export class SmsInbound {
     }
     const me = await d.store.groups.member(group.id, user.id);
     await d.messages.post(
-      { group, sender: user, body, source: 'sms', clientMsgId: input.ref ? `${input.gateway}:${input.ref}` : null },
+      {
+        group,
+        sender: user,
+        body,
+        source: 'sms',
+        clientMsgId: input.ref ? `${input.gateway}:${input.ref}` : null,
+      },
       me,
     );
     const app = d.apps.get(group.appNumber);
-    if (me && app?.audienceFor(me) === 'admins') out.to(user.phone, lang, { kind: 'announce_only_admins', group: group.name });
+    if (me && app?.audienceFor(me) === 'admins')
+      out.to(user.phone, lang, { kind: 'announce_only_admins', group: group.name });
     return 'message';
   }
 
@@ -300,8 +340,16 @@ export class SmsInbound {
   #inviteTexts(group: GroupInfo, inviter: User, r: InviteReport, lang: Lang, out: Outbox): void {
     const at = this.#addr(group);
     const name = inviter.displayName ?? inviter.phone;
-    for (const u of r.invited) out.to(u.phone, lang, { kind: 'invitation', group: group.name, inviter: name, address: at }, 'invite', at);
-    for (const u of r.added) out.to(u.phone, lang, { kind: 'added', group: group.name, inviter: name, address: at }, 'invite', at);
+    for (const u of r.invited)
+      out.to(
+        u.phone,
+        lang,
+        { kind: 'invitation', group: group.name, inviter: name, address: at },
+        'invite',
+        at,
+      );
+    for (const u of r.added)
+      out.to(u.phone, lang, { kind: 'added', group: group.name, inviter: name, address: at }, 'invite', at);
   }
 
   #addr(g: GroupInfo): string {

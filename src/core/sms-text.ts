@@ -8,7 +8,8 @@ export function groupMessageText(
   o: { groupName: string; senderLabel: string; body: string },
   limits: { maxSegments: number; inboxUrl: string; smartSubstitution: boolean },
 ): string {
-  const tag = [...o.groupName].length > TAG_MAX ? `${[...o.groupName].slice(0, TAG_MAX - 1).join('')}.` : o.groupName;
+  const tag =
+    [...o.groupName].length > TAG_MAX ? `${[...o.groupName].slice(0, TAG_MAX - 1).join('')}.` : o.groupName;
   const full = `[${tag}] ${o.senderLabel}: ${o.body}`;
   return truncateToSegments(full, limits.maxSegments, ` ... ${limits.inboxUrl}`, {
     smartSubstitution: limits.smartSubstitution,

@@ -21,10 +21,20 @@ import { simRoutes } from './routes/sim-routes.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-export async function buildHttp(ctx: HttpContext, logger: FastifyBaseLogger, clientFile: string): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger, bodyLimit: MAX_BODY_BYTES, disableRequestLogging: true, trustProxy: false });
+export async function buildHttp(
+  ctx: HttpContext,
+  logger: FastifyBaseLogger,
+  clientFile: string,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: MAX_BODY_BYTES,
+    disableRequestLogging: true,
+    trustProxy: false,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
@@ -36,7 +46,11 @@ export async function buildHttp(ctx: HttpContext, logger: FastifyBaseLogger, cli
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Qun HTTP API', version: '1', description: 'Group messaging that reaches every member: live, mobile inbox, or SMS.' },
+      info: {
+        title: 'Qun HTTP API',
+        version: '1',
+        description: 'Group messaging that reaches every member: live, mobile inbox, or SMS.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },

@@ -67,7 +67,8 @@ export async function requireUser(
   let token = bearer(req);
   if (!token && opts.cookie) {
     token = cookie(req, SESSION_COOKIE);
-    if (token && req.method !== 'GET' && !sameOrigin(ctx, req)) throw new QunError('forbidden', 'Cross-origin request refused.');
+    if (token && req.method !== 'GET' && !sameOrigin(ctx, req))
+      throw new QunError('forbidden', 'Cross-origin request refused.');
   }
   const session = await ctx.auth.authenticate(token);
   if (!session) throw new QunError('unauthenticated');

@@ -7,20 +7,32 @@ import { ERRORS, QunError } from '../errors/catalogue.ts';
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | QunError, req, reply) => {
     if (err instanceof QunError) {
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+      return reply.code(err.status).send({
+        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+      });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map((v) => `${v.instancePath || '/'} ${v.message}`);
-      return reply.code(400).send({ error: { code: 'validation', message: ERRORS.validation.message, details: { issues } } });
+      return reply
+        .code(400)
+        .send({ error: { code: 'validation', message: ERRORS.validation.message, details: { issues } } });
     }
     const status = err.statusCode ?? 500;
-    if (status === 413) return reply.code(413).send({ error: { code: 'payload_too_large', message: ERRORS.payload_too_large.message } });
-    if (status === 415) return reply.code(415).send({ error: { code: 'unsupported_media_type', message: ERRORS.unsupported_media_type.message } });
+    if (status === 413)
+      return reply
+        .code(413)
+        .send({ error: { code: 'payload_too_large', message: ERRORS.payload_too_large.message } });
+    if (status === 415)
+      return reply
+        .code(415)
+        .send({ error: { code: 'unsupported_media_type', message: ERRORS.unsupported_media_type.message } });
     if (status >= 400 && status < 500) {
       return reply.code(status).send({ error: { code: 'bad_request', message: ERRORS.bad_request.message } });
     }
     req.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ error: { code: 'internal', message: ERRORS.internal.message } });
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { code: 'not_found', message: ERRORS.not_found.message } }));
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', message: ERRORS.not_found.message } }),
+  );
 }

@@ -72,11 +72,15 @@ export class ReminderJob {
     const problems: string[] = [];
     for (const s of subs) {
       for (let attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
-        const o = await d.push.send({ endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }, payload, {
-          ttlSeconds: Math.ceil(d.reminderDelayMs / 1000),
-          topic: `g${r.groupId}`,
-          urgency: 'normal',
-        });
+        const o = await d.push.send(
+          { endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } },
+          payload,
+          {
+            ttlSeconds: Math.ceil(d.reminderDelayMs / 1000),
+            topic: `g${r.groupId}`,
+            urgency: 'normal',
+          },
+        );
         d.metrics.pushes.inc({ outcome: o.outcome });
         if (o.outcome === 'sent') sent++;
         else if (o.outcome === 'gone') await d.store.push.remove(s.endpoint);

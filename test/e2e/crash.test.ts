@@ -3,8 +3,8 @@
 // the live member by resuming from its last sequence number, the inbox member by pulling.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { QunClient } from '../../src/client/qun-client.ts';
 import type { WireMessage } from '../../src/channels/live/protocol.ts';
+import { QunClient } from '../../src/client/qun-client.ts';
 import { Api, type ChildServer, eventually, spawnServer, tempDir } from '../helpers/server.ts';
 
 const N = 60;
@@ -24,7 +24,11 @@ test('SIGKILL right after the last 202 loses nothing and duplicates nothing', as
   server = await spawnServer(dir, ENV);
   let api = new Api(server.url);
   const until = async (phone: string, n: number) =>
-    eventually(async () => ((await api.texts(phone)).length >= n ? true : undefined), 15_000, `${n} texts to ${phone}`);
+    eventually(
+      async () => ((await api.texts(phone)).length >= n ? true : undefined),
+      15_000,
+      `${n} texts to ${phone}`,
+    );
   await api.sms(OWNER, '10658', 'CREATE Crash');
   await until(OWNER, 1);
   const address = /(1065801\d{4,})/.exec((await api.texts(OWNER))[0]!.text)![1]!;
@@ -33,8 +37,7 @@ test('SIGKILL right after the last 202 loses nothing and duplicates nothing', as
     await until(p, 1);
     await api.sms(p, address, 'Y');
   }
-  const signIn = (p: string) =>
-    api.signIn(p, () => new Promise((r) => setTimeout(r, 150)));
+  const signIn = (p: string) => api.signIn(p, () => new Promise((r) => setTimeout(r, 150)));
   const liveToken = await signIn(LIVE);
   const inboxToken = await signIn(INBOX);
   const groupId = (await api.req('GET', '/v1/groups', undefined, liveToken)).json.groups[0].id as number;
@@ -43,7 +46,9 @@ test('SIGKILL right after the last 202 loses nothing and duplicates nothing', as
   live.on('message', (m) => got.push(m));
   await live.connect();
   await api.req('GET', '/v1/inbox', undefined, inboxToken);
-  const before = Object.fromEntries(await Promise.all(SMS_MEMBERS.map(async (p) => [p, (await api.texts(p)).length])));
+  const before = Object.fromEntries(
+    await Promise.all(SMS_MEMBERS.map(async (p) => [p, (await api.texts(p)).length])),
+  );
 
   for (let i = 0; i < N; i++) await api.sms(OWNER, address, `crash message ${i}`, `mo-${i}`);
   await server.kill('SIGKILL');
@@ -71,9 +76,16 @@ test('SIGKILL right after the last 202 loses nothing and duplicates nothing', as
   const got2: WireMessage[] = [];
   resumed.on('message', (m) => got2.push(m));
   await resumed.connect({ resume: { [groupId]: live.streams.lastContiguous(groupId) } });
-  await eventually(() => ([...got, ...got2].filter((m) => m.body.startsWith('crash')).length >= N ? true : undefined), 15_000, 'live copies');
+  await eventually(
+    () => ([...got, ...got2].filter((m) => m.body.startsWith('crash')).length >= N ? true : undefined),
+    15_000,
+    'live copies',
+  );
   const liveBodies = new Map([...got, ...got2].map((m) => [m.id, m.body]));
-  assert.deepEqual([...liveBodies.values()].filter((b) => b.startsWith('crash')), expected);
+  assert.deepEqual(
+    [...liveBodies.values()].filter((b) => b.startsWith('crash')),
+    expected,
+  );
   resumed.close();
   // The inbox member pulls them (paged: 50 per pull).
   const pulled: string[] = [];
@@ -82,6 +94,8 @@ test('SIGKILL right after the last 202 loses nothing and duplicates nothing', as
     for (const m of r.json.groups[0].messages) if (m.body.startsWith('crash')) pulled.push(m.body);
   }
   // Whatever did not reach the inbox in time went by SMS: together, each message exactly once.
-  const inboxTexts = (await api.texts(INBOX)).map((x) => /crash message \d+/.exec(x.text)?.[0]).filter(Boolean) as string[];
+  const inboxTexts = (await api.texts(INBOX))
+    .map((x) => /crash message \d+/.exec(x.text)?.[0])
+    .filter(Boolean) as string[];
   assert.deepEqual([...pulled, ...inboxTexts].sort(), [...expected].sort());
 });

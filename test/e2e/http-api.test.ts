@@ -36,7 +36,12 @@ describe('HTTP API', () => {
     assert.equal(g.status, 201);
     assert.match(g.json.address, /^1065801\d{4,}$/);
     groupId = g.json.id;
-    const inv = await s.api.req('POST', `/v1/groups/${groupId}/invitations`, { phones: ['13500135001', 'junk'] }, owner);
+    const inv = await s.api.req(
+      'POST',
+      `/v1/groups/${groupId}/invitations`,
+      { phones: ['13500135001', 'junk'] },
+      owner,
+    );
     assert.equal(inv.status, 200);
     assert.deepEqual(inv.json.invited, [FRIEND]);
     assert.deepEqual(inv.json.invalid, ['junk']);
@@ -49,16 +54,37 @@ describe('HTTP API', () => {
   });
 
   test('send is durable and idempotent by clientMsgId; history pages', async () => {
-    const first = await s.api.req('POST', `/v1/groups/${groupId}/messages`, { body: 'hello', clientMsgId: 'c-1' }, owner);
+    const first = await s.api.req(
+      'POST',
+      `/v1/groups/${groupId}/messages`,
+      { body: 'hello', clientMsgId: 'c-1' },
+      owner,
+    );
     assert.equal(first.status, 201);
-    const again = await s.api.req('POST', `/v1/groups/${groupId}/messages`, { body: 'hello', clientMsgId: 'c-1' }, owner);
+    const again = await s.api.req(
+      'POST',
+      `/v1/groups/${groupId}/messages`,
+      { body: 'hello', clientMsgId: 'c-1' },
+      owner,
+    );
     assert.equal(again.json.seq, first.json.seq);
     assert.equal(again.json.duplicate, true);
-    for (let i = 0; i < 5; i++) await s.api.req('POST', `/v1/groups/${groupId}/messages`, { body: `m${i}`, clientMsgId: `c-m${i}` }, friend);
+    for (let i = 0; i < 5; i++)
+      await s.api.req(
+        'POST',
+        `/v1/groups/${groupId}/messages`,
+        { body: `m${i}`, clientMsgId: `c-m${i}` },
+        friend,
+      );
     const page1 = await s.api.req('GET', `/v1/groups/${groupId}/messages?after=0&limit=4`, undefined, friend);
     assert.equal(page1.json.messages.length, 4);
     assert.equal(page1.json.hasMore, true);
-    const page2 = await s.api.req('GET', `/v1/groups/${groupId}/messages?after=${page1.json.messages[3].seq}&limit=4`, undefined, friend);
+    const page2 = await s.api.req(
+      'GET',
+      `/v1/groups/${groupId}/messages?after=${page1.json.messages[3].seq}&limit=4`,
+      undefined,
+      friend,
+    );
     assert.deepEqual(
       [...page1.json.messages, ...page2.json.messages].map((m: { body: string }) => m.body),
       ['hello', 'm0', 'm1', 'm2', 'm3', 'm4'],
@@ -71,7 +97,10 @@ describe('HTTP API', () => {
     const b = await s.api.req('GET', '/v1/groups/999999/messages', undefined, stranger);
     assert.equal(a.status, 404);
     assert.deepEqual(a.json, b.json);
-    assert.equal((await s.api.req('POST', `/v1/groups/${groupId}/messages`, { body: 'x' }, stranger)).status, 404);
+    assert.equal(
+      (await s.api.req('POST', `/v1/groups/${groupId}/messages`, { body: 'x' }, stranger)).status,
+      404,
+    );
     assert.equal((await s.api.req('GET', `/v1/groups/${groupId}/members`, undefined, stranger)).status, 404);
   });
 
@@ -94,8 +123,14 @@ describe('HTTP API', () => {
   });
 
   test('removal by an admin takes effect; a member cannot remove', async () => {
-    assert.equal((await s.api.req('POST', `/v1/groups/${groupId}/removals`, { phone: OWNER }, friend)).status, 403);
-    assert.equal((await s.api.req('POST', `/v1/groups/${groupId}/removals`, { phone: FRIEND }, owner)).status, 204);
+    assert.equal(
+      (await s.api.req('POST', `/v1/groups/${groupId}/removals`, { phone: OWNER }, friend)).status,
+      403,
+    );
+    assert.equal(
+      (await s.api.req('POST', `/v1/groups/${groupId}/removals`, { phone: FRIEND }, owner)).status,
+      204,
+    );
     assert.equal((await s.api.req('GET', `/v1/groups/${groupId}/messages`, undefined, friend)).status, 404);
   });
 
@@ -106,7 +141,14 @@ describe('HTTP API', () => {
     assert.match(metrics, /qun_messages_duplicate_total 1/);
     const spec = (await s.api.req('GET', '/openapi.json')).json;
     assert.equal(spec.openapi, '3.0.3');
-    for (const p of ['/v1/auth/code', '/v1/groups', '/v1/groups/{id}/messages', '/v1/inbox', '/v1/messages/{msgId}/trail', '/v1/sim/sms']) {
+    for (const p of [
+      '/v1/auth/code',
+      '/v1/groups',
+      '/v1/groups/{id}/messages',
+      '/v1/inbox',
+      '/v1/messages/{msgId}/trail',
+      '/v1/sim/sms',
+    ]) {
       assert.ok(spec.paths[p], `${p} documented`);
     }
     const page = await fetch(`${s.url}/m`);

@@ -2,8 +2,8 @@
 // timeout fall-through, Web Push reminder, escalation with cancel, and resume after a reconnect.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { QunClient } from '../../src/client/qun-client.ts';
 import type { WireMessage } from '../../src/channels/live/protocol.ts';
+import { QunClient } from '../../src/client/qun-client.ts';
 import { type PushService, startPushService } from '../helpers/push-service.ts';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -70,7 +70,10 @@ describe('the ladder', () => {
     await sms(O, address, 'three paths');
     const m = await eventually(() => a.got.find((x) => x.body === 'three paths'), 5000, 'live message');
     const b = await inbox(B);
-    assert.ok(b.groups[0].messages.some((x: { body: string }) => x.body === 'three paths'), 'B pulls it from the inbox');
+    assert.ok(
+      b.groups[0].messages.some((x: { body: string }) => x.body === 'three paths'),
+      'B pulls it from the inbox',
+    );
     await s.settle();
     const c = await texts(C);
     assert.equal(c.length, cBefore + 1);
@@ -82,7 +85,9 @@ describe('the ladder', () => {
     const trail = await s.api.req('GET', `/v1/messages/${m.id}/trail`, undefined, tokens[O]);
     assert.equal(trail.status, 200);
     const steps = (phone: string) =>
-      trail.json.members.find((x: { phone: string }) => x.phone === phone).steps.map((st: { rung: string; outcome: string }) => `${st.rung}:${st.outcome}`);
+      trail.json.members
+        .find((x: { phone: string }) => x.phone === phone)
+        .steps.map((st: { rung: string; outcome: string }) => `${st.rung}:${st.outcome}`);
     assert.ok(steps(A).includes('live:acked'), `A: ${steps(A)}`);
     assert.ok(steps(B).includes('inbox:waiting') && steps(B).includes('inbox:fetched'), `B: ${steps(B)}`);
     assert.ok(steps(C).includes('sms:delivered'), `C: ${steps(C)}`);
@@ -97,7 +102,11 @@ describe('the ladder', () => {
     const frozen = await live(A, { autoAck: false });
     const before = (await texts(A)).length;
     await sms(O, address, 'are you there');
-    await eventually(() => frozen.got.find((x) => x.body === 'are you there'), 5000, 'frame on the frozen socket');
+    await eventually(
+      () => frozen.got.find((x) => x.body === 'are you there'),
+      5000,
+      'frame on the frozen socket',
+    );
     const t = await eventually(
       async () => {
         await s.settle();
@@ -161,7 +170,13 @@ describe('the ladder', () => {
     await eventually(() => (a.c.connected ? true : undefined));
     const last = a.c.streams.lastContiguous(groupId);
     a.c.close();
-    for (let i = 0; i < 50; i++) await s.api.req('POST', `/v1/groups/${groupId}/messages`, { body: `missed ${i}`, clientMsgId: `m${i}` }, tokens[O]);
+    for (let i = 0; i < 50; i++)
+      await s.api.req(
+        'POST',
+        `/v1/groups/${groupId}/messages`,
+        { body: `missed ${i}`, clientMsgId: `m${i}` },
+        tokens[O],
+      );
     const again = await live(A, {});
     void again;
     const resumed = new QunClient({ baseUrl: s.url, token: tokens[A]! });
@@ -169,7 +184,11 @@ describe('the ladder', () => {
     resumed.on('message', (m) => got.push(m));
     await resumed.connect({ resume: { [groupId]: last } });
     clients.push(resumed);
-    await eventually(() => (got.filter((m) => m.body.startsWith('missed ')).length >= 50 ? true : undefined), 10_000, '50 messages');
+    await eventually(
+      () => (got.filter((m) => m.body.startsWith('missed ')).length >= 50 ? true : undefined),
+      10_000,
+      '50 messages',
+    );
     await new Promise((r) => setTimeout(r, 200));
     const missed = got.filter((m) => m.body.startsWith('missed '));
     assert.deepEqual(
@@ -177,7 +196,11 @@ describe('the ladder', () => {
       Array.from({ length: 50 }, (_, i) => `missed ${i}`),
     );
     const seqs = got.map((m) => m.seq);
-    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), 'in order');
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      'in order',
+    );
     assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
   });
 });

@@ -43,7 +43,11 @@ describe('a group run by SMS commands', () => {
       assert.equal(t.length, 1);
       assert.match(t[0]!.text, /Hiking club/);
       assert.match(t[0]!.text, /13800138000/);
-      assert.equal(t[0]!.from, address, 'the invitation comes from the group address so that Y goes back to it');
+      assert.equal(
+        t[0]!.from,
+        address,
+        'the invitation comes from the group address so that Y goes back to it',
+      );
     }
   });
 

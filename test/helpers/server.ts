@@ -27,7 +27,10 @@ export interface TestServer extends RunningServer {
   api: Api;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, extra: Partial<Parameters<typeof startServer>[0]> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  extra: Partial<Parameters<typeof startServer>[0]> = {},
+): Promise<TestServer> {
   const dataDir = env.QUN_DATA_DIR ?? tempDir();
   const config = loadConfig({ ...BASE_ENV, QUN_DATA_DIR: dataDir, ...env });
   const s = await startServer({ config, ...extra });
@@ -41,7 +44,12 @@ export class Api {
   constructor(url: string) {
     this.url = url;
   }
-  async req(method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+  async req(
+    method: string,
+    p: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; json: any }> {
     const res = await fetch(this.url + p, {
       method,
       headers: {
@@ -51,6 +59,7 @@ export class Api {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
+    // biome-ignore lint/suspicious/noExplicitAny: see req()
     let json: any;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -127,7 +136,11 @@ export function spawnServer(dataDir: string, env: Record<string, string> = {}): 
 }
 
 /** Polls until `check` returns a value that is not undefined, or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();

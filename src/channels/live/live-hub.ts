@@ -81,7 +81,10 @@ export class LiveHub {
 
   attach(conn: LiveConnection): void {
     let set = this.#byUser.get(conn.userId);
-    if (!set) this.#byUser.set(conn.userId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#byUser.set(conn.userId, set);
+    }
     set.add(conn);
     this.#presence.liveChanged(conn.userId, 1);
   }
@@ -157,7 +160,8 @@ export class LiveHub {
       .catch(() => conn.socket.terminate())
       .finally(() => {
         cur.catchingUp = false;
-        if ((this.#latest.get(groupId) ?? 0) > cur.sent && conn.groups.get(groupId) === cur) this.startCatchUp(conn, groupId);
+        if ((this.#latest.get(groupId) ?? 0) > cur.sent && conn.groups.get(groupId) === cur)
+          this.startCatchUp(conn, groupId);
       });
   }
 

@@ -9,10 +9,17 @@ export function liveMembershipEvents(hub: LiveHub): MembershipEvents {
     joined(userId, group, role) {
       for (const conn of hub.connections(userId)) {
         if (!conn.groups.has(group.id)) {
-          conn.groups.set(group.id, { sent: group.lastSeq, catchingUp: false, seesAdminOnly: role !== 'member' });
+          conn.groups.set(group.id, {
+            sent: group.lastSeq,
+            catchingUp: false,
+            seesAdminOnly: role !== 'member',
+          });
         }
       }
-      hub.notify(userId, encodeFrame({ t: 'group', g: group.id, event: 'joined', name: group.name, lastSeq: group.lastSeq }));
+      hub.notify(
+        userId,
+        encodeFrame({ t: 'group', g: group.id, event: 'joined', name: group.name, lastSeq: group.lastSeq }),
+      );
     },
     left(userId, groupId) {
       hub.unfollow(userId, groupId, encodeFrame({ t: 'group', g: groupId, event: 'removed' }));

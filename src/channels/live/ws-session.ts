@@ -12,7 +12,13 @@ import { QunError } from '../../errors/catalogue.ts';
 import type { Store } from '../../store/store.ts';
 import type { AckTracker } from './ack-tracker.ts';
 import { type CatchUpSource, type LiveConnection as Conn, LiveConnection, type LiveHub } from './live-hub.ts';
-import { type ClientFrame, decodeClientFrames, encodeFrame, PROTOCOL_VERSION, type ServerFrame } from './protocol.ts';
+import {
+  type ClientFrame,
+  decodeClientFrames,
+  encodeFrame,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+} from './protocol.ts';
 
 export interface WsDeps {
   store: Store;
@@ -50,7 +56,8 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
           const sender = visible ? await d.framer.user(msg.senderId) : undefined;
           const frame = sender ? d.framer.frame(msg, sender) : d.framer.skip(msg);
           d.hub.writeTo(conn, groupId, msg.seq, frame, now);
-          if (visible && msg.senderId !== conn.userId) d.tracker.sent(conn.userId, groupId, msg.seq, m.ackedSeq, now);
+          if (visible && msg.senderId !== conn.userId)
+            d.tracker.sent(conn.userId, groupId, msg.seq, m.ackedSeq, now);
         }
         // Let the socket drain before reading more, so a long catch-up cannot fill memory.
         while (conn.socket.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 10));
@@ -117,7 +124,11 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
       conn = new LiveConnection(session.user.id, session.sessionHash, socket);
       const groups = await d.store.groups.ofUser(session.user.id, ['active']);
       for (const { membership } of groups) {
-        conn.groups.set(membership.groupId, { sent: membership.ackedSeq, catchingUp: false, seesAdminOnly: membership.role !== 'member' });
+        conn.groups.set(membership.groupId, {
+          sent: membership.ackedSeq,
+          catchingUp: false,
+          seesAdminOnly: membership.role !== 'member',
+        });
       }
       d.hub.attach(conn);
       send({
@@ -167,7 +178,13 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         if (!group || !conn.groups.has(f.g)) throw new QunError('not_found');
         const user = await d.store.users.byId(conn.userId);
         if (!user) throw new QunError('unauthenticated');
-        const r = await d.messages.post({ group, sender: user, body: f.body, source: 'ws', clientMsgId: f.cid });
+        const r = await d.messages.post({
+          group,
+          sender: user,
+          body: f.body,
+          source: 'ws',
+          clientMsgId: f.cid,
+        });
         send({ t: 'sent', cid: f.cid, g: f.g, seq: r.message.seq, id: r.message.id, duplicate: r.duplicate });
         return;
       }

@@ -83,7 +83,11 @@ export class SmsSender {
       const verdict = await this.#gw.reconcile(o);
       const now = this.#clock.now();
       if (verdict === 'sent') {
-        await this.#store.outbound.markSubmitted(o.id, { gatewayRef: o.gatewayRef, encoding: o.encoding ?? 'gsm7', segments: o.segments ?? 1 }, now);
+        await this.#store.outbound.markSubmitted(
+          o.id,
+          { gatewayRef: o.gatewayRef, encoding: o.encoding ?? 'gsm7', segments: o.segments ?? 1 },
+          now,
+        );
       } else {
         if (verdict === 'unknown') this.#metrics.smsInDoubt.inc();
         await this.#store.outbound.requeue(o.id, `reconciled after restart: ${verdict}`, now, now);
@@ -111,15 +115,27 @@ export class SmsSender {
     }));
     const now = this.#clock.now();
     if (r.outcome === 'submitted') {
-      await this.#store.outbound.markSubmitted(o.id, { gatewayRef: r.ref, encoding: t.encoding, segments: t.segments }, now);
+      await this.#store.outbound.markSubmitted(
+        o.id,
+        { gatewayRef: r.ref, encoding: t.encoding, segments: t.segments },
+        now,
+      );
       this.#metrics.smsSent.inc({ gateway: this.#gw.name, kind: o.kind });
       this.#metrics.smsSegments.inc({ gateway: this.#gw.name }, t.segments);
     } else if (r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts) {
-      await this.#store.outbound.requeue(o.id, r.reason, now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6), now);
+      await this.#store.outbound.requeue(
+        o.id,
+        r.reason,
+        now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6),
+        now,
+      );
     } else {
       await this.#store.outbound.markFailed(o.id, r.reason, now);
       if (r.outcome === 'failed' && r.optedOut) await this.#store.users.setOptOut(o.toPhone, true, now);
-      this.#metrics.smsFailed.inc({ gateway: this.#gw.name, reason: r.outcome === 'failed' ? 'refused' : 'retries_exhausted' });
+      this.#metrics.smsFailed.inc({
+        gateway: this.#gw.name,
+        reason: r.outcome === 'failed' ? 'refused' : 'retries_exhausted',
+      });
       this.#log.warn({ outboundId: o.id, reason: r.reason }, 'text failed');
     }
   }

@@ -44,13 +44,17 @@ export function authRoutes(ctx: HttpContext): FastifyPluginAsync {
         return { token, user: { id: user.id, phone: user.phone, name: user.displayName } };
       },
     );
-    r.post('/v1/auth/signout', { schema: { tags: ['auth'], summary: 'Revoke this session and close its sockets' } }, async (req, reply) => {
-      const s = await requireUser(ctx, req, { cookie: true });
-      await ctx.auth.signOut(s.sessionHash);
-      ctx.hub.closeUser(s.user.id, s.sessionHash);
-      reply.header('set-cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0`);
-      return reply.code(204).send();
-    });
+    r.post(
+      '/v1/auth/signout',
+      { schema: { tags: ['auth'], summary: 'Revoke this session and close its sockets' } },
+      async (req, reply) => {
+        const s = await requireUser(ctx, req, { cookie: true });
+        await ctx.auth.signOut(s.sessionHash);
+        ctx.hub.closeUser(s.user.id, s.sessionHash);
+        reply.header('set-cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0`);
+        return reply.code(204).send();
+      },
+    );
     r.get(
       '/v1/me',
       {

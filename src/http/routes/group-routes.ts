@@ -66,10 +66,16 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
         const { user } = await requireUser(ctx, req);
         const rows = await ctx.store.groups.ofUser(user.id, ['active', 'invited']);
         return {
-          groups: rows.filter((x) => x.membership.state === 'active').map((x) => groupOut(ctx, x.group, x.membership)),
+          groups: rows
+            .filter((x) => x.membership.state === 'active')
+            .map((x) => groupOut(ctx, x.group, x.membership)),
           invitations: rows
             .filter((x) => x.membership.state === 'invited')
-            .map((x) => ({ groupId: x.group.id, name: x.group.name, address: groupAddress(ctx.plan, x.group.appNumber, x.group.groupNumber) })),
+            .map((x) => ({
+              groupId: x.group.id,
+              name: x.group.name,
+              address: groupAddress(ctx.plan, x.group.appNumber, x.group.groupNumber),
+            })),
         };
       },
     );
@@ -80,7 +86,10 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
         schema: {
           tags: ['groups'],
           summary: 'Create a group; you are its owner',
-          body: z.object({ name: z.string().max(200), appNumber: z.string().regex(/^\d+$/).max(4).optional() }),
+          body: z.object({
+            name: z.string().max(200),
+            appNumber: z.string().regex(/^\d+$/).max(4).optional(),
+          }),
           response: { 201: GroupOut },
         },
       },
@@ -92,11 +101,25 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
       },
     );
 
-    r.get('/v1/groups/:id', { schema: { tags: ['groups'], summary: 'One of your groups', params: GroupId, response: { 200: GroupOut } } }, async (req) => {
-      const { user } = await requireUser(ctx, req);
-      const { group, me } = await ctx.membership.requireMember(await ctx.store.groups.byId(req.params.id), user.id);
-      return groupOut(ctx, group, me);
-    });
+    r.get(
+      '/v1/groups/:id',
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'One of your groups',
+          params: GroupId,
+          response: { 200: GroupOut },
+        },
+      },
+      async (req) => {
+        const { user } = await requireUser(ctx, req);
+        const { group, me } = await ctx.membership.requireMember(
+          await ctx.store.groups.byId(req.params.id),
+          user.id,
+        );
+        return groupOut(ctx, group, me);
+      },
+    );
 
     r.patch(
       '/v1/groups/:id',
@@ -116,12 +139,18 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
       },
       async (req) => {
         const { user } = await requireUser(ctx, req);
-        let { group, me } = await ctx.membership.requireMember(await ctx.store.groups.byId(req.params.id), user.id);
+        let { group, me } = await ctx.membership.requireMember(
+          await ctx.store.groups.byId(req.params.id),
+          user.id,
+        );
         const b = req.body;
         if (b.invitePolicy !== undefined || b.escalateToSms !== undefined || b.memberCap !== undefined) {
           if (!hasRole(me, 'owner')) throw new QunError('forbidden', 'Only the owner changes group policy.');
           if (b.memberCap !== undefined && b.memberCap > ctx.config.memberCapMax) {
-            throw new QunError('validation', `memberCap may be at most ${ctx.config.memberCapMax} (QUN_MEMBER_CAP_MAX).`);
+            throw new QunError(
+              'validation',
+              `memberCap may be at most ${ctx.config.memberCapMax} (QUN_MEMBER_CAP_MAX).`,
+            );
           }
           await ctx.store.groups.setPolicy(group.id, b);
         }
@@ -140,7 +169,14 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
           params: GroupId,
           response: {
             200: z.object({
-              members: z.array(z.object({ userId: z.number(), phone: z.string(), name: z.string().nullable(), role: z.string() })),
+              members: z.array(
+                z.object({
+                  userId: z.number(),
+                  phone: z.string(),
+                  name: z.string().nullable(),
+                  role: z.string(),
+                }),
+              ),
             }),
           },
         },
@@ -148,7 +184,14 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
       async (req) => {
         const { user } = await requireUser(ctx, req);
         const members = await ctx.membership.list(await ctx.store.groups.byId(req.params.id), user);
-        return { members: members.map((m) => ({ userId: m.userId, phone: m.phone, name: m.displayName, role: m.role })) };
+        return {
+          members: members.map((m) => ({
+            userId: m.userId,
+            phone: m.phone,
+            name: m.displayName,
+            role: m.role,
+          })),
+        };
       },
     );
 
@@ -213,29 +256,48 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
       );
     }
 
-    r.post('/v1/groups/:id/leave', { schema: { tags: ['groups'], summary: 'Leave a group', params: GroupId } }, async (req, reply) => {
-      const { user } = await requireUser(ctx, req);
-      const group = await ctx.store.groups.byId(req.params.id);
-      await ctx.membership.quit(group, user);
-      return reply.code(204).send();
-    });
+    r.post(
+      '/v1/groups/:id/leave',
+      { schema: { tags: ['groups'], summary: 'Leave a group', params: GroupId } },
+      async (req, reply) => {
+        const { user } = await requireUser(ctx, req);
+        const group = await ctx.store.groups.byId(req.params.id);
+        await ctx.membership.quit(group, user);
+        return reply.code(204).send();
+      },
+    );
 
     r.post(
       '/v1/groups/:id/removals',
-      { schema: { tags: ['groups'], summary: 'Remove a member (owner or admin)', params: GroupId, body: z.object({ phone: z.string().max(32) }) } },
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'Remove a member (owner or admin)',
+          params: GroupId,
+          body: z.object({ phone: z.string().max(32) }),
+        },
+      },
       async (req, reply) => {
         const { user } = await requireUser(ctx, req);
         const group = await ctx.store.groups.byId(req.params.id);
         if (!group) throw new QunError('not_found');
         const r = await ctx.membership.remove(group, user, req.body.phone);
-        if ('error' in r) throw new QunError(r.error === 'invalid_phone' ? 'invalid_phone' : 'not_found', undefined);
+        if ('error' in r)
+          throw new QunError(r.error === 'invalid_phone' ? 'invalid_phone' : 'not_found', undefined);
         return reply.code(204).send();
       },
     );
 
     r.post(
       '/v1/groups/:id/admins',
-      { schema: { tags: ['groups'], summary: 'Make a member an admin (owner)', params: GroupId, body: z.object({ phone: z.string().max(32) }) } },
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'Make a member an admin (owner)',
+          params: GroupId,
+          body: z.object({ phone: z.string().max(32) }),
+        },
+      },
       async (req, reply) => {
         const { user } = await requireUser(ctx, req);
         const group = await ctx.store.groups.byId(req.params.id);

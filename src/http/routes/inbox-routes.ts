@@ -30,7 +30,8 @@ export async function fetchInbox(ctx: HttpContext, user: User): Promise<InboxGro
     const from = Math.max(membership.fetchedSeq, membership.ackedSeq, membership.joinedSeq);
     const page = await ctx.store.messages.range(group.id, from, group.lastSeq, PER_GROUP);
     // Messages that went to this member by SMS are delivered: the inbox does not show them twice.
-    const texted = page.length > 0 ? await ctx.store.outbound.textedSeqs(group.id, user.id, from) : new Set<number>();
+    const texted =
+      page.length > 0 ? await ctx.store.outbound.textedSeqs(group.id, user.id, from) : new Set<number>();
     const msgs = page.filter((m) => visibleTo(m, membership) && !texted.has(m.seq) && m.senderId !== user.id);
     const last = page.at(-1)?.seq;
     if (last !== undefined) upTo.push({ groupId: group.id, seq: last });
@@ -56,7 +57,13 @@ export function inboxRoutes(ctx: HttpContext): FastifyPluginAsync {
           response: {
             200: z.object({
               groups: z.array(
-                z.object({ id: z.number(), name: z.string(), address: z.string(), unread: z.number(), messages: z.array(MessageOut) }),
+                z.object({
+                  id: z.number(),
+                  name: z.string(),
+                  address: z.string(),
+                  unread: z.number(),
+                  messages: z.array(MessageOut),
+                }),
               ),
             }),
           },

@@ -32,7 +32,15 @@ export async function messagesOut(ctx: HttpContext, items: HistoryItem[]) {
     }
     const sender = await ctx.ws.framer.user(it.message.senderId);
     const w = wireMessage(it.message, sender ?? { id: it.message.senderId, displayName: null, phone: '?' });
-    out.push({ id: w.id, groupId: w.g, seq: w.seq, from: w.from, body: w.body, at: w.at, ...(w.cid ? { cid: w.cid } : {}) });
+    out.push({
+      id: w.id,
+      groupId: w.g,
+      seq: w.seq,
+      from: w.from,
+      body: w.body,
+      at: w.at,
+      ...(w.cid ? { cid: w.cid } : {}),
+    });
   }
   return out;
 }
@@ -50,7 +58,13 @@ export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
           params: GroupId,
           body: z.object({ body: z.string(), clientMsgId: z.string().min(1).max(64).optional() }),
           response: {
-            201: z.object({ id: z.string(), groupId: z.number(), seq: z.number(), createdAt: z.number(), duplicate: z.boolean() }),
+            201: z.object({
+              id: z.string(),
+              groupId: z.number(),
+              seq: z.number(),
+              createdAt: z.number(),
+              duplicate: z.boolean(),
+            }),
           },
         },
       },
@@ -66,7 +80,13 @@ export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
           clientMsgId: req.body.clientMsgId ?? null,
         });
         const m = res.message;
-        return reply.code(201).send({ id: m.id, groupId: m.groupId, seq: m.seq, createdAt: m.createdAt, duplicate: res.duplicate });
+        return reply.code(201).send({
+          id: m.id,
+          groupId: m.groupId,
+          seq: m.seq,
+          createdAt: m.createdAt,
+          duplicate: res.duplicate,
+        });
       },
     );
 
@@ -81,16 +101,26 @@ export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
             after: z.coerce.number().int().min(0).default(0),
             limit: z.coerce.number().int().min(1).max(500).default(100),
           }),
-          response: { 200: z.object({ messages: z.array(MessageOut), lastSeq: z.number(), hasMore: z.boolean() }) },
+          response: {
+            200: z.object({ messages: z.array(MessageOut), lastSeq: z.number(), hasMore: z.boolean() }),
+          },
         },
       },
       async (req) => {
         const { user } = await requireUser(ctx, req);
-        const { group, me } = await ctx.membership.requireMember(await ctx.store.groups.byId(req.params.id), user.id);
+        const { group, me } = await ctx.membership.requireMember(
+          await ctx.store.groups.byId(req.params.id),
+          user.id,
+        );
         const h = await ctx.messages.history(group, me, req.query.after, req.query.limit);
         const tail = h.items.at(-1);
-        const lastReturned = tail === undefined ? h.lastSeq : 'hidden' in tail ? tail.hidden.seq : tail.message.seq;
-        return { messages: await messagesOut(ctx, h.items), lastSeq: h.lastSeq, hasMore: lastReturned < h.lastSeq };
+        const lastReturned =
+          tail === undefined ? h.lastSeq : 'hidden' in tail ? tail.hidden.seq : tail.message.seq;
+        return {
+          messages: await messagesOut(ctx, h.items),
+          lastSeq: h.lastSeq,
+          hasMore: lastReturned < h.lastSeq,
+        };
       },
     );
 
@@ -110,7 +140,14 @@ export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
                   userId: z.number(),
                   phone: z.string(),
                   name: z.string().nullable(),
-                  steps: z.array(z.object({ rung: z.string(), outcome: z.string(), reason: z.string(), at: z.number().nullable() })),
+                  steps: z.array(
+                    z.object({
+                      rung: z.string(),
+                      outcome: z.string(),
+                      reason: z.string(),
+                      at: z.number().nullable(),
+                    }),
+                  ),
                 }),
               ),
             }),
@@ -133,16 +170,43 @@ export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
           .filter((m) => m.joinedSeq < msg.seq)
           .map((m) => {
             const steps: { rung: string; outcome: string; reason: string; at: number | null }[] = [];
-            if (m.userId === msg.senderId) steps.push({ rung: 'none', outcome: 'sender', reason: 'the sender gets no copy by SMS', at: msg.createdAt });
-            for (const t of trail.filter((t) => t.userId === m.userId)) steps.push({ rung: t.rung, outcome: t.outcome, reason: t.reason, at: t.at });
+            if (m.userId === msg.senderId)
+              steps.push({
+                rung: 'none',
+                outcome: 'sender',
+                reason: 'the sender gets no copy by SMS',
+                at: msg.createdAt,
+              });
+            for (const t of trail.filter((t) => t.userId === m.userId))
+              steps.push({ rung: t.rung, outcome: t.outcome, reason: t.reason, at: t.at });
             for (const o of sms.filter((o) => o.userId === m.userId)) {
-              steps.push({ rung: 'sms', outcome: o.state, reason: o.error ?? `${o.segments ?? '?'} segment(s)`, at: o.updatedAt });
+              steps.push({
+                rung: 'sms',
+                outcome: o.state,
+                reason: o.error ?? `${o.segments ?? '?'} segment(s)`,
+                at: o.updatedAt,
+              });
             }
-            if (m.userId !== msg.senderId && m.ackedSeq >= msg.seq) steps.push({ rung: 'live', outcome: 'acked', reason: 'a live client acknowledged it', at: null });
-            if (m.fetchedSeq >= msg.seq) steps.push({ rung: 'inbox', outcome: 'fetched', reason: 'the mobile inbox fetched it', at: null });
+            if (m.userId !== msg.senderId && m.ackedSeq >= msg.seq)
+              steps.push({
+                rung: 'live',
+                outcome: 'acked',
+                reason: 'a live client acknowledged it',
+                at: null,
+              });
+            if (m.fetchedSeq >= msg.seq)
+              steps.push({
+                rung: 'inbox',
+                outcome: 'fetched',
+                reason: 'the mobile inbox fetched it',
+                at: null,
+              });
             return { userId: m.userId, phone: m.phone, name: m.displayName, steps };
           });
-        return { message: { id: msg.id, groupId: msg.groupId, seq: msg.seq, at: msg.createdAt }, members: out };
+        return {
+          message: { id: msg.id, groupId: msg.groupId, seq: msg.seq, at: msg.createdAt },
+          members: out,
+        };
       },
     );
   };

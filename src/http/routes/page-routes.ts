@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { groupAddress } from '../../domain/address.ts';
 import { QunError } from '../../errors/catalogue.ts';
-import { type HttpContext, cookie, requireUser, SESSION_COOKIE, sameOrigin } from '../context.ts';
+import { cookie, type HttpContext, requireUser, SESSION_COOKIE, sameOrigin } from '../context.ts';
 import { renderInbox, renderSignIn } from '../pages/inbox-page.ts';
 import { fetchInbox } from './inbox-routes.ts';
 
@@ -23,7 +23,8 @@ function loadAssets(webDir: string, clientFile: string): Map<string, { body: str
   const add = (name: string, file: string) => {
     const ext = path.extname(file);
     const src = fs.readFileSync(file, 'utf8');
-    if (ext === '.ts') assets.set(name.replace(/\.ts$/, '.js'), { body: stripTypeScriptTypes(src), type: TYPES['.js']! });
+    if (ext === '.ts')
+      assets.set(name.replace(/\.ts$/, '.js'), { body: stripTypeScriptTypes(src), type: TYPES['.js']! });
     else if (TYPES[ext]) assets.set(name, { body: src, type: TYPES[ext]! });
   };
   if (fs.existsSync(webDir)) for (const f of fs.readdirSync(webDir)) add(f, path.join(webDir, f));
@@ -45,9 +46,12 @@ export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginA
       return serve(reply, 'sim.html');
     });
     app.get('/sw.js', { schema: { hide: true } }, (_req, reply) => serve(reply, 'sw.js'));
-    app.get<{ Params: { name: string } }>('/assets/:name', { schema: { hide: true } }, (req, reply) => serve(reply, req.params.name));
+    app.get<{ Params: { name: string } }>('/assets/:name', { schema: { hide: true } }, (req, reply) =>
+      serve(reply, req.params.name),
+    );
 
-    const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type(TYPES['.html']!).send(body);
+    const html = (reply: FastifyReply, body: string, status = 200) =>
+      reply.code(status).type(TYPES['.html']!).send(body);
     const refreshSeconds = Math.max(10, Math.min(60, Math.floor(ctx.config.webOnlineTtl / 4000)));
 
     app.get('/m', { schema: { hide: true } }, async (req, reply) => {
@@ -59,7 +63,12 @@ export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginA
         const messages = [];
         for (const m of g.messages) {
           const u = await ctx.ws.framer.user(m.senderId);
-          messages.push({ seq: m.seq, fromName: u?.displayName ?? u?.phone ?? '?', body: m.body, at: m.createdAt });
+          messages.push({
+            seq: m.seq,
+            fromName: u?.displayName ?? u?.phone ?? '?',
+            body: m.body,
+            at: m.createdAt,
+          });
         }
         groups.push({
           id: g.group.id,
@@ -87,7 +96,11 @@ export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginA
         await ctx.auth.requestCode(phone);
         return html(reply, renderSignIn({ phone, codeSent: true }));
       } catch (e) {
-        return html(reply, renderSignIn({ phone, error: e instanceof QunError ? e.message : 'Something went wrong.' }), 400);
+        return html(
+          reply,
+          renderSignIn({ phone, error: e instanceof QunError ? e.message : 'Something went wrong.' }),
+          400,
+        );
       }
     });
     app.post<{ Body: Form }>('/m/signin', { schema: { hide: true } }, async (req, reply) => {
@@ -101,7 +114,15 @@ export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginA
         );
         return reply.redirect('/m', 303);
       } catch (e) {
-        return html(reply, renderSignIn({ phone, codeSent: true, error: e instanceof QunError ? e.message : 'Something went wrong.' }), 401);
+        return html(
+          reply,
+          renderSignIn({
+            phone,
+            codeSent: true,
+            error: e instanceof QunError ? e.message : 'Something went wrong.',
+          }),
+          401,
+        );
       }
     });
     app.post<{ Body: Form }>('/m/send', { schema: { hide: true } }, async (req, reply) => {

@@ -36,9 +36,22 @@ export function simRoutes(ctx: HttpContext): FastifyPluginAsync {
         schema: {
           tags: ['simulator'],
           summary: 'Texts Qun sent to a simulated phone, oldest first',
-          querystring: z.object({ phone: z.string().max(32), after: z.coerce.number().int().min(0).default(0) }),
+          querystring: z.object({
+            phone: z.string().max(32),
+            after: z.coerce.number().int().min(0).default(0),
+          }),
           response: {
-            200: z.object({ messages: z.array(z.object({ id: z.number(), from: z.string(), to: z.string(), text: z.string(), at: z.number() })) }),
+            200: z.object({
+              messages: z.array(
+                z.object({
+                  id: z.number(),
+                  from: z.string(),
+                  to: z.string(),
+                  text: z.string(),
+                  at: z.number(),
+                }),
+              ),
+            }),
           },
         },
       },
@@ -54,7 +67,11 @@ export function simRoutes(ctx: HttpContext): FastifyPluginAsync {
         schema: {
           tags: ['simulator'],
           summary: 'Simulated phones that sent or received texts',
-          response: { 200: z.object({ phones: z.array(z.object({ phone: z.string(), texts: z.number(), lastAt: z.number() })) }) },
+          response: {
+            200: z.object({
+              phones: z.array(z.object({ phone: z.string(), texts: z.number(), lastAt: z.number() })),
+            }),
+          },
         },
       },
       async () => ({ phones: await ctx.store.sim.phones() }),
@@ -68,14 +85,18 @@ export function simRoutes(ctx: HttpContext): FastifyPluginAsync {
           response: {
             200: z.object({
               serviceNumber: z.string(),
-              appNumbers: z.array(z.object({ appNumber: z.string(), kind: z.string(), description: z.string() })),
+              appNumbers: z.array(
+                z.object({ appNumber: z.string(), kind: z.string(), description: z.string() }),
+              ),
             }),
           },
         },
       },
       async () => ({
         serviceNumber: ctx.config.serviceNumber,
-        appNumbers: ctx.apps.list().map((a) => ({ appNumber: a.appNumber, kind: a.kind, description: a.description })),
+        appNumbers: ctx.apps
+          .list()
+          .map((a) => ({ appNumber: a.appNumber, kind: a.kind, description: a.description })),
       }),
     );
   };

@@ -39,7 +39,8 @@ export function sqliteDelivery(db: Database): DeliveryStore {
       }).changes;
       // A member removed between the decision and this write gets nothing.
       if (changed === 0) continue;
-      addTrail({ ...r, rung: r.rung, outcome: OUTCOME[r.rung] });
+      // 'none' only moves the cursor: the trail shows the sender and hidden messages from the log itself.
+      if (r.rung !== 'none') addTrail({ ...r, rung: r.rung, outcome: OUTCOME[r.rung] });
       for (const o of r.sms) enqueue(o, r.at);
     }
   });

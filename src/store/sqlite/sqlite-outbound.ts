@@ -117,7 +117,9 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
       return new Set(rows.map((r) => r.seq));
     },
     async inboundSeen(gw, ref) {
-      return db.prepare('SELECT 1 FROM inbound_seen WHERE gateway = ? AND ref = ?').get(gw, ref) !== undefined;
+      return (
+        db.prepare('SELECT 1 FROM inbound_seen WHERE gateway = ? AND ref = ?').get(gw, ref) !== undefined
+      );
     },
     async firstInbound(gw, ref, now) {
       return (

@@ -23,7 +23,13 @@ test('every input combination picks the promised rung', () => {
         for (const smsOptedOut of bools)
           for (const smsReachable of bools)
             for (const liveTimedOut of bools) {
-              const input = { presence: { liveConnections: live, webOnline }, isSender, smsOptedOut, smsReachable, liveTimedOut };
+              const input = {
+                presence: { liveConnections: live, webOnline },
+                isSender,
+                smsOptedOut,
+                smsReachable,
+                liveTimedOut,
+              };
               const d = decideRoute(input);
               assert.equal(d.rung, expected(input), JSON.stringify(input));
               n++;
@@ -32,15 +38,30 @@ test('every input combination picks the promised rung', () => {
 });
 
 test('reasons say why', () => {
-  const base = { presence: { liveConnections: 0, webOnline: false }, isSender: false, smsOptedOut: false, smsReachable: true, liveTimedOut: false };
+  const base = {
+    presence: { liveConnections: 0, webOnline: false },
+    isSender: false,
+    smsOptedOut: false,
+    smsReachable: true,
+    liveTimedOut: false,
+  };
   assert.equal(decideRoute(base).reason, 'offline');
   assert.equal(decideRoute({ ...base, liveTimedOut: true }).reason, 'live_ack_timeout');
-  assert.equal(decideRoute({ ...base, presence: { liveConnections: 0, webOnline: true }, liveTimedOut: true }).reason, 'live_ack_timeout_web_online');
+  assert.equal(
+    decideRoute({ ...base, presence: { liveConnections: 0, webOnline: true }, liveTimedOut: true }).reason,
+    'live_ack_timeout_web_online',
+  );
   assert.equal(decideRoute({ ...base, smsOptedOut: true }).reason, 'sms_opted_out');
   assert.equal(decideRoute({ ...base, smsReachable: false }).reason, 'no_sms_route');
   assert.equal(decideRoute({ ...base, isSender: true }).reason, 'sender_only');
-  assert.equal(decideRoute({ ...base, isSender: true, presence: { liveConnections: 1, webOnline: false } }).reason, 'sender_devices');
-  assert.equal(decideRoute({ ...base, presence: { liveConnections: 2, webOnline: true } }).reason, 'live_connected');
+  assert.equal(
+    decideRoute({ ...base, isSender: true, presence: { liveConnections: 1, webOnline: false } }).reason,
+    'sender_devices',
+  );
+  assert.equal(
+    decideRoute({ ...base, presence: { liveConnections: 2, webOnline: true } }).reason,
+    'live_connected',
+  );
 });
 
 test('escalation only where the group asks and SMS can go', () => {

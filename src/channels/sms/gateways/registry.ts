@@ -16,6 +16,9 @@ export const GATEWAYS: Record<string, (ctx: GatewayContext) => SmsGateway> = {
 
 export function createGateway(name: string, ctx: GatewayContext): SmsGateway {
   const factory = GATEWAYS[name];
-  if (!factory) throw new Error(`QUN_SMS_GATEWAY: unknown gateway "${name}"; valid gateways: ${Object.keys(GATEWAYS).join(', ')}`);
+  if (!factory)
+    throw new Error(
+      `QUN_SMS_GATEWAY: unknown gateway "${name}"; valid gateways: ${Object.keys(GATEWAYS).join(', ')}`,
+    );
   return factory(ctx);
 }

@@ -18,7 +18,11 @@ export class SimGateway implements SmsGateway {
   async stop(): Promise<void> {}
 
   async submit(o: OutboundSms, t: PreparedText): Promise<SubmitResult> {
-    await this.#sim.deliver({ ...o, text: t.text }, { encoding: t.encoding, segments: t.segments }, this.#clock.now());
+    await this.#sim.deliver(
+      { ...o, text: t.text },
+      { encoding: t.encoding, segments: t.segments },
+      this.#clock.now(),
+    );
     return { outcome: 'submitted', ref: `sim-${o.id}` };
   }
 
