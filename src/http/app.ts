@@ -11,6 +11,7 @@ import { QunError } from '../errors/catalogue.ts';
 import type { HttpContext } from './context.ts';
 import { sameOrigin } from './context.ts';
 import { installErrorHandler } from './errors.ts';
+import { adminRoutes } from './routes/admin-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { groupRoutes } from './routes/group-routes.ts';
 import { inboxRoutes } from './routes/inbox-routes.ts';
@@ -81,6 +82,7 @@ export async function buildHttp(
     },
     (socket) => runWsSession(ctx.ws, socket),
   );
+  await app.register(adminRoutes(ctx));
   await app.register(authRoutes(ctx));
   await app.register(groupRoutes(ctx));
   await app.register(messageRoutes(ctx));

@@ -15,7 +15,7 @@ describe('HTTP API', () => {
   let stranger = '';
   let groupId = 0;
   before(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ QUN_ADMIN_KEY: 'operator-key-0123456789' });
     owner = await s.api.signIn(OWNER, () => s.settle());
     friend = await s.api.signIn(FRIEND, () => s.settle());
     stranger = await s.api.signIn(STRANGER, () => s.settle());
@@ -132,6 +132,18 @@ describe('HTTP API', () => {
       204,
     );
     assert.equal((await s.api.req('GET', `/v1/groups/${groupId}/messages`, undefined, friend)).status, 404);
+  });
+
+  test('the operator API needs the admin key', async () => {
+    assert.equal((await s.api.req('GET', '/v1/admin/summary')).status, 403);
+    const ok = await fetch(`${s.url}/v1/admin/summary`, {
+      headers: { 'x-qun-admin-key': 'operator-key-0123456789' },
+    });
+    assert.equal(ok.status, 200);
+    const wrong = await fetch(`${s.url}/v1/admin/summary`, {
+      headers: { 'x-qun-admin-key': 'operator-key-0123456788' },
+    });
+    assert.equal(wrong.status, 403);
   });
 
   test('operations: healthz, metrics, openapi, durability', async () => {
