@@ -8,6 +8,7 @@ import { AckTracker } from './channels/live/ack-tracker.ts';
 import { LiveHub } from './channels/live/live-hub.ts';
 import { liveMembershipEvents } from './channels/live/live-membership-events.ts';
 import { logCatchUp, type WsDeps } from './channels/live/ws-session.ts';
+import type { GatewayHooks } from './channels/sms/gateway.ts';
 import { createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
 import { loadOrCreateVapidKeys } from './channels/webpush/vapid-keys.ts';
@@ -22,6 +23,7 @@ import { MembershipService } from './core/membership-service.ts';
 import { MessageService } from './core/message-service.ts';
 import { createMetrics } from './core/metrics.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
+import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, groupAddress } from './domain/address.ts';
 import { buildHttp } from './http/app.ts';
 import { MemoryPresence } from './presence/memory/memory-presence.ts';
@@ -34,6 +36,8 @@ export interface ServerOptions {
   config: Config;
   clock?: Clock;
   logger?: Logger;
+  /** Environment for gateway settings (defaults to process.env). */
+  env?: Record<string, string | undefined>;
   /** Extra options for the push sender (a test push service's https agent). */
   pushAgent?: import('node:https').Agent;
 }
@@ -55,9 +59,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const apps = new AppRegistry(config.apps, config.appNumberWidth);
   const dbFile = path.join(config.dataDir, 'qun.db');
   const store = await openSqliteStore(dbFile, { gateway: config.smsGateway });
-  const gateway = createGateway(config.smsGateway, { store, clock, env: process.env });
   const metrics = createMetrics();
   const plan: AddressPlan = { serviceNumber: config.serviceNumber, appNumberWidth: config.appNumberWidth };
+  // The gateway's hooks reach the core, which is built below: bound late, used only after start().
+  let hooks: GatewayHooks | undefined;
+  const gateway = createGateway(config.smsGateway, {
+    store,
+    clock,
+    env: opts.env ?? process.env,
+    log,
+    metrics,
+    plan,
+    publicUrl: config.publicUrl,
+    hooks: {
+      inbound: (t) => hooks!.inbound(t),
+      receipt: (r) => hooks!.receipt(r),
+      optedOut: (p) => hooks!.optedOut(p),
+    },
+  });
   const presence = new MemoryPresence(config.webOnlineTtl);
   const tracker = new AckTracker(config.liveAckTimeout);
   const hub = new LiveHub(presence, tracker);
@@ -134,6 +153,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     authTimeoutMs: 10_000,
   };
   hub.setCatchUpSource(logCatchUp(ws));
+  const receipts = new ReceiptMatcher(store, gateway.name, clock, metrics);
+  hooks = gatewayHooks({
+    store,
+    clock,
+    members,
+    receipts,
+    inbound: async (t) => {
+      const outcome = await inbound.handle({ ...t, gateway: gateway.name });
+      return outcome;
+    },
+  });
   const reminders = new ReminderJob({
     store,
     push,
@@ -166,6 +196,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ws,
       simulator: config.smsGateway === 'sim',
       webDir: path.join(ROOT, 'web'),
+      gatewayRoutes: gateway.httpRoutes,
     },
     log,
     path.join(ROOT, 'src/client/qun-client.ts'),
@@ -231,6 +262,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await messages.idle();
       await delivery.idle();
       await sender.stop();
+      receipts.stop();
       await gateway.stop();
       await presence.close();
       await store.close();

@@ -1,7 +1,8 @@
 // Loads and validates the configuration from the environment; a bad value stops start-up with every
 // problem listed at once.
 import path from 'node:path';
-import { SETTINGS, type SettingKey } from './schema.ts';
+import { SETTINGS } from './schema.ts';
+import { parseSettings } from './setting.ts';
 
 export interface Config {
   port: number;
@@ -44,17 +45,7 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const out: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const [key, setting] of Object.entries(SETTINGS) as [SettingKey, (typeof SETTINGS)[SettingKey]][]) {
-    const raw = env[setting.env] === '' ? undefined : (env[setting.env] ?? setting.default);
-    const parsed = setting.schema.safeParse(raw);
-    if (parsed.success) out[key] = parsed.data;
-    else
-      problems.push(
-        `${setting.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
-      );
-  }
+  const { values: out, problems } = parseSettings(SETTINGS, env);
   const cfg = out as unknown as Config;
   if (problems.length === 0 && cfg.memberCapDefault > cfg.memberCapMax) {
     problems.push(

@@ -1,31 +1,9 @@
 // The one configuration schema: every setting's environment name, default, reason and validation.
 // docs/configuration.md is checked against this table by a test, so the two cannot drift.
 import { z } from 'zod';
-import { parseDurationMs } from './duration.ts';
+import { bool, duration, int, s } from './setting.ts';
 
-const duration = z.string().transform((v, ctx) => {
-  const ms = parseDurationMs(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 30s, 10m, 500ms)` });
-    return z.NEVER;
-  }
-  return ms;
-});
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => ['true', '1', 'yes'].includes(v));
-
-export interface Setting {
-  env: string;
-  default: string | undefined;
-  why: string;
-  schema: z.ZodType;
-}
-
-function s(env: string, def: string | undefined, why: string, schema: z.ZodType): Setting {
-  return { env, default: def, why, schema };
-}
+export type { Setting } from './setting.ts';
 
 export const SETTINGS = {
   port: s('PORT', '8080', 'the usual port for an app server behind a proxy', int(0, 65535)),

@@ -74,6 +74,25 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    receipts: new Counter({
+      name: 'qun_sms_receipts_total',
+      help: 'Delivery receipts, by outcome (delivered, failed, unmatched)',
+      labelNames: ['gateway', 'outcome'] as const,
+      registers: [registry],
+    }),
+    receiptLatency: new Histogram({
+      name: 'qun_sms_receipt_latency_seconds',
+      help: 'From queueing a text to its delivery receipt',
+      labelNames: ['gateway'] as const,
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 3600],
+      registers: [registry],
+    }),
+    throttled: new Counter({
+      name: 'qun_sms_throttle_events_total',
+      help: 'Times the gateway asked Qun to slow down (ESME_RTHROTTLED, 429, queue full)',
+      labelNames: ['gateway'] as const,
+      registers: [registry],
+    }),
     reminderScan: new Histogram({
       name: 'qun_reminder_scan_seconds',
       help: 'Duration of one reminder scan',

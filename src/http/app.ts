@@ -89,6 +89,7 @@ export async function buildHttp(
   await app.register(inboxRoutes(ctx));
   await app.register(pushRoutes(ctx));
   if (ctx.simulator) await app.register(simRoutes(ctx));
+  if (ctx.gatewayRoutes) await app.register(ctx.gatewayRoutes);
   await app.register(pageRoutes(ctx, clientFile));
   return app;
 }

@@ -1,5 +1,5 @@
 // What HTTP routes are given: the use cases, not the server. Also the request authentication helpers.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppRegistry } from '../apps/registry.ts';
 import type { LiveHub } from '../channels/live/live-hub.ts';
 import type { WsDeps } from '../channels/live/ws-session.ts';
@@ -36,6 +36,8 @@ export interface HttpContext {
   ws: WsDeps;
   simulator: boolean;
   webDir: string;
+  /** The SMS gateway's webhooks (Kannel, Twilio), if it has any. */
+  gatewayRoutes: FastifyPluginAsync | undefined;
 }
 
 export const SESSION_COOKIE = 'qun_session';

@@ -1,5 +1,6 @@
 // The SMS gateway interface: one implementation per folder under gateways/. The queue above it
 // (sms-sender.ts) owns durability, retries, opt-out and rate limits; a gateway only talks to its peer.
+import type { FastifyPluginAsync } from 'fastify';
 import type { SmsEncoding } from '../../domain/sms/segments.ts';
 import type { OutboundSms } from '../../store/store.ts';
 
@@ -23,8 +24,31 @@ export interface InboundText {
   ref: string | null;
 }
 
+/** A delivery receipt as a gateway reports it. */
+export interface Receipt {
+  /** The id the peer gave the text when it accepted it (matched case- and leading-zero-insensitively). */
+  ref: string;
+  delivered: boolean;
+  /** The peer's words: a stat code, an error code, a reason. */
+  detail: string;
+}
+
+/** What a gateway hands upwards. Each resolves once the effect is durable, so the gateway may then ack its peer. */
+export interface GatewayHooks {
+  /** A mobile-originated text (reassembled if it came in parts). Rejects if it could not be stored. */
+  inbound(t: InboundText): Promise<void>;
+  /** A delivery receipt; receipts that arrive before their submit response are held and matched later. */
+  receipt(r: Receipt): Promise<void>;
+  /** The provider reports the number opted out (e.g. Twilio error 21610). */
+  optedOut(phone: string): Promise<void>;
+}
+
 export interface SmsGateway {
   readonly name: string;
+  /** Webhook routes of this gateway (Kannel get-url, Twilio callbacks), registered on Qun's HTTP server. */
+  readonly httpRoutes?: FastifyPluginAsync;
+  /** How many submits may be in flight at once (SMPP window); the queue honours it. Default 10. */
+  readonly window?: number;
   start(): Promise<void>;
   stop(): Promise<void>;
   /**

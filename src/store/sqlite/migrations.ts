@@ -142,4 +142,12 @@ CREATE TABLE push_subscriptions (
 CREATE INDEX push_user ON push_subscriptions(user_id);
 `,
   },
+  {
+    version: 2,
+    name: 'receipt matching ignores case and leading zeros',
+    up: `
+DROP INDEX outbound_gateway_ref;
+CREATE INDEX outbound_gateway_ref ON outbound_sms(gateway, ltrim(lower(gateway_ref), '0')) WHERE gateway_ref IS NOT NULL;
+`,
+  },
 ];

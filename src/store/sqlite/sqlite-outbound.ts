@@ -81,7 +81,8 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
       const row = db
         .prepare<[string, number, string, string, string, string], OutboundRow>(
           `UPDATE outbound_sms SET state = ?, updated_at = ?, error = CASE WHEN ? = '' THEN error ELSE ? END
-           WHERE gateway = ? AND lower(gateway_ref) = lower(?) AND state IN ('submitted','delivered','failed') RETURNING *`,
+           WHERE gateway = ? AND ltrim(lower(gateway_ref), '0') = ltrim(lower(?), '0') AND gateway_ref IS NOT NULL
+             AND state IN ('submitted','delivered','failed') RETURNING *`,
         )
         .get(ok ? 'delivered' : 'failed', now, detail, detail, gw, ref);
       return row && toOutbound(row);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AppRegistry } from '../../../src/apps/registry.ts';
+import { allGatewaySettings } from '../../../src/channels/sms/gateways/registry.ts';
 import { ConfigError, loadConfig } from '../../../src/config/config.ts';
 import { SETTINGS } from '../../../src/config/schema.ts';
 import { ROOT } from '../../helpers/server.ts';
@@ -27,6 +28,14 @@ test('every bad value is reported at once', () => {
   );
 });
 
+test('an unknown gateway stops start-up naming the valid ones', async () => {
+  const { createGateway } = await import('../../../src/channels/sms/gateways/registry.ts');
+  assert.throws(
+    () => createGateway('carrier-pigeon', {} as never),
+    /valid gateways: sim, smpp, kannel, twilio/,
+  );
+});
+
 test('unknown or duplicate app numbers stop start-up naming the valid ones', () => {
   assert.throws(() => new AppRegistry('01=group-chat,02=nope', 2), /valid kinds: group-chat, announcements/);
   assert.throws(() => new AppRegistry('01=group-chat,01=announcements', 2), /given twice/);
@@ -35,5 +44,7 @@ test('unknown or duplicate app numbers stop start-up naming the valid ones', () 
 
 test('docs/configuration.md documents every setting', () => {
   const doc = fs.readFileSync(path.join(ROOT, 'docs/configuration.md'), 'utf8');
-  for (const s of Object.values(SETTINGS)) assert.ok(doc.includes(s.env), `${s.env} is documented`);
+  for (const s of [...Object.values(SETTINGS), ...Object.values(allGatewaySettings())]) {
+    assert.ok(doc.includes(s.env), `${s.env} is documented`);
+  }
 });
