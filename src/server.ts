@@ -24,7 +24,7 @@ import { MessageService } from './core/message-service.ts';
 import { createMetrics } from './core/metrics.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
-import { type AddressPlan, groupAddress } from './domain/address.ts';
+import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { buildHttp } from './http/app.ts';
 import { MemoryPresence } from './presence/memory/memory-presence.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
@@ -60,7 +60,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const dbFile = path.join(config.dataDir, 'qun.db');
   const store = await openSqliteStore(dbFile, { gateway: config.smsGateway });
   const metrics = createMetrics();
-  const plan: AddressPlan = { serviceNumber: config.serviceNumber, appNumberWidth: config.appNumberWidth };
+  const plan: AddressPlan = {
+    serviceNumber: config.serviceNumber,
+    appNumberWidth: config.appNumberWidth,
+    mode: config.smsAddressing,
+    singleNumber: config.smsNumber ?? config.serviceNumber,
+  };
   // The gateway's hooks reach the core, which is built below: bound late, used only after start().
   let hooks: GatewayHooks | undefined;
   const gateway = createGateway(config.smsGateway, {
@@ -97,7 +102,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     framer,
     clock,
     metrics,
-    groupAddress: (g) => groupAddress(plan, g.appNumber, g.groupNumber),
+    smsFrom: (g) => smsFrom(plan, g.appNumber, g.groupNumber),
+    singleNumberMode: plan.mode === 'single',
     sms: {
       maxSegments: config.smsMaxSegments,
       inboxUrl,
@@ -236,6 +242,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       gateway: gateway.name,
       apps: apps.list().map((a) => `${a.appNumber}=${a.kind}`),
       serviceNumber: config.serviceNumber,
+      addressing: plan.mode,
     },
     `Qun is up: open ${config.publicUrl}/ (live), ${config.publicUrl}/m (mobile inbox)${gateway.name === 'sim' ? `, ${config.publicUrl}/sim (simulated phones)` : ''}`,
   );

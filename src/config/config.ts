@@ -14,6 +14,8 @@ export interface Config {
   apps: string;
   smsGateway: string;
   serviceNumber: string;
+  smsAddressing: 'extended' | 'single';
+  smsNumber: string | undefined;
   appNumberWidth: number;
   defaultRegion: string;
   maxMessageChars: number;

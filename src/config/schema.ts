@@ -55,6 +55,21 @@ export const SETTINGS = {
     'a typical Chinese SP access code; the prefix of every group address',
     z.string().regex(/^\+?\d{3,15}$/, 'digits only (3 to 15), optional leading +'),
   ),
+  smsAddressing: s(
+    'QUN_SMS_ADDRESSING',
+    'extended',
+    'extended gives each group its own number (service + app + group); single is for gateways with one plain number',
+    z.enum(['extended', 'single']),
+  ),
+  smsNumber: s(
+    'QUN_SMS_NUMBER',
+    undefined,
+    'the one number texts come from and go to in single-number mode (defaults to the service number)',
+    z
+      .string()
+      .regex(/^\+?\d{3,15}$/, 'digits only (3 to 15), optional leading +')
+      .optional(),
+  ),
   appNumberWidth: s(
     'QUN_APP_NUMBER_WIDTH',
     '2',

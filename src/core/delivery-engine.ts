@@ -23,7 +23,10 @@ export interface DeliveryDeps {
   framer: MessageFramer;
   clock: Clock;
   metrics: Metrics;
-  groupAddress: (g: GroupInfo) => string;
+  /** The number a group's texts come from (its own address, or the single number). */
+  smsFrom: (g: GroupInfo) => string;
+  /** Single-number mode: texts carry the group number in their tag. */
+  singleNumberMode: boolean;
   sms: {
     maxSegments: number;
     inboxUrl: string;
@@ -130,9 +133,14 @@ export class DeliveryEngine {
         ? items.map(({ msg, sender }) => ({
             kind: 'group_message',
             toPhone: m.phone,
-            fromAddr: d.groupAddress(group),
+            fromAddr: d.smsFrom(group),
             text: groupMessageText(
-              { groupName: group.name, senderLabel: senderLabel(sender), body: msg.body },
+              {
+                groupName: group.name,
+                groupNumber: d.singleNumberMode ? group.groupNumber : undefined,
+                senderLabel: senderLabel(sender),
+                body: msg.body,
+              },
               d.sms,
             ),
             groupId: group.id,

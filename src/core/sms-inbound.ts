@@ -3,7 +3,7 @@
 // the address the text was sent to, in the language of the command. Resolves once every effect and
 // reply is durable, so a gateway (or the simulator's 202) acknowledges only what cannot be lost.
 import type { AppRegistry } from '../apps/registry.ts';
-import { type AddressPlan, groupAddress, parseAddress } from '../domain/address.ts';
+import { type AddressPlan, parseAddress, parseGroupTag, smsFrom, smsReplyTo } from '../domain/address.ts';
 import type { Lang, ParsedCommand } from '../domain/commands/command.ts';
 import { parseCommand } from '../domain/commands/parse.ts';
 import { type Reply, reply } from '../domain/commands/replies.ts';
@@ -16,6 +16,12 @@ import type { MemberCache } from './member-cache.ts';
 import type { InviteReport, MembershipService } from './membership-service.ts';
 import type { MessageService } from './message-service.ts';
 import type { Metrics } from './metrics.ts';
+
+// HELP in single-number mode also explains how texts find their group.
+const SINGLE_NUMBER_HELP = {
+  en: ' Plain texts go to the group you last used; start with #<group number> to pick another.',
+  zh: ' 普通短信发到您最近使用的群；以 #群号 开头可选择其他群。',
+} as const;
 
 export type InboundOutcome = 'command' | 'message' | 'duplicate' | 'rejected' | 'ignored';
 
@@ -45,13 +51,14 @@ class Outbox {
     r: Reply,
     kind: NewOutbound['kind'] = 'reply',
     fromAddr = this.fromAddr,
+    groupId: number | null = null,
   ): void {
     this.items.push({
       kind,
       toPhone: phone,
       fromAddr,
       text: reply(lang, r),
-      groupId: null,
+      groupId,
       seq: null,
       userId: null,
     });
@@ -96,7 +103,9 @@ export class SmsInbound {
     const out = new Outbox(input.to.replace(/^\+/, ''));
     const user = await d.store.users.upsertByPhone(phone, d.clock.now());
     let outcome: InboundOutcome = 'command';
-    if (addr.kind === 'foreign') {
+    if (this.#isSingleNumber(input.to)) {
+      outcome = await this.#atSingleNumber(user, input, out);
+    } else if (addr.kind === 'foreign') {
       outcome = 'ignored';
     } else if (addr.kind === 'group') {
       outcome = await this.#atGroup(user, addr.appNumber, addr.groupNumber, input, out);
@@ -116,6 +125,43 @@ export class SmsInbound {
     }
     if (input.ref) await d.store.outbound.firstInbound(input.gateway, input.ref, d.clock.now());
     return { outcome: this.#count(outcome), replies };
+  }
+
+  #isSingleNumber(to: string): boolean {
+    const digits = (n: string) => n.replace(/^\+/, '');
+    return this.#d.plan.mode === 'single' && digits(to.trim()) === digits(this.#d.plan.singleNumber);
+  }
+
+  /**
+   * Single-number mode: `#<group number> text` picks a group; commands that name no group work as at the
+   * service number; anything else goes to the group this number last received from or wrote to.
+   */
+  async #atSingleNumber(
+    user: User,
+    input: { text: string; gateway: string; ref: string | null },
+    out: Outbox,
+  ): Promise<InboundOutcome> {
+    const d = this.#d;
+    const tag = parseGroupTag(input.text);
+    if (tag) {
+      for (const app of d.apps.list()) {
+        const g = await d.store.groups.byNumber(app.appNumber, tag.groupNumber);
+        if (g) return this.#atGroup(user, g.appNumber, g.groupNumber, { ...input, text: tag.rest }, out);
+      }
+      out.to(user.phone, parseCommand(tag.rest, 'group').lang, { kind: 'no_such_group' });
+      return 'rejected';
+    }
+    const cmd = parseCommand(input.text, 'service');
+    if (cmd.kind !== 'unknown' || user.lastGroupId === null) {
+      await this.#atService(user, cmd, undefined, out);
+      return 'command';
+    }
+    const g = await d.store.groups.byId(user.lastGroupId);
+    if (!g) {
+      out.to(user.phone, cmd.lang, { kind: 'unknown_command' });
+      return 'rejected';
+    }
+    return this.#atGroup(user, g.appNumber, g.groupNumber, input, out);
   }
 
   async #atService(
@@ -140,6 +186,7 @@ export class SmsInbound {
         return;
       case 'help':
         out.to(user.phone, cmd.lang, { kind: 'help_service' });
+        if (d.plan.mode === 'single') out.items.at(-1)!.text += SINGLE_NUMBER_HELP[cmd.lang];
         return;
       case 'stop':
       case 'start':
@@ -312,6 +359,7 @@ export class SmsInbound {
       return 'rejected';
     }
     const me = await d.store.groups.member(group.id, user.id);
+    if (d.plan.mode === 'single') await d.store.users.setLastGroup(user.id, group.id);
     await d.messages.post(
       {
         group,
@@ -330,7 +378,7 @@ export class SmsInbound {
 
   /** Texts each invitee: how to answer (policy confirm) or that they were added (policy direct). */
   async notifyInvitees(group: GroupInfo, inviter: User, r: InviteReport, lang: Lang): Promise<void> {
-    const out = new Outbox(this.#addr(group));
+    const out = new Outbox(this.#from(group));
     this.#inviteTexts(group, inviter, r, lang, out);
     if (out.items.length === 0) return;
     await this.#d.store.outbound.enqueue(out.items, this.#d.clock.now());
@@ -339,21 +387,39 @@ export class SmsInbound {
 
   #inviteTexts(group: GroupInfo, inviter: User, r: InviteReport, lang: Lang, out: Outbox): void {
     const at = this.#addr(group);
+    const from = this.#from(group);
     const name = inviter.displayName ?? inviter.phone;
-    for (const u of r.invited)
+    // Invitations carry their group, so that in single-number mode the answer (Y/N) finds it.
+    for (const u of r.invited) {
       out.to(
         u.phone,
         lang,
         { kind: 'invitation', group: group.name, inviter: name, address: at },
         'invite',
-        at,
+        from,
+        group.id,
       );
-    for (const u of r.added)
-      out.to(u.phone, lang, { kind: 'added', group: group.name, inviter: name, address: at }, 'invite', at);
+    }
+    for (const u of r.added) {
+      out.to(
+        u.phone,
+        lang,
+        { kind: 'added', group: group.name, inviter: name, address: at },
+        'invite',
+        from,
+        group.id,
+      );
+    }
   }
 
+  /** Where a reply tells the member to text. */
   #addr(g: GroupInfo): string {
-    return groupAddress(this.#d.plan, g.appNumber, g.groupNumber);
+    return smsReplyTo(this.#d.plan, g.appNumber, g.groupNumber);
+  }
+
+  /** The number a group's texts come from. */
+  #from(g: GroupInfo): string {
+    return smsFrom(this.#d.plan, g.appNumber, g.groupNumber);
   }
 
   #count(o: InboundOutcome): InboundOutcome {

@@ -5,12 +5,15 @@ import { truncateToSegments } from '../domain/sms/segments.ts';
 const TAG_MAX = 12;
 
 export function groupMessageText(
-  o: { groupName: string; senderLabel: string; body: string },
+  o: { groupName: string; groupNumber?: string | undefined; senderLabel: string; body: string },
   limits: { maxSegments: number; inboxUrl: string; smartSubstitution: boolean },
 ): string {
   const tag =
     [...o.groupName].length > TAG_MAX ? `${[...o.groupName].slice(0, TAG_MAX - 1).join('')}.` : o.groupName;
-  const full = `[${tag}] ${o.senderLabel}: ${o.body}`;
+  // With one plain number for every group, the tag's number is how a member tells groups apart.
+  const full = o.groupNumber
+    ? `[${tag} #${o.groupNumber}] ${o.senderLabel}: ${o.body}`
+    : `[${tag}] ${o.senderLabel}: ${o.body}`;
   return truncateToSegments(full, limits.maxSegments, ` ... ${limits.inboxUrl}`, {
     smartSubstitution: limits.smartSubstitution,
   }).text;

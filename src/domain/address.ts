@@ -3,6 +3,31 @@
 export interface AddressPlan {
   serviceNumber: string;
   appNumberWidth: number;
+  /**
+   * extended: each group has its own number (service + app + group), as Chinese SP numbers allow;
+   * single: the gateway gives one plain number; texts carry a group tag and `#<group number>` picks a group.
+   */
+  mode: 'extended' | 'single';
+  /** The one number in single mode. */
+  singleNumber: string;
+}
+
+/** The number a group's texts come from. */
+export function smsFrom(plan: AddressPlan, appNumber: string, groupNumber: string): string {
+  return plan.mode === 'single' ? plan.singleNumber : groupAddress(plan, appNumber, groupNumber);
+}
+
+/** How a reply tells a member where to text to reach a group. */
+export function smsReplyTo(plan: AddressPlan, appNumber: string, groupNumber: string): string {
+  return plan.mode === 'single'
+    ? `${plan.singleNumber} (#${groupNumber} first)`
+    : groupAddress(plan, appNumber, groupNumber);
+}
+
+/** In single mode, a leading `#<group number>` picks the group; the rest is the text. */
+export function parseGroupTag(text: string): { groupNumber: string; rest: string } | undefined {
+  const m = /^\s*[#＃](\d{4,12})\b\s*([\s\S]*)$/.exec(text);
+  return m ? { groupNumber: m[1]!, rest: m[2]! } : undefined;
 }
 
 export type ParsedAddress =

@@ -8,6 +8,8 @@ export interface User {
   phone: string;
   displayName: string | null;
   smsOptedOut: boolean;
+  /** The group this number last received a text from or wrote to (single-number addressing). */
+  lastGroupId: number | null;
   createdAt: number;
 }
 
@@ -133,6 +135,7 @@ export interface UserStore {
   byId(id: number): Promise<User | undefined>;
   byPhone(phone: string): Promise<User | undefined>;
   setDisplayName(id: number, name: string | null): Promise<void>;
+  setLastGroup(id: number, groupId: number): Promise<void>;
   setOptOut(phone: string, optedOut: boolean, now: number): Promise<User>;
   /** Records a sign-in code; returns how many were issued for the phone since `since`. */
   addSigninCode(phone: string, codeHash: string, now: number, expiresAt: number): Promise<void>;

@@ -150,4 +150,11 @@ DROP INDEX outbound_gateway_ref;
 CREATE INDEX outbound_gateway_ref ON outbound_sms(gateway, ltrim(lower(gateway_ref), '0')) WHERE gateway_ref IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'the group a number last used, for single-number addressing',
+    up: `
+ALTER TABLE users ADD COLUMN last_group_id INTEGER;
+`,
+  },
 ];

@@ -7,6 +7,7 @@ export interface UserRow {
   phone: string;
   display_name: string | null;
   sms_opted_out: number;
+  last_group_id: number | null;
   created_at: number;
 }
 export const toUser = (r: UserRow): User => ({
@@ -14,6 +15,7 @@ export const toUser = (r: UserRow): User => ({
   phone: r.phone,
   displayName: r.display_name,
   smsOptedOut: r.sms_opted_out === 1,
+  lastGroupId: r.last_group_id,
   createdAt: r.created_at,
 });
 

@@ -8,21 +8,24 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
     `INSERT INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
   );
-  return (o, now) =>
-    Number(
-      stmt.run(
-        o.kind,
-        o.toPhone,
-        o.fromAddr,
-        o.text,
-        o.groupId,
-        o.seq,
-        o.userId,
-        o.ignoreOptOut ? 1 : 0,
-        now,
-        now,
-      ).lastInsertRowid,
+  // The group a number last heard from: where its plain replies go in single-number mode.
+  const lastGroup = db.prepare('UPDATE users SET last_group_id = ? WHERE phone = ?');
+  return (o, now) => {
+    if (o.groupId !== null) lastGroup.run(o.groupId, o.toPhone);
+    const r = stmt.run(
+      o.kind,
+      o.toPhone,
+      o.fromAddr,
+      o.text,
+      o.groupId,
+      o.seq,
+      o.userId,
+      o.ignoreOptOut ? 1 : 0,
+      now,
+      now,
     );
+    return Number(r.lastInsertRowid);
+  };
 }
 
 export function sqliteOutbound(db: Database, gateway: string): OutboundStore {

@@ -52,6 +52,9 @@ export function sqliteUsers(db: Database): UserStore {
     async setDisplayName(id, name) {
       db.prepare('UPDATE users SET display_name = ? WHERE id = ?').run(name, id);
     },
+    async setLastGroup(id, groupId) {
+      db.prepare('UPDATE users SET last_group_id = ? WHERE id = ?').run(groupId, id);
+    },
     async setOptOut(phone, optedOut, now) {
       insert.run(phone, now);
       db.prepare('UPDATE users SET sms_opted_out = ? WHERE phone = ?').run(optedOut ? 1 : 0, phone);
