@@ -23,6 +23,7 @@ import { MembershipService } from './core/membership-service.ts';
 import { MessageService } from './core/message-service.ts';
 import { createMetrics } from './core/metrics.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
+import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { buildHttp } from './http/app.ts';
@@ -129,8 +130,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     log,
   );
-  const auth = new AuthService(store, clock, config, metrics, onSmsQueued);
-  const membership = new MembershipService(store, apps, members, clock, liveMembershipEvents(hub), config);
+  const guard = new SmsPumpingGuard(
+    store,
+    clock,
+    metrics,
+    {
+      codesPerAddressPerHour: config.codesPerAddressPerHour,
+      invitesPerNumberPerDay: config.invitesPerNumberPerDay,
+      dailyCap: config.smsDailyCap,
+    },
+    log,
+  );
+  const auth = new AuthService(store, clock, config, metrics, guard, onSmsQueued);
+  const membership = new MembershipService(
+    store,
+    apps,
+    members,
+    clock,
+    liveMembershipEvents(hub),
+    config,
+    guard,
+  );
   const messages = new MessageService(store, apps, delivery, clock, metrics, config.maxMessageChars);
   const inbound = new SmsInbound({
     store,

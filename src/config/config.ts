@@ -24,6 +24,9 @@ export interface Config {
   signinCodeTtl: number;
   signinCodesPerHour: number;
   invitesPerDay: number;
+  codesPerAddressPerHour: number;
+  invitesPerNumberPerDay: number;
+  smsDailyCap: number;
   sessionTtl: number;
   liveAckTimeout: number;
   liveHeartbeat: number;

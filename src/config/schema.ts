@@ -113,6 +113,24 @@ export const SETTINGS = {
     'per inviting member: invitation texts cost money and can be abused',
     int(1, 1_000_000),
   ),
+  codesPerAddressPerHour: s(
+    'QUN_SIGNIN_CODES_PER_ADDRESS_PER_HOUR',
+    '20',
+    'per client IP: one address asking codes for many numbers is the usual SMS-pumping pattern',
+    int(1, 100_000),
+  ),
+  invitesPerNumberPerDay: s(
+    'QUN_INVITES_PER_NUMBER_PER_DAY',
+    '5',
+    'invitation texts one number receives per day, whoever invites it',
+    int(1, 10_000),
+  ),
+  smsDailyCap: s(
+    'QUN_SMS_DAILY_CAP',
+    '5000',
+    'sign-in codes and invitations together per day: a ceiling on what strangers can make Qun spend',
+    int(1, 100_000_000),
+  ),
   sessionTtl: s(
     'QUN_SESSION_TTL',
     '30d',

@@ -7,6 +7,7 @@ import { QunError } from '../errors/catalogue.ts';
 import type { Store, User } from '../store/store.ts';
 import { type Clock, sha256 } from './clock.ts';
 import type { Metrics } from './metrics.ts';
+import type { SmsPumpingGuard } from './sms-pumping-guard.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -24,8 +25,17 @@ export class AuthService {
   readonly #cfg: AuthConfig;
   readonly #metrics: Metrics;
   readonly #onSmsQueued: () => void;
+  readonly #guard: SmsPumpingGuard;
 
-  constructor(store: Store, clock: Clock, cfg: AuthConfig, metrics: Metrics, onSmsQueued: () => void) {
+  constructor(
+    store: Store,
+    clock: Clock,
+    cfg: AuthConfig,
+    metrics: Metrics,
+    guard: SmsPumpingGuard,
+    onSmsQueued: () => void,
+  ) {
+    this.#guard = guard;
     this.#store = store;
     this.#clock = clock;
     this.#cfg = cfg;
@@ -40,9 +50,12 @@ export class AuthService {
   }
 
   /** Texts a 6-digit code; at most QUN_SIGNIN_CODES_PER_HOUR per number (SMS pumping costs money). */
-  async requestCode(rawPhone: string): Promise<{ expiresIn: number }> {
+  async requestCode(rawPhone: string, clientAddress?: string): Promise<{ expiresIn: number }> {
     const phone = this.phone(rawPhone);
     const now = this.#clock.now();
+    if ((await this.#guard.allowCode(clientAddress)) !== 'ok') {
+      throw new QunError('rate_limited', 'Too many sign-in codes requested; try again later.');
+    }
     if ((await this.#store.users.countSigninCodes(phone, now - HOUR_MS)) >= this.#cfg.signinCodesPerHour) {
       this.#metrics.rateLimited.inc({ kind: 'signin_code' });
       throw new QunError('rate_limited', 'Too many codes for this number; try again in an hour.');

@@ -10,6 +10,7 @@ import { QunError } from '../errors/catalogue.ts';
 import type { MembershipChange, Store, User } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { MemberCache } from './member-cache.ts';
+import type { SmsPumpingGuard } from './sms-pumping-guard.ts';
 
 export interface MembershipEvents {
   joined(userId: number, group: GroupInfo, role: Membership['role']): void;
@@ -46,6 +47,7 @@ export class MembershipService {
   readonly #clock: Clock;
   readonly #events: MembershipEvents;
   readonly #cfg: { defaultRegion: string; memberCapDefault: number; invitesPerDay: number };
+  readonly #guard: SmsPumpingGuard;
 
   constructor(
     store: Store,
@@ -54,7 +56,9 @@ export class MembershipService {
     clock: Clock,
     events: MembershipEvents,
     cfg: { defaultRegion: string; memberCapDefault: number; invitesPerDay: number },
+    guard: SmsPumpingGuard,
   ) {
+    this.#guard = guard;
     this.#store = store;
     this.#apps = apps;
     this.#members = members;
@@ -119,7 +123,7 @@ export class MembershipService {
       if (existing && (existing.state === 'active' || existing.state === 'invited'))
         report.already.push(phone);
       else if (u.smsOptedOut) report.optedOut.push(phone);
-      else if (budget <= 0) report.rateLimited.push(phone);
+      else if (budget <= 0 || (await this.#guard.allowInvite(phone)) !== 'ok') report.rateLimited.push(phone);
       else {
         candidates.push(u);
         budget--;

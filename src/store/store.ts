@@ -237,6 +237,8 @@ export interface OutboundStore {
   get(id: number): Promise<OutboundSms | undefined>;
   forMessage(groupId: number, seq: number): Promise<OutboundSms[]>;
   depth(): Promise<number>;
+  /** Texts of these kinds created since a time, to one number or to all (rate limits). */
+  countTexts(kinds: OutboundKind[], toPhone: string | null, since: number): Promise<number>;
   /** Seqs after `afterSeq` that a member was (or is being) sent by SMS: the inbox leaves them out. */
   textedSeqs(groupId: number, userId: number, afterSeq: number): Promise<Set<number>>;
   inboundSeen(gateway: string, ref: string): Promise<boolean>;

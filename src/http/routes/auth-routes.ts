@@ -20,7 +20,7 @@ export function authRoutes(ctx: HttpContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const { expiresIn } = await ctx.auth.requestCode(req.body.phone);
+        const { expiresIn } = await ctx.auth.requestCode(req.body.phone, req.ip);
         return reply.code(202).send({ sent: true, expiresIn });
       },
     );

@@ -93,7 +93,7 @@ export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginA
     app.post<{ Body: Form }>('/m/code', { schema: { hide: true } }, async (req, reply) => {
       const phone = String(req.body?.phone ?? '');
       try {
-        await ctx.auth.requestCode(phone);
+        await ctx.auth.requestCode(phone, req.ip);
         return html(reply, renderSignIn({ phone, codeSent: true }));
       } catch (e) {
         return html(

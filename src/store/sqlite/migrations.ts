@@ -157,4 +157,12 @@ CREATE INDEX outbound_gateway_ref ON outbound_sms(gateway, ltrim(lower(gateway_r
 ALTER TABLE users ADD COLUMN last_group_id INTEGER;
 `,
   },
+  {
+    version: 4,
+    name: 'rate limits count recent texts by kind and number',
+    up: `
+CREATE INDEX outbound_kind_time ON outbound_sms(kind, created_at);
+CREATE INDEX outbound_phone_kind_time ON outbound_sms(to_phone, kind, created_at);
+`,
+  },
 ];

@@ -111,6 +111,12 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
           .get()?.n ?? 0
       );
     },
+    async countTexts(kinds, toPhone, since) {
+      const list = kinds.map((k) => `'${k.replace(/[^a-z_]/g, '')}'`).join(',');
+      const sql = `SELECT count(*) AS n FROM outbound_sms WHERE kind IN (${list}) AND created_at >= ?${toPhone === null ? '' : ' AND to_phone = ?'}`;
+      const args = toPhone === null ? [since] : [since, toPhone];
+      return db.prepare<unknown[], { n: number }>(sql).get(...args)?.n ?? 0;
+    },
     async textedSeqs(groupId, userId, afterSeq) {
       const rows = db
         .prepare<[number, number, number], { seq: number }>(
