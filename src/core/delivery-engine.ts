@@ -46,7 +46,10 @@ export class DeliveryEngine {
   readonly #d: DeliveryDeps;
   #chain: Promise<void> = Promise.resolve();
   readonly #routes: Batcher<FallbackRoute[], undefined>;
-  readonly #acks: Batcher<{ groupId: number; userId: number; seq: number }, number>;
+  /** Acks not yet written: group → user → highest seq. Coalesced, so one row per member per flush. */
+  #acks = new Map<number, Map<number, number>>();
+  #ackCount = 0;
+  #ackFlush: Promise<void> | undefined;
 
   constructor(deps: DeliveryDeps) {
     this.#d = deps;
@@ -54,11 +57,6 @@ export class DeliveryEngine {
       await deps.store.delivery.route(batches.flat());
       if (batches.some((b) => b.some((r) => r.sms.length > 0))) deps.onSmsQueued();
       return batches.map(() => undefined);
-    });
-    this.#acks = new Batcher(async (acks) => {
-      const cancelled = await deps.store.delivery.ack(acks, deps.clock.now());
-      if (cancelled > 0) deps.metrics.deliveries.inc({ rung: 'sms', outcome: 'cancelled' }, cancelled);
-      return acks.map(() => 0);
     });
   }
 
@@ -246,11 +244,42 @@ export class DeliveryEngine {
     }
   }
 
-  /** A live client's cumulative ack. Persisted in the next group commit. */
-  ack(userId: number, groupId: number, seq: number): Promise<number> {
-    if (!this.#d.tracker.acked(userId, groupId, seq)) return Promise.resolve(0);
-    this.#d.metrics.deliveries.inc({ rung: 'live', outcome: 'acked' });
-    return this.#acks.submit({ groupId, userId, seq });
+  /**
+   * A live client's cumulative ack. Acks are coalesced per member and written together on the next
+   * turn: an ack lost in a crash only means a redelivery on resume, never a loss.
+   */
+  ack(userId: number, groupId: number, seq: number): void {
+    if (!this.#d.tracker.acked(userId, groupId, seq)) return;
+    let byUser = this.#acks.get(groupId);
+    if (!byUser) {
+      byUser = new Map();
+      this.#acks.set(groupId, byUser);
+    }
+    if (seq > (byUser.get(userId) ?? 0)) byUser.set(userId, seq);
+    this.#ackCount++;
+    this.#ackFlush ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#flushAcks());
+  }
+
+  async #flushAcks(): Promise<void> {
+    const d = this.#d;
+    const pending = this.#acks;
+    const count = this.#ackCount;
+    this.#acks = new Map();
+    this.#ackCount = 0;
+    const rows: { groupId: number; userId: number; seq: number }[] = [];
+    for (const [groupId, byUser] of pending)
+      for (const [userId, seq] of byUser) rows.push({ groupId, userId, seq });
+    try {
+      const cancelled = await d.store.delivery.ack(rows, d.clock.now());
+      d.metrics.deliveries.inc({ rung: 'live', outcome: 'acked' }, count);
+      if (cancelled > 0) d.metrics.deliveries.inc({ rung: 'sms', outcome: 'cancelled' }, cancelled);
+    } catch (e) {
+      d.log.error({ err: e }, 'writing acks failed');
+    } finally {
+      this.#ackFlush = undefined;
+      if (this.#acks.size > 0)
+        this.#ackFlush = new Promise<void>((r) => setImmediate(r)).then(() => this.#flushAcks());
+    }
   }
 
   /** After a restart: every member range that was accepted but never decided is routed now. */
@@ -265,6 +294,6 @@ export class DeliveryEngine {
   async idle(): Promise<void> {
     await this.#chain;
     await this.#routes.idle();
-    await this.#acks.idle();
+    while (this.#ackFlush) await this.#ackFlush;
   }
 }

@@ -17,8 +17,10 @@ interface Pending {
 
 export class AckTracker {
   readonly #timeoutMs: number;
-  readonly #pending = new Map<string, Pending>();
-  #queue: { deadline: number; key: string; userId: number; groupId: number; ackedAtStart: number }[] = [];
+  // group → user → pending: numeric keys, no string building on the per-delivery path.
+  readonly #pending = new Map<number, Map<number, Pending>>();
+  #size = 0;
+  #queue: { deadline: number; userId: number; groupId: number; ackedAtStart: number }[] = [];
   #head = 0;
 
   constructor(timeoutMs: number) {
@@ -27,30 +29,34 @@ export class AckTracker {
 
   /** A message was written to the member's live connections. */
   sent(userId: number, groupId: number, seq: number, ackedSeq: number, now: number): void {
-    const key = `${userId}:${groupId}`;
-    let p = this.#pending.get(key);
+    let byUser = this.#pending.get(groupId);
+    if (!byUser) {
+      byUser = new Map();
+      this.#pending.set(groupId, byUser);
+    }
+    let p = byUser.get(userId);
     if (!p) {
       p = { acked: ackedSeq, sentUpTo: seq, queued: false };
-      this.#pending.set(key, p);
+      byUser.set(userId, p);
+      this.#size++;
     }
-    p.sentUpTo = Math.max(p.sentUpTo, seq);
-    if (p.sentUpTo > p.acked && !p.queued) this.#enqueue(key, userId, groupId, p, now);
+    if (seq > p.sentUpTo) p.sentUpTo = seq;
+    if (p.sentUpTo > p.acked && !p.queued) this.#enqueue(userId, groupId, p, now);
   }
 
   /** A cumulative ack; returns true when it moved the member's cursor. */
   acked(userId: number, groupId: number, seq: number): boolean {
-    const key = `${userId}:${groupId}`;
-    const p = this.#pending.get(key);
+    const p = this.#pending.get(groupId)?.get(userId);
     if (!p) return true;
     if (seq <= p.acked) return false;
     p.acked = seq;
-    if (p.acked >= p.sentUpTo && !p.queued) this.#pending.delete(key);
+    if (p.acked >= p.sentUpTo && !p.queued) this.#delete(userId, groupId);
     return true;
   }
 
   /** Forgets a member's pending state (removed from the group). */
   forget(userId: number, groupId: number): void {
-    this.#pending.delete(`${userId}:${groupId}`);
+    this.#delete(userId, groupId);
   }
 
   /** Returns the ranges whose deadline passed without progress. */
@@ -58,17 +64,17 @@ export class AckTracker {
     const out: AckTimeout[] = [];
     while (this.#head < this.#queue.length && this.#queue[this.#head]!.deadline <= now) {
       const e = this.#queue[this.#head++]!;
-      const p = this.#pending.get(e.key);
+      const p = this.#pending.get(e.groupId)?.get(e.userId);
       if (!p) continue;
       p.queued = false;
       if (p.acked >= p.sentUpTo) {
-        this.#pending.delete(e.key);
+        this.#delete(e.userId, e.groupId);
       } else if (p.acked > e.ackedAtStart) {
         // Progress since this deadline was set: the rest gets a fresh timeout, like a TCP retransmit timer.
-        this.#enqueue(e.key, e.userId, e.groupId, p, now);
+        this.#enqueue(e.userId, e.groupId, p, now);
       } else {
         out.push({ userId: e.userId, groupId: e.groupId, fromSeq: p.acked, toSeq: p.sentUpTo });
-        this.#pending.delete(e.key);
+        this.#delete(e.userId, e.groupId);
       }
     }
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
@@ -79,11 +85,18 @@ export class AckTracker {
   }
 
   get size(): number {
-    return this.#pending.size;
+    return this.#size;
   }
 
-  #enqueue(key: string, userId: number, groupId: number, p: Pending, now: number): void {
+  #delete(userId: number, groupId: number): void {
+    const byUser = this.#pending.get(groupId);
+    if (!byUser?.delete(userId)) return;
+    this.#size--;
+    if (byUser.size === 0) this.#pending.delete(groupId);
+  }
+
+  #enqueue(userId: number, groupId: number, p: Pending, now: number): void {
     p.queued = true;
-    this.#queue.push({ deadline: now + this.#timeoutMs, key, userId, groupId, ackedAtStart: p.acked });
+    this.#queue.push({ deadline: now + this.#timeoutMs, userId, groupId, ackedAtStart: p.acked });
   }
 }

@@ -170,7 +170,7 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         const cur = conn.groups.get(f.g);
         if (!cur) return;
         conn.unackedSince = 0;
-        await d.delivery.ack(conn.userId, f.g, Math.min(f.seq, cur.sent));
+        d.delivery.ack(conn.userId, f.g, Math.min(f.seq, cur.sent));
         return;
       }
       case 'send': {
