@@ -80,6 +80,7 @@ export class DeliveryEngine {
     const frame = d.framer.frame(msg, sender);
     const skip = d.framer.skip(msg);
     const routes: FallbackRoute[] = [];
+    let live = 0;
     for (const m of members) {
       const isSender = m.userId === msg.senderId;
       if (isSender || !visibleTo(msg, m)) {
@@ -108,11 +109,12 @@ export class DeliveryEngine {
       });
       if (decision.rung === 'live') {
         d.hub.deliver(m.userId, group.id, msg.seq, frame, m.ackedSeq, !isSender, now);
-        d.metrics.deliveries.inc({ rung: 'live', outcome: 'sent' });
+        live++;
       } else if (decision.rung !== 'none') {
         routes.push(this.#fallback(group, m, [{ msg, sender }], msg.seq - 1, msg.seq, decision, now));
       }
     }
+    if (live > 0) d.metrics.deliveries.inc({ rung: 'live', outcome: 'sent' }, live);
     if (routes.length > 0) await this.#routes.submit(routes);
   }
 

@@ -22,6 +22,15 @@ export interface GroupCursor {
   seesAdminOnly: boolean;
 }
 
+// Connections with frames waiting, flushed together once per event-loop turn: one timer for all of them.
+const dirty: LiveConnection[] = [];
+let flushScheduled = false;
+function flushDirty(): void {
+  flushScheduled = false;
+  const list = dirty.splice(0, dirty.length);
+  for (const conn of list) conn.flush();
+}
+
 export class LiveConnection {
   readonly userId: number;
   readonly sessionHash: string;
@@ -42,7 +51,11 @@ export class LiveConnection {
     this.#out.push(frame);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(() => this.flush());
+      dirty.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushDirty);
+      }
     }
   }
 
