@@ -228,6 +228,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     path.join(ROOT, 'src/client/qun-client.ts'),
   );
 
+  if (gateway.name === 'twilio' && plan.mode === 'extended') {
+    log.warn(
+      { gateway: gateway.name },
+      'this gateway sends every text from one number: set QUN_SMS_ADDRESSING=single and QUN_SMS_NUMBER to it, or replies cannot find their group',
+    );
+  }
   await gateway.start();
   await sender.start();
   const ackTimer = setInterval(

@@ -1,0 +1,104 @@
+// Twilio's webhooks: mobile-originated texts and status callbacks. Nothing happens before the signature
+// checks out; replays are harmless because texts carry their MessageSid and receipts are idempotent.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { QunError } from '../../../../errors/catalogue.ts';
+import type { GatewayHooks } from '../../gateway.ts';
+import { formParams, verifyTwilioSignature } from './signature.ts';
+
+export const INBOUND_PATH = '/v1/sms/twilio/inbound';
+export const STATUS_PATH = '/v1/sms/twilio/status';
+
+/** Twilio's error code for a recipient who texted STOP to the sender. */
+export const UNSUBSCRIBED = '21610';
+
+/** An empty TwiML answer: Twilio sends nothing back itself; Qun's replies go through the queue. */
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+/** Final states and whether they mean delivered ('read' comes from channels that report it). */
+const FINAL = new Map([
+  ['delivered', true],
+  ['read', true],
+  ['undelivered', false],
+  ['failed', false],
+]);
+
+/** Words for the codes operators meet most, so a failed text's error explains itself. */
+const ERROR_WORDS = new Map([
+  ['21610', 'recipient unsubscribed (STOP)'],
+  ['30003', 'handset unreachable'],
+  ['30004', 'blocked by the recipient or carrier'],
+  ['30005', 'unknown destination'],
+  ['30006', 'landline or unreachable carrier'],
+  ['30007', 'filtered by the carrier'],
+  ['30008', 'unknown error'],
+]);
+
+const Inbound = z.object({
+  From: z.string().min(1),
+  To: z.string().min(1),
+  Body: z.string().default(''),
+  MessageSid: z.string().min(1),
+});
+
+const Status = z.object({
+  MessageSid: z.string().min(1),
+  MessageStatus: z.string().min(1),
+  To: z.string().optional(),
+  ErrorCode: z.string().optional(),
+});
+
+export interface RouteOptions {
+  /** Qun's base URL as Twilio calls it (the signed URL is this + the request path and query). */
+  webhookBase: string;
+  authToken: string;
+  hooks: GatewayHooks;
+  log: { warn(o: object, m: string): void };
+}
+
+export function twilioRoutes(o: RouteOptions): FastifyPluginAsync {
+  /** The verified parameters, or a 403 before anything is read from them. */
+  const verified = (req: FastifyRequest): Record<string, unknown> => {
+    const params = formParams(req.body);
+    const url = `${o.webhookBase}${req.url}`;
+    if (!params || !verifyTwilioSignature(url, params, o.authToken, req.headers['x-twilio-signature'])) {
+      o.log.warn({ url, ip: req.ip }, 'twilio webhook refused: signature missing or wrong');
+      throw new QunError('forbidden', 'The X-Twilio-Signature header is missing or does not match.');
+    }
+    return params;
+  };
+  const parse = <T extends z.ZodType>(schema: T, params: Record<string, unknown>): z.output<T> => {
+    const r = schema.safeParse(params);
+    if (!r.success)
+      throw new QunError('validation', undefined, { issues: r.error.issues.map((i) => i.message) });
+    return r.data;
+  };
+
+  return async (app) => {
+    app.post(
+      INBOUND_PATH,
+      { schema: { tags: ['twilio'], summary: 'Twilio webhook: a text from a phone (signed)' } },
+      async (req, reply) => {
+        const p = parse(Inbound, verified(req));
+        // The core de-duplicates by MessageSid, so a retried webhook creates nothing twice.
+        await o.hooks.inbound({ from: p.From, to: p.To, text: p.Body, ref: p.MessageSid });
+        return reply.code(200).type('text/xml; charset=utf-8').send(EMPTY_TWIML);
+      },
+    );
+    app.post(
+      STATUS_PATH,
+      { schema: { tags: ['twilio'], summary: 'Twilio webhook: a status callback for a sent text (signed)' } },
+      async (req, reply) => {
+        const p = parse(Status, verified(req));
+        if (p.ErrorCode === UNSUBSCRIBED && p.To) await o.hooks.optedOut(p.To);
+        const delivered = FINAL.get(p.MessageStatus);
+        // queued/sending/sent are progress, not receipts; only final states settle the text.
+        if (delivered !== undefined) {
+          const words = p.ErrorCode ? ` ${p.ErrorCode} ${ERROR_WORDS.get(p.ErrorCode) ?? ''}`.trimEnd() : '';
+          await o.hooks.receipt({ ref: p.MessageSid, delivered, detail: `${p.MessageStatus}${words}` });
+        }
+        return reply.code(204).send();
+      },
+    );
+  };
+}
