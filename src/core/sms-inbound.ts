@@ -2,6 +2,7 @@
 // finds the app by its number; the command parser decides what the text means; replies go back from
 // the address the text was sent to, in the language of the command. Resolves once every effect and
 // reply is durable, so a gateway (or the simulator's 202) acknowledges only what cannot be lost.
+import crypto from 'node:crypto';
 import type { AppRegistry } from '../apps/registry.ts';
 import { type AddressPlan, parseAddress, parseGroupTag, smsFrom, smsReplyTo } from '../domain/address.ts';
 import type { Lang, ParsedCommand } from '../domain/commands/command.ts';
@@ -16,6 +17,9 @@ import type { MemberCache } from './member-cache.ts';
 import type { InviteReport, MembershipService } from './membership-service.ts';
 import type { MessageService } from './message-service.ts';
 import type { Metrics } from './metrics.ts';
+
+const CONFIRM_MINUTES = 5;
+const clip = (t: string) => ([...t].length > 40 ? `${[...t].slice(0, 39).join('')}…` : t);
 
 // HELP in single-number mode also explains how texts find their group.
 const SINGLE_NUMBER_HELP = {
@@ -264,13 +268,44 @@ export class SmsInbound {
     user: User,
     group: GroupInfo,
     cmd: ParsedCommand,
-    input: { text: string; gateway: string; ref: string | null },
+    input: { text: string; gateway: string; ref: string | null; confirmed?: boolean },
     out: Outbox,
   ): Promise<InboundOutcome> {
     const d = this.#d;
     const lang = cmd.lang;
     const at = this.#addr(group);
+    // Groups that ask for it hold membership changes sent by SMS until a code texted to the sender's
+    // real phone comes back: a spoofed sender number cannot read that code. Client commands are signed in.
+    const changesMembers = cmd.kind === 'invite' || cmd.kind === 'remove' || cmd.kind === 'admin';
+    if (changesMembers && group.confirmAdminSms && input.gateway !== 'ws' && !input.confirmed) {
+      const code = String(crypto.randomInt(1000, 10_000));
+      const minutes = CONFIRM_MINUTES;
+      await d.store.groups.putConfirmation(
+        user.phone,
+        group.id,
+        code,
+        input.text,
+        d.clock.now() + minutes * 60_000,
+      );
+      out.to(user.phone, lang, {
+        kind: 'confirm_needed',
+        group: group.name,
+        code,
+        action: clip(input.text),
+        minutes,
+      });
+      return 'command';
+    }
     switch (cmd.kind) {
+      case 'confirm': {
+        const held = await d.store.groups.takeConfirmation(user.phone, group.id, cmd.code, d.clock.now());
+        if (held === undefined) {
+          out.to(user.phone, lang, { kind: 'confirm_failed', group: group.name });
+          return 'rejected';
+        }
+        const again = parseCommand(held, 'group');
+        return this.#memberCommand(user, group, again, { ...input, text: held, confirmed: true }, out);
+      }
       case 'invite': {
         const r = await d.membership.invite(group, user, cmd.phones);
         this.#inviteTexts(group, user, r, lang, out);

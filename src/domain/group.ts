@@ -11,6 +11,8 @@ export interface GroupInfo {
   invitePolicy: InvitePolicy;
   memberCap: number;
   escalateToSms: boolean;
+  /** Membership changes sent by SMS (G, DEL, ADMIN) wait for a code texted back to the sender's phone. */
+  confirmAdminSms: boolean;
   lastSeq: number;
   createdAt: number;
 }

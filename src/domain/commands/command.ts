@@ -19,7 +19,9 @@ export type Command =
   | { kind: 'message'; text: string }
   // Service number only: not a command. The text is trimmed at both ends, the inside is untouched.
   | { kind: 'unknown'; text: string }
-  | { kind: 'invalid'; command: 'create' | 'rename'; reason: 'missing_name' | 'name_too_long' };
+  | { kind: 'invalid'; command: 'create' | 'rename'; reason: 'missing_name' | 'name_too_long' }
+  /** Group address only: the code that confirms a pending membership change (groups that ask for it). */
+  | { kind: 'confirm'; code: string };
 
 export type ParsedCommand = Command & { lang: Lang };
 

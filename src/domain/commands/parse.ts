@@ -82,7 +82,12 @@ export function parseCommand(text: string, to: Destination): ParsedCommand {
   }
 }
 
+// CONFIRM 1234 / 确认1234: only the whole text, so "confirm 10 people" stays a message.
+const CONFIRM = /^(confirm|确认)\s*[:：]?\s*([0-9]{4,6})[.!。！]?$/iu;
+
 function parse(text: string, to: Destination): ParsedCommand {
+  const confirm = to === 'group' ? CONFIRM.exec(text.normalize('NFKC')) : null;
+  if (confirm) return { kind: 'confirm', code: confirm[2]!, lang: confirm[1] === '确认' ? 'zh' : 'en' };
   const word = matchWord(text);
   if (word) {
     // At the service number group-only words (Y, QUIT, …) name no group, so they are not commands there.

@@ -80,5 +80,7 @@ export const en: Templates = {
   started: () => 'Qun: texts are back on. Text STOP to end them.',
   announce_only_admins: (r) => `${q(r.group)} is announcement-only: your text went to the admins only.`,
   signin_code: (r) => `Your Qun sign-in code is ${r.code}. It expires in ${r.minutes} min. Do not share it.`,
+  confirm_needed: (r) => `${q(r.group)}: reply CONFIRM ${r.code} within ${r.minutes} min to ${r.action}.`,
+  confirm_failed: (r) => `${q(r.group)}: that code is wrong or expired; nothing was changed.`,
   reminder: (r) => `${r.count} new message${r.count === 1 ? '' : 's'} in ${q(r.group)}: ${r.url}`,
 };

@@ -61,5 +61,7 @@ export const zh: Templates = {
   started: () => 'Qun：短信已恢复。发 退订 可停止。',
   announce_only_admins: (r) => `群${q(r.group)}仅限管理员发言，您的消息只发给了管理员。`,
   signin_code: (r) => `Qun 登录验证码：${r.code}，${r.minutes} 分钟内有效。请勿告诉他人。`,
+  confirm_needed: (r) => `群${q(r.group)}：请在 ${r.minutes} 分钟内回复 确认${r.code} 以${r.action}。`,
+  confirm_failed: (r) => `群${q(r.group)}：验证码错误或已过期，未做任何更改。`,
   reminder: (r) => `群${q(r.group)}有 ${r.count} 条新消息：${r.url}`,
 };

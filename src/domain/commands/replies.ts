@@ -45,7 +45,9 @@ export type Reply =
   | { kind: 'started' }
   | { kind: 'announce_only_admins'; group: string }
   | { kind: 'signin_code'; code: string; minutes: number }
-  | { kind: 'reminder'; group: string; count: number; url: string };
+  | { kind: 'reminder'; group: string; count: number; url: string }
+  | { kind: 'confirm_needed'; group: string; code: string; action: string; minutes: number }
+  | { kind: 'confirm_failed'; group: string };
 
 export type ReplyKind = Reply['kind'];
 

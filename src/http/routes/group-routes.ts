@@ -23,6 +23,7 @@ export const GroupOut = z.object({
   invitePolicy: z.enum(['confirm', 'direct']),
   memberCap: z.number(),
   escalateToSms: z.boolean(),
+  confirmAdminSms: z.boolean(),
 });
 
 export function groupOut(ctx: HttpContext, g: GroupInfo, m: Membership) {
@@ -40,6 +41,7 @@ export function groupOut(ctx: HttpContext, g: GroupInfo, m: Membership) {
     invitePolicy: g.invitePolicy,
     memberCap: g.memberCap,
     escalateToSms: g.escalateToSms,
+    confirmAdminSms: g.confirmAdminSms,
   };
 }
 
@@ -132,6 +134,7 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
             name: z.string().max(200).optional(),
             invitePolicy: z.enum(['confirm', 'direct']).optional(),
             escalateToSms: z.boolean().optional(),
+            confirmAdminSms: z.boolean().optional(),
             memberCap: z.number().int().min(2).optional(),
           }),
           response: { 200: GroupOut },
@@ -144,7 +147,12 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
           user.id,
         );
         const b = req.body;
-        if (b.invitePolicy !== undefined || b.escalateToSms !== undefined || b.memberCap !== undefined) {
+        if (
+          b.invitePolicy !== undefined ||
+          b.escalateToSms !== undefined ||
+          b.memberCap !== undefined ||
+          b.confirmAdminSms !== undefined
+        ) {
           if (!hasRole(me, 'owner')) throw new QunError('forbidden', 'Only the owner changes group policy.');
           if (b.memberCap !== undefined && b.memberCap > ctx.config.memberCapMax) {
             throw new QunError(

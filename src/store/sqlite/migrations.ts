@@ -165,4 +165,19 @@ CREATE INDEX outbound_kind_time ON outbound_sms(kind, created_at);
 CREATE INDEX outbound_phone_kind_time ON outbound_sms(to_phone, kind, created_at);
 `,
   },
+  {
+    version: 5,
+    name: 'membership changes by SMS can require a confirmation code',
+    up: `
+ALTER TABLE groups ADD COLUMN confirm_admin_sms INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE sms_confirmations (
+  phone TEXT NOT NULL,
+  group_id INTEGER NOT NULL,
+  code TEXT NOT NULL,
+  command TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (phone, group_id)
+) WITHOUT ROWID;
+`,
+  },
 ];

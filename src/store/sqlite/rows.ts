@@ -27,6 +27,7 @@ export interface GroupRow {
   invite_policy: 'confirm' | 'direct';
   member_cap: number;
   escalate_to_sms: number;
+  confirm_admin_sms: number;
   last_seq: number;
   created_at: number;
 }
@@ -38,6 +39,7 @@ export const toGroup = (r: GroupRow): GroupInfo => ({
   invitePolicy: r.invite_policy,
   memberCap: r.member_cap,
   escalateToSms: r.escalate_to_sms === 1,
+  confirmAdminSms: r.confirm_admin_sms === 1,
   lastSeq: r.last_seq,
   createdAt: r.created_at,
 });

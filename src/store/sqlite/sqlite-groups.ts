@@ -149,8 +149,27 @@ export function sqliteGroups(db: Database): GroupStore {
           p.escalateToSms ? 1 : 0,
           groupId,
         );
+      if (p.confirmAdminSms !== undefined)
+        db.prepare('UPDATE groups SET confirm_admin_sms = ? WHERE id = ?').run(
+          p.confirmAdminSms ? 1 : 0,
+          groupId,
+        );
       if (p.memberCap !== undefined)
         db.prepare('UPDATE groups SET member_cap = ? WHERE id = ?').run(p.memberCap, groupId);
+    },
+    async putConfirmation(phone, groupId, code, command, expiresAt) {
+      db.prepare(
+        `INSERT INTO sms_confirmations (phone, group_id, code, command, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (phone, group_id) DO UPDATE SET code = excluded.code, command = excluded.command, expires_at = excluded.expires_at`,
+      ).run(phone, groupId, code, command, expiresAt);
+    },
+    async takeConfirmation(phone, groupId, code, now) {
+      const row = db
+        .prepare<[string, number], { code: string; command: string; expires_at: number }>(
+          'DELETE FROM sms_confirmations WHERE phone = ? AND group_id = ? RETURNING code, command, expires_at',
+        )
+        .get(phone, groupId);
+      return row && row.code === code && row.expires_at > now ? row.command : undefined;
     },
     async countInvitesBy(userId, since) {
       return (

@@ -463,3 +463,11 @@ describe('property: parseCommand is total', () => {
     assert.deepEqual(parseCommand(42 as unknown as string, 'service'), unknown(''));
   });
 });
+
+it('CONFIRM <code> at a group address confirms; anything longer stays a message', () => {
+  assert.deepEqual(parseCommand('CONFIRM 4821', 'group'), { kind: 'confirm', code: '4821', lang: 'en' });
+  assert.deepEqual(parseCommand('confirm:123456.', 'group'), { kind: 'confirm', code: '123456', lang: 'en' });
+  assert.deepEqual(parseCommand('确认4821', 'group'), { kind: 'confirm', code: '4821', lang: 'zh' });
+  assert.equal(parseCommand('confirm 10 people are coming', 'group').kind, 'message');
+  assert.equal(parseCommand('CONFIRM 4821', 'service').kind, 'unknown');
+});
