@@ -237,7 +237,7 @@ export class SmsInbound {
         out.to(user.phone, cmd.lang, { kind: 'joined', group: group.name, address: this.#addr(group) });
       else if (r === 'declined') out.to(user.phone, cmd.lang, { kind: 'declined', group: group.name });
       else if (r === 'cap')
-        out.to(user.phone, cmd.lang, { kind: 'not_allowed', group: group.name, need: 'admin' });
+        out.to(user.phone, cmd.lang, { kind: 'group_full', group: group.name, cap: group.memberCap });
       return 'command';
     }
     if (!group || me?.state !== 'active') {

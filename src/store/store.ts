@@ -174,10 +174,21 @@ export interface GroupStore {
   rename(groupId: number, name: string): Promise<void>;
   setPolicy(
     groupId: number,
-    p: { invitePolicy?: InvitePolicy; escalateToSms?: boolean; memberCap?: number; confirmAdminSms?: boolean },
+    p: {
+      invitePolicy?: InvitePolicy;
+      escalateToSms?: boolean;
+      memberCap?: number;
+      confirmAdminSms?: boolean;
+    },
   ): Promise<void>;
   /** Holds a command until the sender texts back its code (one pending per phone and group). */
-  putConfirmation(phone: string, groupId: number, code: string, command: string, expiresAt: number): Promise<void>;
+  putConfirmation(
+    phone: string,
+    groupId: number,
+    code: string,
+    command: string,
+    expiresAt: number,
+  ): Promise<void>;
   /** Takes the pending command if the code matches and has not expired; a wrong code drops it. */
   takeConfirmation(phone: string, groupId: number, code: string, now: number): Promise<string | undefined>;
   /** Counts invitations sent by a user since a time (for the per-inviter daily cap). */

@@ -186,6 +186,12 @@ export class LiveHub {
     this.#tracker.forget(userId, groupId);
   }
 
+  /** Sends a frame to every connection on this node that follows a group (rare events: renames). */
+  notifyGroup(groupId: number, frame: string): void {
+    for (const set of this.#byUser.values())
+      for (const conn of set) if (conn.groups.has(groupId)) conn.write(frame);
+  }
+
   /** Sends a frame to every connection of a user (group events). */
   notify(userId: number, frame: string): void {
     for (const conn of this.connections(userId)) conn.write(frame);

@@ -24,6 +24,8 @@ export function liveMembershipEvents(hub: LiveHub): MembershipEvents {
     left(userId, groupId) {
       hub.unfollow(userId, groupId, encodeFrame({ t: 'group', g: groupId, event: 'removed' }));
     },
-    renamed() {},
+    renamed(group) {
+      hub.notifyGroup(group.id, encodeFrame({ t: 'group', g: group.id, event: 'renamed', name: group.name }));
+    },
   };
 }

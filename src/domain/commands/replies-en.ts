@@ -82,5 +82,6 @@ export const en: Templates = {
   signin_code: (r) => `Your Qun sign-in code is ${r.code}. It expires in ${r.minutes} min. Do not share it.`,
   confirm_needed: (r) => `${q(r.group)}: reply CONFIRM ${r.code} within ${r.minutes} min to ${r.action}.`,
   confirm_failed: (r) => `${q(r.group)}: that code is wrong or expired; nothing was changed.`,
+  group_full: (r) => `${q(r.group)} is full (${r.cap} members); ask an admin to make room.`,
   reminder: (r) => `${r.count} new message${r.count === 1 ? '' : 's'} in ${q(r.group)}: ${r.url}`,
 };

@@ -63,5 +63,6 @@ export const zh: Templates = {
   signin_code: (r) => `Qun 登录验证码：${r.code}，${r.minutes} 分钟内有效。请勿告诉他人。`,
   confirm_needed: (r) => `群${q(r.group)}：请在 ${r.minutes} 分钟内回复 确认${r.code} 以${r.action}。`,
   confirm_failed: (r) => `群${q(r.group)}：验证码错误或已过期，未做任何更改。`,
+  group_full: (r) => `群${q(r.group)}已满（${r.cap} 人），请联系管理员。`,
   reminder: (r) => `群${q(r.group)}有 ${r.count} 条新消息：${r.url}`,
 };

@@ -47,7 +47,8 @@ export type Reply =
   | { kind: 'signin_code'; code: string; minutes: number }
   | { kind: 'reminder'; group: string; count: number; url: string }
   | { kind: 'confirm_needed'; group: string; code: string; action: string; minutes: number }
-  | { kind: 'confirm_failed'; group: string };
+  | { kind: 'confirm_failed'; group: string }
+  | { kind: 'group_full'; group: string; cap: number };
 
 export type ReplyKind = Reply['kind'];
 

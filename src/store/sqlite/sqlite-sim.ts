@@ -31,8 +31,8 @@ export function sqliteSim(db: Database): SimStore {
     async phones() {
       return db
         .prepare<[], { phone: string; texts: number; lastAt: number }>(
-          `SELECT phone, count(*) AS texts, max(at) AS lastAt FROM (
-             SELECT phone, at FROM sim_texts UNION ALL SELECT phone, created_at AS at FROM users
+          `SELECT phone, sum(is_text) AS texts, max(at) AS lastAt FROM (
+             SELECT phone, at, 1 AS is_text FROM sim_texts UNION ALL SELECT phone, created_at AS at, 0 AS is_text FROM users
            ) GROUP BY phone ORDER BY max(at) DESC LIMIT 200`,
         )
         .all();

@@ -62,8 +62,15 @@ const SAMPLES: { [K in ReplyKind]: Extract<Reply, { kind: K }> } = {
   announce_only_admins: { kind: 'announce_only_admins', group: GROUP },
   signin_code: { kind: 'signin_code', code: '482913', minutes: 10 },
   reminder: { kind: 'reminder', group: GROUP, count: 3, url: 'https://qun.example/i/abc' },
-  confirm_needed: { kind: 'confirm_needed', group: GROUP, code: '4821', action: 'remove +15550002222', minutes: 5 },
+  confirm_needed: {
+    kind: 'confirm_needed',
+    group: GROUP,
+    code: '4821',
+    action: 'remove +15550002222',
+    minutes: 5,
+  },
   confirm_failed: { kind: 'confirm_failed', group: GROUP },
+  group_full: { kind: 'group_full', group: GROUP, cap: 500 },
 };
 const ALL: Reply[] = Object.values(SAMPLES);
 // Replies the recipient must answer, or that tell them where to post: they must name the address.

@@ -1,7 +1,9 @@
-// Builds the Kannel gateway from its settings.
+// Builds the Kannel gateway from its settings (all problems reported at once).
 import type { SmsGateway } from '../../gateway.ts';
 import type { GatewayContext } from '../registry.ts';
+import { KannelGateway } from './kannel-gateway.ts';
+import { parseKannelSettings } from './settings.ts';
 
-export function createKannelGateway(_ctx: GatewayContext): SmsGateway {
-  throw new Error('the kannel gateway is not implemented yet');
+export function createKannelGateway(ctx: GatewayContext): SmsGateway {
+  return new KannelGateway(ctx, parseKannelSettings(ctx.env));
 }
