@@ -238,7 +238,12 @@ async function loadMembers(id: number): Promise<void> {
   const r = await client.members(id);
   if (selected !== id) return;
   $('members').replaceChildren(
-    ...r.members.map((m) => el('li', '', `${m.name ?? m.phone}${m.name ? ` (${m.phone})` : ''} · ${m.role}`)),
+    // The name sits in its own <bdi>: a right-to-left override in it cannot flip the phone or role.
+    ...r.members.map((m) => {
+      const li = el('li', '', '');
+      li.append(el('bdi', '', m.name ?? m.phone), `${m.name ? ` (${m.phone})` : ''} · ${m.role}`);
+      return li;
+    }),
   );
 }
 
@@ -361,7 +366,7 @@ async function showMain(): Promise<void> {
   $('signin').hidden = true;
   $('main').hidden = false;
   $('signout').hidden = false;
-  $('whoami').textContent = me.name ? `${me.name} (${me.phone})` : me.phone;
+  $('whoami').replaceChildren(el('bdi', '', me.name ?? me.phone), me.name ? ` (${me.phone})` : '');
   await refreshGroups();
   setStatus('connecting…', 'offline');
   if (!client.connected) await client.connect();

@@ -4,7 +4,7 @@ export const ERRORS = {
   bad_request: { status: 400, message: 'The request is malformed.' },
   validation: { status: 400, message: 'The request does not match the schema.' },
   invalid_phone: { status: 400, message: 'That is not a valid phone number.' },
-  invalid_name: { status: 400, message: 'Group names are 1 to 40 characters.' },
+  invalid_name: { status: 400, message: 'Names are 1 to 40 printable characters.' },
   message_too_long: { status: 400, message: 'The message is longer than the configured maximum.' },
   empty_message: { status: 400, message: 'The message is empty.' },
   unauthenticated: { status: 401, message: 'Sign in first: send a valid bearer token.' },

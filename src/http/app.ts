@@ -42,7 +42,9 @@ export async function buildHttp(
   app.addHook('onSend', async (_req, reply) => {
     reply.header('content-security-policy', CSP);
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which
+    // the cross-origin check must refuse; same-origin still tells other sites nothing.
+    reply.header('referrer-policy', 'same-origin');
   });
   await app.register(swagger, {
     openapi: {

@@ -96,12 +96,23 @@ export class SmsSender {
     }
   }
 
+  /**
+   * Keeps up to `window` texts in flight, claiming the next one as each finishes, so one text in
+   * back-off (a throttled submit) does not hold up the others.
+   */
   async #drain(): Promise<void> {
+    const inflight = new Set<Promise<void>>();
     while (!this.#stopped) {
-      const batch = await this.#store.outbound.claim(this.#opt.window, this.#clock.now());
-      if (batch.length === 0) break;
-      await Promise.all(batch.map((o) => this.#send(o)));
+      const room = this.#opt.window - inflight.size;
+      const batch = room > 0 ? await this.#store.outbound.claim(room, this.#clock.now()) : [];
+      for (const o of batch) {
+        const p: Promise<void> = this.#send(o).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      if (inflight.size === 0) break;
+      if (batch.length === 0 || inflight.size >= this.#opt.window) await Promise.race(inflight);
     }
+    await Promise.all(inflight);
     this.#metrics.smsQueueDepth.set(await this.#store.outbound.depth());
   }
 

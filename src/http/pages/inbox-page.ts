@@ -58,7 +58,7 @@ function page(title: string, body: string, head = '', bodyAttrs = ''): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 ${head}<title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/assets/style.css">
 </head>
@@ -127,7 +127,7 @@ ${list}
 
 export function renderInbox(view: InboxView): string {
   const who = view.user.name
-    ? `${escapeHtml(view.user.name)} (${escapeHtml(view.user.phone)})`
+    ? `<bdi>${escapeHtml(view.user.name)}</bdi> (${escapeHtml(view.user.phone)})`
     : escapeHtml(view.user.phone);
   const refresh = Math.max(1, Math.floor(view.refreshSeconds));
   const groups =

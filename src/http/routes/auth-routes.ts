@@ -2,6 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { cleanName } from '../../domain/names.ts';
+import { QunError } from '../../errors/catalogue.ts';
 import { type HttpContext, requireUser, SESSION_COOKIE } from '../context.ts';
 
 const UserOut = z.object({ id: z.number(), phone: z.string(), name: z.string().nullable() });
@@ -81,8 +83,11 @@ export function authRoutes(ctx: HttpContext): FastifyPluginAsync {
       },
       async (req) => {
         const { user } = await requireUser(ctx, req);
-        await ctx.store.users.setDisplayName(user.id, req.body.name);
-        return { id: user.id, phone: user.phone, name: req.body.name };
+        const name = req.body.name === null ? null : cleanName(req.body.name);
+        if (name === undefined) throw new QunError('invalid_name', 'Names are 1 to 40 printable characters.');
+        await ctx.store.users.setDisplayName(user.id, name);
+        ctx.ws.framer.forget(user.id);
+        return { id: user.id, phone: user.phone, name };
       },
     );
   };

@@ -53,12 +53,16 @@ const ALIASES: Record<string, string> = {
   ACCEPTED: 'ACCEPTD',
 };
 
+// SMPP 3.4 calls ACCEPTED final (read by customer service), but SMSCs commonly send ACCEPTD to mean
+// "buffered", as Kannel reads it; failing the text on it would be wrong far more often than right.
+const NOT_FINAL = new Set(['ENROUTE', 'ACCEPTD']);
+
 export interface Receipt {
   /** The SMSC's message id, as it wrote it. */
   id: string;
   stat: string;
   delivered: boolean;
-  /** False for ENROUTE: an intermediate notice, not the text's fate. */
+  /** False for ENROUTE and ACCEPTD: intermediate notices, not the text's fate. */
   final: boolean;
   /** `stat` plus the error code when there is one. */
   detail: string;
@@ -76,5 +80,5 @@ export function readReceipt(r: {
   const raw = (r.messageState !== undefined ? STATES[r.messageState] : undefined) ?? f.stat ?? 'UNKNOWN';
   const stat = ALIASES[raw.toUpperCase()] ?? raw.toUpperCase();
   const err = f.err && !/^0+$/.test(f.err) ? ` err:${f.err}` : '';
-  return { id, stat, delivered: stat === 'DELIVRD', final: stat !== 'ENROUTE', detail: stat + err };
+  return { id, stat, delivered: stat === 'DELIVRD', final: !NOT_FINAL.has(stat), detail: stat + err };
 }

@@ -18,11 +18,12 @@ import { ESME_ROK, isThrottle, isTransient, statusName } from './status.ts';
 const ESM_UDHI = 0x40;
 const DC_GSM7 = 0x00;
 const DC_UCS2 = 0x08;
-// Throttled parts are retried here first, pausing 200 ms, doubling to at most 2 s, six times (about
-// 7 s in all) before the text goes back to the queue, which waits longer still.
+// Throttled parts are retried here first, pausing 200 ms and doubling (200, 400, 800, 1600: about 3 s),
+// before the text goes back to the queue, which backs off further. The bound keeps one congested part
+// from holding its window slot (and the queue's batch) for long.
 const THROTTLE_FIRST_MS = 200;
 const THROTTLE_MAX_MS = 2_000;
-const THROTTLE_RETRIES = 6;
+const THROTTLE_RETRIES = 4;
 // What the queue is told to wait after a transient failure (it doubles this per attempt).
 const RETRY_AFTER_MS = 1_000;
 
@@ -135,6 +136,8 @@ export class SmppGateway implements SmsGateway {
       const r = await this.#submitPart({ ...base, registered_delivery, short_message: body });
       if (typeof r !== 'string') {
         if (i > 0) this.#ctx.log.warn({ outboundId: o.id, sentParts: i, reason: r.reason }, 'SMPP text cut');
+        // A retried text keeps its concatenation ref, so handsets can merge the resent parts.
+        if (r.outcome === 'failed') this.#concatRefs.delete(o.id);
         return r;
       }
       this.#parts.accepted(receipts, r, last);
