@@ -8,8 +8,8 @@ import { AckTracker } from './channels/live/ack-tracker.ts';
 import { LiveHub } from './channels/live/live-hub.ts';
 import { liveMembershipEvents } from './channels/live/live-membership-events.ts';
 import { logCatchUp, type WsDeps } from './channels/live/ws-session.ts';
-import type { GatewayHooks } from './channels/sms/gateway.ts';
-import { createGateway } from './channels/sms/gateways/registry.ts';
+import type { GatewayHooks, SmsGateway } from './channels/sms/gateway.ts';
+import { checkGatewayName, createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
 import { loadOrCreateVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
@@ -53,11 +53,22 @@ export interface RunningServer {
   reminders: ReminderJob;
 }
 
+/** Builds the gateway; if its settings are refused, the already opened store is closed first. */
+function openGateway(store: { close(): Promise<void> }, create: () => SmsGateway): SmsGateway {
+  try {
+    return create();
+  } catch (e) {
+    void store.close();
+    throw e;
+  }
+}
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? pino({ level: config.logLevel });
   const apps = new AppRegistry(config.apps, config.appNumberWidth);
+  checkGatewayName(config.smsGateway);
   const dbFile = path.join(config.dataDir, 'qun.db');
   const store = await openSqliteStore(dbFile, { gateway: config.smsGateway });
   const metrics = createMetrics();
@@ -69,20 +80,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   // The gateway's hooks reach the core, which is built below: bound late, used only after start().
   let hooks: GatewayHooks | undefined;
-  const gateway = createGateway(config.smsGateway, {
-    store,
-    clock,
-    env: opts.env ?? process.env,
-    log,
-    metrics,
-    plan,
-    publicUrl: config.publicUrl,
-    hooks: {
-      inbound: (t) => hooks!.inbound(t),
-      receipt: (r) => hooks!.receipt(r),
-      optedOut: (p) => hooks!.optedOut(p),
-    },
-  });
+  const gateway = openGateway(store, () =>
+    createGateway(config.smsGateway, {
+      store,
+      clock,
+      env: opts.env ?? process.env,
+      log,
+      metrics,
+      plan,
+      publicUrl: config.publicUrl,
+      hooks: {
+        inbound: (t) => hooks!.inbound(t),
+        receipt: (r) => hooks!.receipt(r),
+        optedOut: (p) => hooks!.optedOut(p),
+      },
+    }),
+  );
   const presence = new MemoryPresence(config.webOnlineTtl);
   const tracker = new AckTracker(config.liveAckTimeout);
   const hub = new LiveHub(presence, tracker);
@@ -234,30 +247,55 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       'this gateway sends every text from one number: set QUN_SMS_ADDRESSING=single and QUN_SMS_NUMBER to it, or replies cannot find their group',
     );
   }
-  await gateway.start();
-  await sender.start();
-  const ackTimer = setInterval(
-    () =>
-      void delivery
-        .onAckTimeouts(tracker.expire(clock.now()))
-        .catch((e) => log.error({ err: e }, 'ack timeout handling failed')),
-    Math.max(20, Math.min(1000, Math.floor(config.liveAckTimeout / 4))),
-  );
-  const reminderTimer = setInterval(
-    () => void reminders.run().catch((e) => log.error({ err: e }, 'reminder scan failed')),
-    config.reminderScanInterval,
-  );
-  // After a crash, members who were live get the ack timeout to reconnect and resume before their
-  // undecided messages fall to inbox or SMS.
-  const recoveryTimer = setTimeout(
-    () =>
-      void delivery
-        .recover()
-        .then((n) => n > 0 && log.info({ ranges: n }, 'recovered undelivered ranges'))
-        .catch((e) => log.error({ err: e }, 'recovery failed')),
-    config.liveAckTimeout,
-  );
-  await http.listen({ port: config.port, host: config.host });
+  const timers: NodeJS.Timeout[] = [];
+  let closed = false;
+  // One shutdown for both a normal close and a start-up that failed half-way (a refused SMPP bind, a
+  // port in use): every timer, socket and file this function opened is released.
+  const shutdown = async () => {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearTimeout(t);
+    hub.closeAll(1001, 'server shutting down');
+    await http.close();
+    await messages.idle();
+    await delivery.idle();
+    await sender.stop();
+    receipts.stop();
+    await gateway.stop();
+    await presence.close();
+    await store.close();
+  };
+  try {
+    await gateway.start();
+    await sender.start();
+    timers.push(
+      setInterval(
+        () =>
+          void delivery
+            .onAckTimeouts(tracker.expire(clock.now()))
+            .catch((e) => log.error({ err: e }, 'ack timeout handling failed')),
+        Math.max(20, Math.min(1000, Math.floor(config.liveAckTimeout / 4))),
+      ),
+      setInterval(
+        () => void reminders.run().catch((e) => log.error({ err: e }, 'reminder scan failed')),
+        config.reminderScanInterval,
+      ),
+      // After a crash, members who were live get the ack timeout to reconnect and resume before their
+      // undecided messages fall to inbox or SMS.
+      setTimeout(
+        () =>
+          void delivery
+            .recover()
+            .then((n) => n > 0 && log.info({ ranges: n }, 'recovered undelivered ranges'))
+            .catch((e) => log.error({ err: e }, 'recovery failed')),
+        config.liveAckTimeout,
+      ),
+    );
+    await http.listen({ port: config.port, host: config.host });
+  } catch (e) {
+    await shutdown().catch(() => {});
+    throw e;
+  }
   const port = (http.server.address() as { port: number }).port;
   const durability = await store.durability();
   log.info(
@@ -273,7 +311,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     `Qun is up: open ${config.publicUrl}/ (live), ${config.publicUrl}/m (mobile inbox)${gateway.name === 'sim' ? `, ${config.publicUrl}/sim (simulated phones)` : ''}`,
   );
 
-  let closed = false;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -284,21 +321,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await delivery.idle();
       await sender.idle();
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(ackTimer);
-      clearInterval(reminderTimer);
-      clearTimeout(recoveryTimer);
-      hub.closeAll(1001, 'server shutting down');
-      await http.close();
-      await messages.idle();
-      await delivery.idle();
-      await sender.stop();
-      receipts.stop();
-      await gateway.stop();
-      await presence.close();
-      await store.close();
-    },
+    close: shutdown,
   };
 }

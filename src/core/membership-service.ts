@@ -5,6 +5,7 @@ import type { AppRegistry } from '../apps/registry.ts';
 import { candidateGroupNumber } from '../domain/address.ts';
 import { MAX_GROUP_NAME_LENGTH } from '../domain/commands/command.ts';
 import { canRemove, type GroupInfo, hasRole, type Membership, successor } from '../domain/group.ts';
+import { cleanName } from '../domain/names.ts';
 import { normalisePhone } from '../domain/phone.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { MembershipChange, Store, User } from '../store/store.ts';
@@ -32,11 +33,8 @@ const DAY_MS = 86_400_000;
 const RETRIES = 5;
 
 export function cleanGroupName(raw: string): string {
-  const name = raw
-    .replace(/[\p{Cc}\p{Cf}]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  if (name.length === 0 || [...name].length > MAX_GROUP_NAME_LENGTH) throw new QunError('invalid_name');
+  const name = cleanName(raw, MAX_GROUP_NAME_LENGTH);
+  if (name === undefined) throw new QunError('invalid_name');
   return name;
 }
 

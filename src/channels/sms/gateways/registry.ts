@@ -51,11 +51,16 @@ export function allGatewaySettings(): Record<string, Setting> {
   return Object.assign({}, ...Object.values(GATEWAYS).map((g) => g.settings));
 }
 
-export function createGateway(name: string, ctx: GatewayContext): SmsGateway {
-  const entry = GATEWAYS[name];
-  if (!entry)
+/** Stops start-up on an unknown gateway name before anything is opened. */
+export function checkGatewayName(name: string): void {
+  if (!GATEWAYS[name]) {
     throw new Error(
       `QUN_SMS_GATEWAY: unknown gateway "${name}"; valid gateways: ${Object.keys(GATEWAYS).join(', ')}`,
     );
-  return entry.create(ctx);
+  }
+}
+
+export function createGateway(name: string, ctx: GatewayContext): SmsGateway {
+  checkGatewayName(name);
+  return GATEWAYS[name]!.create(ctx);
 }

@@ -36,23 +36,22 @@ export function sendsmsUrl(k: KannelSettings, callbackBase: string, o: OutboundS
 
 /**
  * Kannel answers 202 "0: Accepted for delivery" or "3: Queued for later delivery" (no SMSC online yet,
- * but bearerbox holds it). A 4xx is a refusal that a retry would repeat; 5xx and network trouble pass.
+ * but bearerbox holds it). 5xx is trouble that may pass; any other answer is a refusal (4xx: "Authorization
+ * failed for sendsms", "Sender missing and no global set, rejected") that a retry would only repeat.
  */
 export function classify(status: number, body: string, ref: string): SubmitResult {
   const text = body.trim().slice(0, MAX_REASON) || `HTTP ${status}`;
-  if (status >= 200 && status < 300) {
-    if (/^[03]:/.test(text)) return { outcome: 'submitted', ref };
-    // Not Kannel's words (a proxy page, a wrong URL): nothing was sent, and retrying would not change it.
-    return { outcome: 'failed', reason: `Kannel sendsms: unexpected answer ${status}: ${text}` };
-  }
-  if (status >= 400 && status < 500)
-    return { outcome: 'failed', reason: `Kannel sendsms ${status}: ${text}` };
-  return { outcome: 'retry', reason: `Kannel sendsms ${status}: ${text}`, afterMs: RETRY_MS };
+  if (status >= 200 && status < 300 && /^[03]:/.test(text)) return { outcome: 'submitted', ref };
+  if (status >= 500)
+    return { outcome: 'retry', reason: `Kannel sendsms ${status}: ${text}`, afterMs: RETRY_MS };
+  // A 2xx or 3xx without Kannel's words is not Kannel (a proxy page, a wrong URL): nothing was sent.
+  return { outcome: 'failed', reason: `Kannel sendsms ${status}: ${text}` };
 }
 
 export async function sendsms(url: URL, timeoutMs: number, ref: string): Promise<SubmitResult> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    // Never follow a redirect: it would carry the sendsms password to wherever it points.
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     return classify(res.status, await res.text(), ref);
   } catch (e) {
     const reason =
