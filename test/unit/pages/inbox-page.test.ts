@@ -80,7 +80,7 @@ describe('renderInbox', () => {
     assert.ok(html.indexOf('first') < html.indexOf('second'));
     assert.match(html, /<time datetime="2025-01-02T03:01:00.000Z">2025-01-02 03:01 UTC<\/time>/);
     assert.match(html, /2 new/);
-    assert.match(html, /Signed in as Li \(\+8613800000001\)/);
+    assert.match(html, /Signed in as <bdi>Li<\/bdi> \(\+8613800000001\)/);
   });
 
   it('has a reply form per group with groupId, body and a fresh cid, and a sign-out form', () => {
