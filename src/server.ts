@@ -70,7 +70,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const apps = new AppRegistry(config.apps, config.appNumberWidth);
   checkGatewayName(config.smsGateway);
   const dbFile = path.join(config.dataDir, 'qun.db');
-  const store = await openSqliteStore(dbFile, { gateway: config.smsGateway });
+  const store = await openSqliteStore(dbFile, {
+    gateway: config.smsGateway,
+    reminderDelayMs: config.reminderDelay,
+  });
   const metrics = createMetrics();
   const plan: AddressPlan = {
     serviceNumber: config.serviceNumber,
@@ -96,7 +99,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
     }),
   );
-  const presence = new MemoryPresence(config.webOnlineTtl);
+  const presence = new MemoryPresence(config.webOnlineTtl, config.liveAckTimeout, () => clock.now());
   const tracker = new AckTracker(config.liveAckTimeout);
   const hub = new LiveHub(presence, tracker);
   const members = new MemberCache(store);
@@ -188,6 +191,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     framer,
     clock,
     plan,
+    defaultAppNumber: apps.defaultApp.appNumber,
     heartbeatMs: config.liveHeartbeat,
     authTimeoutMs: 10_000,
   };
@@ -268,6 +272,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     await gateway.start();
     await sender.start();
+    const recovered = await delivery.recover();
+    if (recovered > 0)
+      log.info(
+        { ranges: recovered },
+        'undelivered ranges after a restart wait one ack timeout, then fall back',
+      );
     timers.push(
       setInterval(
         () =>
@@ -279,16 +289,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       setInterval(
         () => void reminders.run().catch((e) => log.error({ err: e }, 'reminder scan failed')),
         config.reminderScanInterval,
-      ),
-      // After a crash, members who were live get the ack timeout to reconnect and resume before their
-      // undecided messages fall to inbox or SMS.
-      setTimeout(
-        () =>
-          void delivery
-            .recover()
-            .then((n) => n > 0 && log.info({ ranges: n }, 'recovered undelivered ranges'))
-            .catch((e) => log.error({ err: e }, 'recovery failed')),
-        config.liveAckTimeout,
       ),
     );
     await http.listen({ port: config.port, host: config.host });

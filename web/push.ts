@@ -97,10 +97,11 @@ function autoRefresh(): void {
     [...document.querySelectorAll('textarea')].some(
       (t) => t === document.activeElement || t.value.trim() !== '',
     );
-  // Loading the inbox marks its messages fetched (delivered), so a hidden tab must not do it on its own.
+  // Refreshing confirms the shown messages as fetched (delivered), so a hidden tab must not do it on its own.
   const maybeReload = () => {
     if (Date.now() - loadedAt < period || typing() || document.visibilityState !== 'visible') return;
-    location.replace(location.pathname + location.search);
+    // The refresh URL carries this page's cursor: loading it confirms these messages arrived.
+    location.replace(document.body.dataset['refreshUrl'] ?? location.pathname + location.search);
   };
   setInterval(maybeReload, 1000);
   document.addEventListener('visibilitychange', maybeReload);

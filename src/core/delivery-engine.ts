@@ -106,6 +106,7 @@ export class DeliveryEngine {
         smsOptedOut: m.smsOptedOut,
         smsReachable: d.sms.reachable(m.phone),
         liveTimedOut: false,
+        pendingLive: d.tracker.pending(m.userId, group.id),
       });
       if (decision.rung === 'live') {
         d.hub.deliver(m.userId, group.id, msg.seq, frame, m.ackedSeq, !isSender, now);
@@ -217,13 +218,24 @@ export class DeliveryEngine {
       }
       const route = this.#fallback(group, m, items, after, pageEnd, decision, now);
       if (why.reason) route.reason = why.reason;
+      if (why.forceSms) route.escalation = true;
       await this.#routes.submit([route]);
       after = pageEnd;
     }
   }
 
-  /** Ack timeouts: the member's unacked range falls to inbox or SMS, and the stale sockets are closed. */
-  async onAckTimeouts(timeouts: AckTimeout[]): Promise<void> {
+  /**
+   * Ack timeouts: the member's unacked range falls to inbox or SMS, and the stale sockets are closed.
+   * Runs on the fan-out chain, so a fallen range is routed before any message committed after it.
+   */
+  onAckTimeouts(timeouts: AckTimeout[]): Promise<void> {
+    if (timeouts.length === 0) return Promise.resolve();
+    const run = this.#chain.then(() => this.#fallThrough(timeouts));
+    this.#chain = run.catch((e) => this.#d.log.error({ err: e }, 'ack timeout handling failed'));
+    return run;
+  }
+
+  async #fallThrough(timeouts: AckTimeout[]): Promise<void> {
     const now = this.#d.clock.now();
     for (const t of timeouts) {
       this.#d.metrics.deliveries.inc({ rung: 'live', outcome: 'ack_timeout' }, t.toSeq - t.fromSeq);
@@ -284,11 +296,16 @@ export class DeliveryEngine {
     }
   }
 
-  /** After a restart: every member range that was accepted but never decided is routed now. */
+  /**
+   * After a restart: every member range that was accepted but never decided waits one ack timeout, as if
+   * just sent live, so that members who were live can reconnect and resume; what is not acked by then
+   * falls to inbox or SMS in order, together with anything newer for the same member.
+   */
   async recover(): Promise<number> {
-    const ranges = await this.#d.store.delivery.unrouted();
-    for (const r of ranges)
-      await this.routeRange(r.groupId, r.userId, r.fromSeq, r.toSeq, { liveTimedOut: false });
+    const d = this.#d;
+    const ranges = await d.store.delivery.unrouted();
+    const now = d.clock.now();
+    for (const r of ranges) d.tracker.sent(r.userId, r.groupId, r.toSeq, r.fromSeq, now);
     return ranges.length;
   }
 

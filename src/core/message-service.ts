@@ -60,10 +60,11 @@ export class MessageService {
 
   /** Durable when it resolves. A retry with the same clientMsgId returns the first result. */
   async post(input: PostInput, membership?: Membership): Promise<AppendResult> {
-    const problem = this.check(input.body);
-    if (problem) throw new QunError(problem, undefined, { max: this.#maxChars });
+    // Membership first: a body error for a group you are not in would tell you the group exists.
     const me = membership ?? (await this.#store.groups.member(input.group.id, input.sender.id));
     if (me?.state !== 'active') throw new QunError('not_found');
+    const problem = this.check(input.body);
+    if (problem) throw new QunError(problem, undefined, { max: this.#maxChars });
     const app = this.#apps.get(input.group.appNumber);
     if (!app) throw new QunError('not_found');
     const result = await this.#appends.submit({

@@ -395,7 +395,7 @@ export class SmsInbound {
     }
     const me = await d.store.groups.member(group.id, user.id);
     if (d.plan.mode === 'single') await d.store.users.setLastGroup(user.id, group.id);
-    await d.messages.post(
+    const posted = await d.messages.post(
       {
         group,
         sender: user,
@@ -405,6 +405,7 @@ export class SmsInbound {
       },
       me,
     );
+    if (posted.duplicate) return 'duplicate';
     const app = d.apps.get(group.appNumber);
     if (me && app?.audienceFor(me) === 'admins')
       out.to(user.phone, lang, { kind: 'announce_only_admins', group: group.name });

@@ -4,6 +4,8 @@ export type Rung = 'live' | 'inbox' | 'sms' | 'none';
 
 export type RouteReason =
   | 'live_connected' // an authenticated socket answered its last heartbeat
+  | 'live_reconnecting' // the last socket closed less than an ack timeout ago: the client may resume
+  | 'live_pending' // earlier messages still await this member's ack: later ones queue behind them, in order
   | 'sender_devices' // the sender's own other devices get their message
   | 'sender_only' // the sender has no other device: nothing to deliver
   | 'web_online' // the mobile inbox fetched within the web-online TTL
@@ -17,6 +19,8 @@ export interface MemberPresence {
   /** Live, heartbeat-fresh connections of this member on any node. */
   liveConnections: number;
   webOnline: boolean;
+  /** No live connection now, but one closed less than an ack timeout ago (a flap, a network switch). */
+  recentlyLive?: boolean;
 }
 
 export interface RoutingInput {
@@ -26,6 +30,11 @@ export interface RoutingInput {
   smsReachable: boolean;
   /** True when live was tried and no ack came in time: live is not offered again for this range. */
   liveTimedOut: boolean;
+  /**
+   * Earlier messages of this group wait for the member's live ack. A later message joins them, so that
+   * if they all fall to SMS they go in order, and if the client resumes it acks them all.
+   */
+  pendingLive?: boolean;
 }
 
 export interface RouteDecision {
@@ -39,7 +48,11 @@ export function decideRoute(i: RoutingInput): RouteDecision {
       ? { rung: 'live', reason: 'sender_devices' }
       : { rung: 'none', reason: 'sender_only' };
   }
-  if (i.presence.liveConnections > 0 && !i.liveTimedOut) return { rung: 'live', reason: 'live_connected' };
+  if (!i.liveTimedOut) {
+    if (i.presence.liveConnections > 0) return { rung: 'live', reason: 'live_connected' };
+    if (i.pendingLive) return { rung: 'live', reason: 'live_pending' };
+    if (i.presence.recentlyLive) return { rung: 'live', reason: 'live_reconnecting' };
+  }
   if (i.presence.webOnline) {
     return { rung: 'inbox', reason: i.liveTimedOut ? 'live_ack_timeout_web_online' : 'web_online' };
   }

@@ -95,6 +95,8 @@ export interface FallbackRoute {
   at: number;
   /** For the inbox rung: when the reminder for this range falls due. */
   reminderDueAt: number | null;
+  /** An escalation: texts go even for messages an inbox pull has shown (but nobody confirmed). */
+  escalation?: boolean;
   sms: NewOutbound[];
 }
 
@@ -144,6 +146,8 @@ export interface UserStore {
   consumeSigninCode(phone: string, codeHash: string, now: number): Promise<boolean>;
   createSession(tokenHash: string, userId: number, now: number, expiresAt: number): Promise<void>;
   sessionUser(tokenHash: string, now: number): Promise<User | undefined>;
+  /** When a live session ends (undefined if it is unknown, revoked or expired). */
+  sessionExpiry(tokenHash: string, now: number): Promise<number | undefined>;
   revokeSession(tokenHash: string, now: number): Promise<number | undefined>;
 }
 
@@ -215,6 +219,18 @@ export interface DeliveryStore {
   /** Marks inbox messages fetched up to seq per group and cancels their queued SMS. */
   fetched(userId: number, upTo: { groupId: number; seq: number }[], now: number): Promise<number>;
   markRead(userId: number, groupId: number, seq: number): Promise<void>;
+  /**
+   * A pull is about to show these messages in the member's inbox: their texts still queued are cancelled
+   * and the messages take the inbox rung (with its reminder) instead. Texts already handed to the gateway
+   * are left alone (and the inbox hides those messages). Returns the seqs handed over.
+   */
+  showInInbox(
+    userId: number,
+    groupId: number,
+    seqs: number[],
+    now: number,
+    reminderDueAt: number,
+  ): Promise<number[]>;
   /** Members whose unacked, unrouted range needs a decision (crash recovery). */
   unrouted(): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
   dueReminders(now: number, limit: number): Promise<DueReminder[]>;
@@ -233,6 +249,11 @@ export interface OutboundStore {
   enqueue(items: NewOutbound[], now: number): Promise<number[]>;
   /** Claims up to `limit` queued texts (state → submitting), skipping opted-out numbers (→ cancelled). */
   claim(limit: number, now: number): Promise<OutboundSms[]>;
+  /**
+   * Just before a claimed text goes to the gateway: the reason it must not go any more (the member left
+   * the group, the number opted out), in which case it is cancelled; undefined when it should go.
+   */
+  recheck(id: number, now: number): Promise<string | undefined>;
   /** Texts left in `submitting` by a process that died: their submit outcome is unknown. */
   inDoubt(): Promise<OutboundSms[]>;
   markSubmitted(
@@ -254,7 +275,10 @@ export interface OutboundStore {
   depth(): Promise<number>;
   /** Texts of these kinds created since a time, to one number or to all (rate limits). */
   countTexts(kinds: OutboundKind[], toPhone: string | null, since: number): Promise<number>;
-  /** Seqs after `afterSeq` that a member was (or is being) sent by SMS: the inbox leaves them out. */
+  /**
+   * Seqs after `afterSeq` already handed to the gateway for a member: the inbox leaves them out. Texts still
+   * queued are shown, and a confirmed fetch cancels them.
+   */
   textedSeqs(groupId: number, userId: number, afterSeq: number): Promise<Set<number>>;
   inboundSeen(gateway: string, ref: string): Promise<boolean>;
   /** Inbound de-duplication: true the first time a gateway reference is seen. */

@@ -60,7 +60,19 @@ describe('the ladder', () => {
     clients.push(c);
     return { c, got };
   };
-  const inbox = async (phone: string) => (await s.api.req('GET', '/v1/inbox', undefined, tokens[phone])).json;
+  // A pull, then a pull that confirms it (`seen`): only confirmed messages count as fetched.
+  const seen: Record<string, string> = {};
+  const pull = async (phone: string) => {
+    const q = seen[phone] ? `?seen=${seen[phone]}` : '';
+    const r = (await s.api.req('GET', `/v1/inbox${q}`, undefined, tokens[phone])).json;
+    seen[phone] = r.seen;
+    return r;
+  };
+  const inbox = async (phone: string) => {
+    const r = await pull(phone);
+    await pull(phone);
+    return r;
+  };
 
   test('one message takes three paths: A live and acks, B finds it in the inbox, C gets a text', async () => {
     const a = await live(A);

@@ -14,7 +14,10 @@ test('a port in use fails start-up cleanly, naming the cause', async () => {
 });
 
 test('an unknown gateway stops start-up with the valid names', async () => {
-  await assert.rejects(startTestServer({ QUN_SMS_GATEWAY: 'pigeon' }), /valid gateways: sim, smpp, kannel, twilio/);
+  await assert.rejects(
+    startTestServer({ QUN_SMS_GATEWAY: 'pigeon' }),
+    /valid gateways: sim, smpp, kannel, twilio/,
+  );
 });
 
 test('a gateway with missing settings stops start-up listing every problem', async () => {

@@ -54,6 +54,11 @@ export class AckTracker {
     return true;
   }
 
+  /** Whether the member has messages of this group waiting for a live ack. */
+  pending(userId: number, groupId: number): boolean {
+    return this.#pending.get(groupId)?.has(userId) ?? false;
+  }
+
   /** Forgets a member's pending state (removed from the group). */
   forget(userId: number, groupId: number): void {
     this.#delete(userId, groupId);

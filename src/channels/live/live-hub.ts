@@ -11,6 +11,8 @@ export interface LiveSocket {
   close(code?: number, reason?: string): void;
   terminate(): void;
   readonly bufferedAmount: number;
+  /** 1 while open (the WebSocket readyState). */
+  readonly readyState: number;
 }
 
 export interface GroupCursor {
@@ -39,6 +41,7 @@ export class LiveConnection {
   /** Time of the oldest frame written since this connection last acked; 0 when none. */
   unackedSince = 0;
   #out: string[] = [];
+  #outBytes = 0;
   #flushScheduled = false;
 
   constructor(userId: number, sessionHash: string, socket: LiveSocket) {
@@ -47,8 +50,14 @@ export class LiveConnection {
     this.socket = socket;
   }
 
+  /** Bytes written to the socket but not yet sent, plus frames waiting for this turn's flush. */
+  get backlog(): number {
+    return this.socket.bufferedAmount + this.#outBytes;
+  }
+
   write(frame: string): void {
     this.#out.push(frame);
+    this.#outBytes += frame.length;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       dirty.push(this);
@@ -64,6 +73,7 @@ export class LiveConnection {
     if (this.#out.length === 0) return;
     const data = this.#out.length === 1 ? this.#out[0]! : this.#out.join('\n');
     this.#out = [];
+    this.#outBytes = 0;
     this.socket.send(data);
   }
 }
@@ -72,6 +82,8 @@ export interface CatchUpSource {
   /** Writes the log's messages after `cursor.sent` to the connection, up to the group's end. */
   catchUp(conn: LiveConnection, groupId: number): Promise<void>;
 }
+
+const NO_CONNECTIONS: ReadonlySet<LiveConnection> = new Set();
 
 export class LiveHub {
   readonly #byUser = new Map<number, Set<LiveConnection>>();
@@ -133,8 +145,7 @@ export class LiveHub {
     now: number,
   ): number {
     if (seq > (this.#latest.get(groupId) ?? 0)) this.#latest.set(groupId, seq);
-    const set = this.#byUser.get(userId);
-    if (!set) return 0;
+    const set = this.#byUser.get(userId) ?? NO_CONNECTIONS;
     let n = 0;
     for (const conn of set) {
       const cur = conn.groups.get(groupId);
@@ -147,7 +158,9 @@ export class LiveHub {
         this.startCatchUp(conn, groupId);
       }
     }
-    if (n > 0 && track) this.#tracker.sent(userId, groupId, seq, ackedSeq, now);
+    // The deadline runs even with no socket open: a member who is reconnecting, or whose earlier
+    // messages still wait, gets the ack timeout to resume before the message falls to inbox or SMS.
+    if (track) this.#tracker.sent(userId, groupId, seq, ackedSeq, now);
     return n;
   }
 
@@ -157,7 +170,7 @@ export class LiveHub {
     if (!cur) return;
     cur.sent = seq;
     if (conn.unackedSince === 0) conn.unackedSince = now;
-    if (conn.socket.bufferedAmount > this.#maxBufferedBytes) {
+    if (conn.backlog > this.#maxBufferedBytes) {
       conn.socket.terminate();
       return;
     }

@@ -31,11 +31,15 @@ export interface WsDeps {
   framer: MessageFramer;
   clock: Clock;
   plan: AddressPlan;
+  /** A real app number, to address commands for an unknown group to a group number that cannot exist. */
+  defaultAppNumber: string;
   heartbeatMs: number;
   authTimeoutMs: number;
 }
 
 const CATCH_UP_PAGE = 200;
+const CATCH_UP_DRAIN_BYTES = 256 * 1024;
+const OPEN = 1;
 
 /** Reads the log into a connection that is behind; bounded by the socket's buffer. */
 export function logCatchUp(d: WsDeps): CatchUpSource {
@@ -59,8 +63,14 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
           if (visible && msg.senderId !== conn.userId)
             d.tracker.sent(conn.userId, groupId, msg.seq, m.ackedSeq, now);
         }
-        // Let the socket drain before reading more, so a long catch-up cannot fill memory.
-        while (conn.socket.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 10));
+        // Send this page now and let the socket drain before reading more, so a long catch-up cannot
+        // fill memory; a socket that closed meanwhile ends it.
+        conn.flush();
+        await new Promise((r) => setImmediate(r));
+        while (conn.socket.readyState === OPEN && conn.socket.bufferedAmount > CATCH_UP_DRAIN_BYTES) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        if (conn.socket.readyState !== OPEN) return;
       }
     },
   };
@@ -69,6 +79,7 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
 export function runWsSession(d: WsDeps, socket: WebSocket): void {
   let conn: Conn | undefined;
   let alive = true;
+  let sessionTimer: NodeJS.Timeout | undefined;
   const send = (f: ServerFrame) => (conn ? conn.write(encodeFrame(f)) : socket.send(encodeFrame(f)));
   const authTimer = setTimeout(() => socket.close(4001, 'authenticate first'), d.authTimeoutMs);
   const heartbeat = setInterval(() => {
@@ -78,12 +89,20 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
     }
     alive = false;
     socket.ping();
+    // A session can expire or be revoked (on any node) while its socket is open: check it each beat.
+    const c = conn;
+    if (c) {
+      void d.store.users.sessionUser(c.sessionHash, d.clock.now()).then((u) => {
+        if (!u) socket.close(4001, 'session ended');
+      });
+    }
   }, d.heartbeatMs);
   socket.on('pong', () => {
     alive = true;
   });
   socket.on('close', () => {
     clearTimeout(authTimer);
+    if (sessionTimer) clearTimeout(sessionTimer);
     clearInterval(heartbeat);
     if (conn) d.hub.detach(conn);
   });
@@ -131,6 +150,14 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         });
       }
       d.hub.attach(conn);
+      // The socket ends with its session (long sessions are re-checked on each heartbeat as well).
+      const expiresAt = await d.store.users.sessionExpiry(session.sessionHash, d.clock.now());
+      if (expiresAt !== undefined) {
+        sessionTimer = setTimeout(
+          () => socket.close(4001, 'session expired'),
+          Math.min(expiresAt - d.clock.now(), 2 ** 31 - 1),
+        );
+      }
       send({
         t: 'ready',
         v: PROTOCOL_VERSION,
@@ -146,8 +173,9 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
           ackedSeq: membership.ackedSeq,
         })),
       });
-      // Without a resume frame the client gets everything after its member's acked seq; give the
-      // client this turn to send one first.
+      // `ready` goes out in its own frame, ahead of any catch-up. Without a resume frame the client gets
+      // everything after its member's acked seq; give the client this turn to send one first.
+      conn.flush();
       const c = conn;
       setImmediate(() => {
         for (const g of c.groups.keys()) d.hub.startCatchUp(c, g);
@@ -162,7 +190,9 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
           const cur = conn.groups.get(Number(g));
           if (cur && !cur.catchingUp) {
             const m = await d.store.groups.member(Number(g), conn.userId);
-            cur.sent = Math.max(seq, m?.joinedSeq ?? 0);
+            const group = await d.store.groups.byId(Number(g));
+            // Never past the end of the log: a resume beyond it would make the member ack what does not exist.
+            cur.sent = Math.min(Math.max(seq, m?.joinedSeq ?? 0), group?.lastSeq ?? 0);
           }
         }
         return;
@@ -194,8 +224,11 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         let to = d.plan.serviceNumber;
         if (f.g !== undefined) {
           const group = await d.store.groups.byId(f.g);
-          if (!group) throw new QunError('not_found');
-          to = groupAddress(d.plan, group.appNumber, group.groupNumber);
+          // An unknown id is sent to a group number that cannot exist ("0"), so the reply is the same
+          // generic one a non-member gets: the answer never tells whether a group exists.
+          to = group
+            ? groupAddress(d.plan, group.appNumber, group.groupNumber)
+            : groupAddress(d.plan, d.defaultAppNumber, '0');
         }
         const r = await d.inbound.run({ from: user.phone, to, text: f.text, gateway: 'ws', ref: null }, true);
         send({ t: 'cmd_result', ...(f.rid ? { rid: f.rid } : {}), text: r.replies.join('\n') });

@@ -118,6 +118,8 @@ export class SmsSender {
 
   async #send(o: OutboundSms): Promise<void> {
     await this.#slot();
+    // The slot may have taken a while: a member removed or a STOP received meanwhile wins.
+    if (await this.#store.outbound.recheck(o.id, this.#clock.now())) return;
     const t = analyze(o.text, { smartSubstitution: this.#opt.smartSubstitution });
     const r = await this.#gw.submit(o, t).catch((e: unknown) => ({
       outcome: 'retry' as const,

@@ -23,6 +23,8 @@ export interface InboxView {
   groups: InboxGroupView[];
   refreshSeconds: number;
   now: number;
+  /** The cursor of what this page shows; sent back by refresh and replies, it confirms the page arrived. */
+  seen: string;
 }
 
 export interface SignInView {
@@ -102,7 +104,7 @@ function renderMessage(m: InboxMessageView): string {
 <p class="body">${escapeHtml(m.body)}</p></li>`;
 }
 
-function renderGroup(g: InboxGroupView): string {
+function renderGroup(g: InboxGroupView, seen: string): string {
   const id = escapeHtml(g.id);
   const messages = [...g.messages].sort((a, b) => a.seq - b.seq);
   const list =
@@ -117,6 +119,7 @@ function renderGroup(g: InboxGroupView): string {
 ${list}
 <form method="post" action="/m/send" class="reply">
 <input type="hidden" name="groupId" value="${id}">
+<input type="hidden" name="seen" value="${escapeHtml(seen)}">
 <input type="hidden" name="cid" value="${escapeHtml(randomUUID())}">
 <label>Reply to ${escapeHtml(g.name)}
 <textarea name="body" rows="2" required></textarea></label>
@@ -132,17 +135,18 @@ export function renderInbox(view: InboxView): string {
   const refresh = Math.max(1, Math.floor(view.refreshSeconds));
   const groups =
     view.groups.length > 0
-      ? view.groups.map(renderGroup).join('\n')
+      ? view.groups.map((g) => renderGroup(g, view.seen)).join('\n')
       : '<p class="card hint">You are in no groups yet. Accept an invitation by texting Y, or create one with CREATE name.</p>';
   // The meta refresh is for browsers without JavaScript; with it, push.js refreshes on the same period but
   // waits while a reply is being typed, which a meta refresh would throw away.
-  const head = `<noscript><meta http-equiv="refresh" content="${refresh}"></noscript>\n`;
+  const refreshUrl = view.seen ? `/m?seen=${view.seen}` : '/m';
+  const head = `<noscript><meta http-equiv="refresh" content="${refresh};url=${escapeHtml(refreshUrl)}"></noscript>\n`;
   return page(
     'Inbox · Qun',
     `<header>
 <h1>Qun</h1>
 <p class="hint">Signed in as ${who}</p>
-<p><a class="button" href="/m">Refresh</a></p>
+<p><a class="button" id="refresh" href="${escapeHtml(refreshUrl)}">Refresh</a></p>
 </header>
 <main>
 ${groups}
@@ -155,6 +159,6 @@ ${groups}
 </footer>
 <script src="/assets/push.js" type="module"></script>`,
     head,
-    ` data-refresh="${refresh}"`,
+    ` data-refresh="${refresh}" data-refresh-url="${escapeHtml(refreshUrl)}"`,
   );
 }

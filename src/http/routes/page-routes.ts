@@ -9,7 +9,7 @@ import { groupAddress } from '../../domain/address.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import { cookie, type HttpContext, requireUser, SESSION_COOKIE, sameOrigin } from '../context.ts';
 import { renderInbox, renderSignIn } from '../pages/inbox-page.ts';
-import { fetchInbox } from './inbox-routes.ts';
+import { fetchInbox, formatSeen, parseSeen } from './inbox-routes.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -54,10 +54,10 @@ export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginA
       reply.code(status).type(TYPES['.html']!).send(body);
     const refreshSeconds = Math.max(10, Math.min(60, Math.floor(ctx.config.webOnlineTtl / 4000)));
 
-    app.get('/m', { schema: { hide: true } }, async (req, reply) => {
+    app.get<{ Querystring: { seen?: string } }>('/m', { schema: { hide: true } }, async (req, reply) => {
       const session = await ctx.auth.authenticate(cookie(req, SESSION_COOKIE));
       if (!session) return html(reply, renderSignIn({}));
-      const inbox = await fetchInbox(ctx, session.user);
+      const inbox = await fetchInbox(ctx, session.user, parseSeen(req.query.seen));
       const groups = [];
       for (const g of inbox) {
         const messages = [];
@@ -85,6 +85,7 @@ export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginA
           groups,
           refreshSeconds,
           now: ctx.clock.now(),
+          seen: formatSeen(inbox),
         }),
       );
     });
@@ -127,6 +128,8 @@ export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginA
     });
     app.post<{ Body: Form }>('/m/send', { schema: { hide: true } }, async (req, reply) => {
       const { user } = await requireUser(ctx, req, { cookie: true });
+      // Replying from the page shows the page arrived: confirm what it displayed.
+      await fetchInbox(ctx, user, parseSeen(req.body?.seen));
       const group = await ctx.store.groups.byId(Number(req.body?.groupId));
       if (!group) throw new QunError('not_found');
       await ctx.messages.post({

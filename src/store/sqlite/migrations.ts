@@ -180,4 +180,19 @@ CREATE TABLE sms_confirmations (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 6,
+    name: 'at most one live text per member and group message',
+    up: `
+CREATE UNIQUE INDEX outbound_one_per_member ON outbound_sms(group_id, seq, user_id)
+  WHERE kind = 'group_message' AND state <> 'cancelled';
+`,
+  },
+  {
+    version: 7,
+    name: 'the inbox remembers how far it has shown a member',
+    up: `
+ALTER TABLE memberships ADD COLUMN shown_seq INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

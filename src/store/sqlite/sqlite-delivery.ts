@@ -10,7 +10,7 @@ const OUTCOME: Record<FallbackRoute['rung'], string> = {
   none: 'skipped',
 };
 
-export function sqliteDelivery(db: Database): DeliveryStore {
+export function sqliteDelivery(db: Database, reminderDelayMs: number): DeliveryStore {
   const routeCursor = db.prepare(
     `UPDATE memberships SET updated_at = @at,
        -- routed_seq only grows over a contiguous range, so a hole (a live range still awaiting its ack)
@@ -25,6 +25,13 @@ export function sqliteDelivery(db: Database): DeliveryStore {
      VALUES (@groupId, @userId, @seqFrom, @seqTo, @rung, @outcome, @reason, @at)`,
   );
   const addTrail = (t: TrailEntry) => trailInsert.run(t);
+  const cursors = db.prepare<[number, number], { seen: number; shown: number }>(
+    'SELECT max(acked_seq, fetched_seq) AS seen, shown_seq AS shown FROM memberships WHERE group_id = ? AND user_id = ?',
+  );
+  const toInbox = db.prepare(
+    `UPDATE memberships SET inbox_upto = max(inbox_upto, ?), reminder_due_at = coalesce(reminder_due_at, ?)
+     WHERE group_id = ? AND user_id = ? AND state = 'active'`,
+  );
   const enqueue = insertOutbound(db);
   const route = db.transaction((routes: FallbackRoute[]) => {
     for (const r of routes) {
@@ -39,16 +46,25 @@ export function sqliteDelivery(db: Database): DeliveryStore {
       }).changes;
       // A member removed between the decision and this write gets nothing.
       if (changed === 0) continue;
+      // Decided a turn ago: what the member acked live or fetched since then is not texted, and what an
+      // inbox pull has already shown stays with the inbox (and its reminder) rather than going twice.
+      const c = cursors.get(r.groupId, r.userId);
+      const seen = c?.seen ?? 0;
+      const shown = r.escalation ? 0 : (c?.shown ?? 0);
+      const keptInInbox = r.sms.filter((o) => o.seq !== null && o.seq > seen && o.seq <= shown);
+      if (keptInInbox.length > 0) toInbox.run(shown, r.at + reminderDelayMs, r.groupId, r.userId);
       // 'none' only moves the cursor: the trail shows the sender and hidden messages from the log itself.
       if (r.rung !== 'none') addTrail({ ...r, rung: r.rung, outcome: OUTCOME[r.rung] });
-      for (const o of r.sms) enqueue(o, r.at);
+      for (const o of r.sms) if (o.seq === null || o.seq > Math.max(seen, shown)) enqueue(o, r.at);
     }
   });
 
   // Acks and fetches settle the member's inbox and cancel SMS that have not left yet.
+  // Cursors never pass the end of the log: an ack or fetch beyond it would silence the member.
   const settle = (cursor: 'acked_seq' | 'fetched_seq') =>
     db.prepare(
-      `UPDATE memberships SET ${cursor} = max(${cursor}, @seq), routed_seq = max(routed_seq, @seq), updated_at = @now,
+      `UPDATE memberships SET ${cursor} = max(${cursor}, min(@seq, (SELECT last_seq FROM groups WHERE id = @group))),
+         routed_seq = max(routed_seq, min(@seq, (SELECT last_seq FROM groups WHERE id = @group))), updated_at = @now,
          reminder_due_at = CASE WHEN max(@seq, acked_seq, fetched_seq) >= inbox_upto THEN NULL ELSE reminder_due_at END,
          escalate_at = CASE WHEN max(@seq, acked_seq, fetched_seq) >= inbox_upto THEN NULL ELSE escalate_at END
        WHERE group_id = @group AND user_id = @user AND state = 'active'`,
@@ -71,6 +87,10 @@ export function sqliteDelivery(db: Database): DeliveryStore {
   const ack = settleAll(ackCursor, 'acked live before the SMS left');
   const fetched = settleAll(fetchCursor, 'fetched from the inbox before the SMS left');
 
+  const handOver = db.prepare(
+    `UPDATE outbound_sms SET state = 'cancelled', error = @why, updated_at = @now
+     WHERE group_id = @group AND user_id = @user AND seq = @seq AND kind = 'group_message' AND state = 'queued'`,
+  );
   const unreadCount = db.prepare<[number, number, number, number], { n: number }>(
     'SELECT count(*) AS n FROM messages WHERE group_id = ? AND seq > ? AND seq <= ? AND sender_id <> ?',
   );
@@ -94,6 +114,36 @@ export function sqliteDelivery(db: Database): DeliveryStore {
         groupId,
         userId,
       );
+    },
+    async showInInbox(userId, groupId, seqs, now, reminderDueAt) {
+      if (seqs.length === 0) return [];
+      return db.transaction(() => {
+        db.prepare(
+          'UPDATE memberships SET shown_seq = max(shown_seq, ?) WHERE group_id = ? AND user_id = ?',
+        ).run(Math.max(...seqs), groupId, userId);
+        const handed = seqs.filter(
+          (seq) =>
+            handOver.run({ why: 'shown in the inbox before it left', now, group: groupId, user: userId, seq })
+              .changes > 0,
+        );
+        if (handed.length === 0) return handed;
+        const to = Math.max(...handed);
+        db.prepare(
+          `UPDATE memberships SET inbox_upto = max(inbox_upto, ?), reminder_due_at = coalesce(reminder_due_at, ?)
+           WHERE group_id = ? AND user_id = ? AND state = 'active'`,
+        ).run(to, reminderDueAt, groupId, userId);
+        addTrail({
+          groupId,
+          userId,
+          seqFrom: Math.min(...handed) - 1,
+          seqTo: to,
+          rung: 'inbox',
+          outcome: 'waiting',
+          reason: `shown in the inbox before its SMS left (${handed.length} text(s) cancelled)`,
+          at: now,
+        });
+        return handed;
+      })();
     },
     async unrouted() {
       return db

@@ -5,13 +5,15 @@ import { type OutboundRow, toOutbound } from './rows.ts';
 
 export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
   const stmt = db.prepare(
-    `INSERT INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
+    `INSERT OR IGNORE INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
   );
   // The group a number last heard from: where its plain replies go in single-number mode.
   const lastGroup = db.prepare('UPDATE users SET last_group_id = ? WHERE phone = ?');
   return (o, now) => {
     if (o.groupId !== null) lastGroup.run(o.groupId, o.toPhone);
+    // OR IGNORE: a group message already texted to this member (and not cancelled) is not texted again,
+    // whichever path (fan-out, ack timeout, recovery, escalation) decided it twice.
     const r = stmt.run(
       o.kind,
       o.toPhone,
@@ -59,6 +61,25 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
     },
     async claim(limit, now) {
       return claim(limit, now);
+    },
+    async recheck(id, now) {
+      const r = db
+        .prepare<
+          [number],
+          { member_state: string | null; kind: string; opted_out: number | null; ignore_opt_out: number }
+        >(
+          `SELECT o.kind, o.ignore_opt_out, u.sms_opted_out AS opted_out, m.state AS member_state
+           FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+           LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
+           WHERE o.id = ? AND o.state = 'submitting'`,
+        )
+        .get(id);
+      let why: string | undefined;
+      if (!r) why = 'no longer pending';
+      else if (r.kind === 'group_message' && r.member_state !== 'active') why = 'no longer a member';
+      else if (r.opted_out === 1 && r.ignore_opt_out !== 1) why = 'number opted out (STOP)';
+      if (why && r) setState.run('cancelled', why, now, 0, id);
+      return why;
     },
     async inDoubt() {
       return db
@@ -121,7 +142,7 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
       const rows = db
         .prepare<[number, number, number], { seq: number }>(
           `SELECT seq FROM outbound_sms WHERE group_id = ? AND user_id = ? AND seq > ?
-           AND kind = 'group_message' AND state <> 'cancelled'`,
+           AND kind = 'group_message' AND state IN ('submitting', 'submitted', 'delivered')`,
         )
         .all(groupId, userId, afterSeq);
       return new Set(rows.map((r) => r.seq));

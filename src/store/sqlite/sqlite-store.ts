@@ -14,7 +14,10 @@ import { sqlitePush } from './sqlite-push.ts';
 import { sqliteSim } from './sqlite-sim.ts';
 import { sqliteUsers } from './sqlite-users.ts';
 
-export async function openSqliteStore(file: string, opts: { gateway: string }): Promise<Store> {
+export async function openSqliteStore(
+  file: string,
+  opts: { gateway: string; reminderDelayMs?: number },
+): Promise<Store> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -41,7 +44,7 @@ export async function openSqliteStore(file: string, opts: { gateway: string }): 
     users: sqliteUsers(db),
     groups: sqliteGroups(db),
     messages: sqliteMessages(db),
-    delivery: sqliteDelivery(db),
+    delivery: sqliteDelivery(db, opts.reminderDelayMs ?? 600_000),
     outbound: sqliteOutbound(db, opts.gateway),
     sim: sqliteSim(db),
     push: sqlitePush(db),

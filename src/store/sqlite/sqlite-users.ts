@@ -85,6 +85,13 @@ export function sqliteUsers(db: Database): UserStore {
       const r = sessionUser.get(tokenHash, now);
       return r && toUser(r);
     },
+    async sessionExpiry(tokenHash, now) {
+      return db
+        .prepare<[string, number], { expires_at: number }>(
+          'SELECT expires_at FROM sessions WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?',
+        )
+        .get(tokenHash, now)?.expires_at;
+    },
     async revokeSession(tokenHash, now) {
       return revoke.get(now, tokenHash)?.user_id;
     },

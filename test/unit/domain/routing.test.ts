@@ -8,8 +8,9 @@ const bools = [false, true];
 
 function expected(i: RoutingInput): string {
   const live = i.presence.liveConnections > 0 && !i.liveTimedOut;
+  const waitForLive = !i.liveTimedOut && (i.pendingLive === true || i.presence.recentlyLive === true);
   if (i.isSender) return live ? 'live' : 'none';
-  if (live) return 'live';
+  if (live || waitForLive) return 'live';
   if (i.presence.webOnline) return 'inbox';
   if (i.smsOptedOut || !i.smsReachable) return 'inbox';
   return 'sms';
@@ -18,23 +19,25 @@ function expected(i: RoutingInput): string {
 test('every input combination picks the promised rung', () => {
   let n = 0;
   for (const live of [0, 1, 3])
-    for (const webOnline of bools)
-      for (const isSender of bools)
-        for (const smsOptedOut of bools)
-          for (const smsReachable of bools)
-            for (const liveTimedOut of bools) {
-              const input = {
-                presence: { liveConnections: live, webOnline },
-                isSender,
-                smsOptedOut,
-                smsReachable,
-                liveTimedOut,
-              };
-              const d = decideRoute(input);
-              assert.equal(d.rung, expected(input), JSON.stringify(input));
-              n++;
-            }
-  assert.equal(n, 96);
+    for (const recentlyLive of bools)
+      for (const pendingLive of bools)
+        for (const webOnline of bools)
+          for (const isSender of bools)
+            for (const smsOptedOut of bools)
+              for (const smsReachable of bools)
+                for (const liveTimedOut of bools) {
+                  const input = {
+                    presence: { liveConnections: live, webOnline },
+                    isSender,
+                    smsOptedOut,
+                    smsReachable,
+                    liveTimedOut,
+                  };
+                  const d = decideRoute(input);
+                  assert.equal(d.rung, expected(input), JSON.stringify(input));
+                  n++;
+                }
+  assert.equal(n, 384);
 });
 
 test('reasons say why', () => {

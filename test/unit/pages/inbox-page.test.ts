@@ -12,6 +12,7 @@ import {
 } from '../../../src/http/pages/inbox-page.ts';
 
 const view = (over: Partial<InboxView> = {}): InboxView => ({
+  seen: '7:3',
   user: { phone: '+8613800000001', name: 'Li' },
   groups: [
     {
@@ -70,9 +71,9 @@ describe('renderInbox', () => {
 
   it('auto-refreshes with a meta refresh and offers a Refresh link', () => {
     const html = renderInbox(view({ refreshSeconds: 45 }));
-    assert.match(html, /<meta http-equiv="refresh" content="45">/);
+    assert.match(html, /<meta http-equiv="refresh" content="45;url=\/m\?seen=7:3">/);
     assert.match(html, /data-refresh="45"/);
-    assert.match(html, /<a class="button" href="\/m">Refresh<\/a>/);
+    assert.match(html, /<a class="button" id="refresh" href="\/m\?seen=7:3">Refresh<\/a>/);
   });
 
   it('lists the messages oldest first with UTC times', () => {
@@ -89,7 +90,7 @@ describe('renderInbox', () => {
     const reply = fs.filter((f) => f.includes('action="/m/send"'));
     assert.equal(reply.length, 1);
     assert.match(reply[0]!, /method="post"/);
-    assert.deepEqual(fieldNames(reply[0]!).sort(), ['body', 'cid', 'groupId']);
+    assert.deepEqual(fieldNames(reply[0]!).sort(), ['body', 'cid', 'groupId', 'seen']);
     assert.match(reply[0]!, /name="groupId" value="7"/);
     const cid = /name="cid" value="([^"]+)"/.exec(reply[0]!)![1]!;
     assert.match(cid, /^[0-9a-f-]{36}$/);
@@ -202,5 +203,15 @@ describe('renderTime', () => {
       '<time datetime="2024-02-29T08:00:00.000Z">2024-02-29 08:00 UTC</time>',
     );
     assert.equal(renderTime(Number.NaN), '');
+  });
+});
+
+describe('renderInbox cursor', () => {
+  it('sends the cursor back with the refresh (meta and link) and with replies, so arrival is confirmed', () => {
+    const html = renderInbox(view({ seen: '7:3,9:12' }));
+    assert.match(html, /<meta http-equiv="refresh" content="\d+;url=\/m\?seen=7:3,9:12">/);
+    assert.match(html, /id="refresh" href="\/m\?seen=7:3,9:12"/);
+    assert.match(html, /<input type="hidden" name="seen" value="7:3,9:12">/);
+    assert.match(html, /data-refresh-url="\/m\?seen=7:3,9:12"/);
   });
 });
