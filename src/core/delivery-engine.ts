@@ -83,10 +83,15 @@ export class DeliveryEngine {
     let live = 0;
     for (const m of members) {
       const isSender = m.userId === msg.senderId;
-      if (isSender || !visibleTo(msg, m)) {
+      if (isSender) {
+        // Their own devices get it; their routed cursor already moved in the append's commit.
+        d.hub.deliver(m.userId, group.id, msg.seq, frame, m.ackedSeq, false, now);
+        continue;
+      }
+      if (!visibleTo(msg, m)) {
         // Nothing to deliver to this member; the route keeps their routed_seq contiguous so that crash
-        // recovery does not look at this message for them again. Their own devices still get it.
-        d.hub.deliver(m.userId, group.id, msg.seq, isSender ? frame : skip, m.ackedSeq, false, now);
+        // recovery does not look at this message for them again.
+        d.hub.deliver(m.userId, group.id, msg.seq, skip, m.ackedSeq, false, now);
         routes.push({
           groupId: group.id,
           userId: m.userId,
@@ -116,7 +121,13 @@ export class DeliveryEngine {
       }
     }
     if (live > 0) d.metrics.deliveries.inc({ rung: 'live', outcome: 'sent' }, live);
-    if (routes.length > 0) await this.#routes.submit(routes);
+    // Not awaited: the next message's fan-out need not wait for this one's fsync. The route batcher
+    // writes in submission order, so routes still land in commit order.
+    if (routes.length > 0) {
+      this.#routes
+        .submit(routes)
+        .catch((e) => d.log.error({ err: e, groupId: group.id }, 'writing routes failed'));
+    }
   }
 
   #fallback(

@@ -33,8 +33,15 @@ export function sqliteMessages(db: Database): MessageStore {
         m.audience,
         m.createdAt,
       );
+      // The sender has nothing to receive: their routed cursor moves past their own message here, in the
+      // same commit, instead of costing a write of its own.
+      senderRouted.run(seqRow.last_seq, m.groupId, m.senderId, seqRow.last_seq - 1, seqRow.last_seq);
       return { message: { ...m, seq: seqRow.last_seq }, duplicate: false };
     }),
+  );
+  const senderRouted = db.prepare(
+    `UPDATE memberships SET routed_seq = ? WHERE group_id = ? AND user_id = ?
+       AND max(routed_seq, acked_seq) >= ? AND routed_seq < ?`,
   );
   const range = db.prepare<[number, number, number, number], MessageRow>(
     'SELECT * FROM messages WHERE group_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
