@@ -7,7 +7,7 @@ import type { AckTracker } from './ack-tracker.ts';
 
 /** The part of a WebSocket the hub uses; ws's WebSocket satisfies it. */
 export interface LiveSocket {
-  send(data: string): void;
+  send(data: string | Buffer, opts?: { binary?: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   readonly bufferedAmount: number;
@@ -27,10 +27,36 @@ export interface GroupCursor {
 // Connections with frames waiting, flushed together once per event-loop turn: one timer for all of them.
 const dirty: LiveConnection[] = [];
 let flushScheduled = false;
+
+/**
+ * In a fan-out every member's connection gets the same frames in the same turn. Their payload is joined
+ * and UTF-8 encoded once and the same buffer is written to each socket: members whose frame lists are
+ * the very same string objects, in the same order, share it.
+ */
 function flushDirty(): void {
   flushScheduled = false;
   const list = dirty.splice(0, dirty.length);
-  for (const conn of list) conn.flush();
+  const shared = new Map<string, { frames: string[]; payload: Buffer }[]>();
+  for (const conn of list) {
+    const frames = conn.take();
+    if (frames.length === 0) continue;
+    const candidates = shared.get(frames[0]!);
+    let hit = candidates?.find((c) => sameFrames(c.frames, frames));
+    if (!hit) {
+      hit = { frames, payload: Buffer.from(frames.length === 1 ? frames[0]! : frames.join('\n')) };
+      if (candidates) candidates.push(hit);
+      else shared.set(frames[0]!, [hit]);
+    }
+    conn.socket.send(hit.payload, TEXT);
+  }
+}
+
+const TEXT = { binary: false };
+
+function sameFrames(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export class LiveConnection {
@@ -68,13 +94,19 @@ export class LiveConnection {
     }
   }
 
-  flush(): void {
+  /** Takes the frames waiting for this turn's write. */
+  take(): string[] {
     this.#flushScheduled = false;
-    if (this.#out.length === 0) return;
-    const data = this.#out.length === 1 ? this.#out[0]! : this.#out.join('\n');
+    const out = this.#out;
     this.#out = [];
     this.#outBytes = 0;
-    this.socket.send(data);
+    return out;
+  }
+
+  /** Writes the waiting frames now, in one WebSocket frame. */
+  flush(): void {
+    const frames = this.take();
+    if (frames.length > 0) this.socket.send(frames.length === 1 ? frames[0]! : frames.join('\n'));
   }
 }
 
