@@ -7,10 +7,11 @@ import type { Clock } from '../core/clock.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { reply } from '../domain/commands/replies.ts';
-import type { DueReminder, Store } from '../store/store.ts';
+import type { DueReminder, Store, TrailEntry } from '../store/store.ts';
 
 const BATCH = 1000;
 const PUSH_ATTEMPTS = 3;
+const PUSH_CONCURRENCY = 32;
 
 export interface ReminderJobDeps {
   store: Store;
@@ -36,9 +37,13 @@ export class ReminderJob {
     const d = this.#d;
     const end = d.metrics.reminderScan.startTimer();
     let reminded = 0;
-    for (const r of await d.store.delivery.dueReminders(d.clock.now(), BATCH)) {
-      await this.#remind(r);
-      reminded++;
+    const due = await d.store.delivery.dueReminders(d.clock.now(), BATCH);
+    // Pushes go out a few dozen at a time (each is a round trip to a push service); their bookkeeping
+    // is written together, in one transaction per chunk.
+    for (let i = 0; i < due.length; i += PUSH_CONCURRENCY) {
+      const done = await Promise.all(due.slice(i, i + PUSH_CONCURRENCY).map((r) => this.#remind(r)));
+      await d.store.delivery.reminded(done);
+      reminded += done.length;
     }
     let escalated = 0;
     for (const e of await d.store.delivery.dueEscalations(d.clock.now(), BATCH)) {
@@ -54,7 +59,9 @@ export class ReminderJob {
     return { reminded, escalated };
   }
 
-  async #remind(r: DueReminder): Promise<void> {
+  async #remind(
+    r: DueReminder,
+  ): Promise<{ groupId: number; userId: number; trail: TrailEntry; escalateAt: number | null }> {
     const d = this.#d;
     const now = d.clock.now();
     const user = await d.store.users.byId(r.userId);
@@ -93,10 +100,10 @@ export class ReminderJob {
     }
     const outcome = sent > 0 ? 'reminded' : subs.length === 0 ? 'no_subscription' : 'failed';
     if (outcome === 'failed') d.log.warn({ userId: r.userId, problems }, 'reminder push failed');
-    await d.store.delivery.reminded(
-      r.groupId,
-      r.userId,
-      {
+    return {
+      groupId: r.groupId,
+      userId: r.userId,
+      trail: {
         groupId: r.groupId,
         userId: r.userId,
         seqFrom: r.fromSeq,
@@ -106,7 +113,7 @@ export class ReminderJob {
         reason: `${r.unread} unread; web push to ${sent}/${subs.length} subscription(s)${problems.length ? `; ${problems.join(', ')}` : ''}`,
         at: now,
       },
-      r.escalate ? now + d.escalateDelayMs : null,
-    );
+      escalateAt: r.escalate ? now + d.escalateDelayMs : null,
+    };
   }
 }

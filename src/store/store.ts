@@ -235,7 +235,9 @@ export interface DeliveryStore {
   unrouted(): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
   dueReminders(now: number, limit: number): Promise<DueReminder[]>;
   /** Records that a reminder went out: clears it, and schedules escalation if asked. */
-  reminded(groupId: number, userId: number, trail: TrailEntry, escalateAt: number | null): Promise<void>;
+  reminded(
+    items: { groupId: number; userId: number; trail: TrailEntry; escalateAt: number | null }[],
+  ): Promise<void>;
   dueEscalations(
     now: number,
     limit: number,
@@ -259,6 +261,11 @@ export interface OutboundStore {
   markSubmitted(
     id: number,
     r: { gatewayRef: string | null; encoding: string; segments: number },
+    now: number,
+  ): Promise<void>;
+  /** The same for many texts in one transaction (the queue's group commit). */
+  markSubmittedMany(
+    items: { id: number; gatewayRef: string | null; encoding: string; segments: number }[],
     now: number,
   ): Promise<void>;
   markFailed(id: number, error: string, now: number): Promise<void>;

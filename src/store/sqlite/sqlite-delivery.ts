@@ -191,12 +191,16 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): DeliveryS
         unread: unreadCount.get(r.group_id, r.from_seq, r.inbox_upto, r.user_id)?.n ?? 0,
       }));
     },
-    async reminded(groupId, userId, trail, escalateAt) {
+    async reminded(items) {
+      // One transaction for a whole scan's worth of reminders: one fsync, not one per member.
+      const mark = db.prepare(
+        'UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, ?) WHERE group_id = ? AND user_id = ?',
+      );
       db.transaction(() => {
-        db.prepare(
-          'UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, ?) WHERE group_id = ? AND user_id = ?',
-        ).run(escalateAt, groupId, userId);
-        addTrail(trail);
+        for (const r of items) {
+          mark.run(r.escalateAt, r.groupId, r.userId);
+          addTrail(r.trail);
+        }
       })();
     },
     async dueEscalations(now, limit) {

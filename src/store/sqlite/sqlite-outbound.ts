@@ -87,6 +87,15 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
         .all()
         .map(toOutbound);
     },
+    async markSubmittedMany(items, now) {
+      const stmt = db.prepare(
+        `UPDATE outbound_sms SET state = 'submitted', gateway = ?, gateway_ref = ?, encoding = ?, segments = ?, updated_at = ?
+         WHERE id = ? AND state = 'submitting'`,
+      );
+      db.transaction(() => {
+        for (const r of items) stmt.run(gateway, r.gatewayRef, r.encoding, r.segments, now, r.id);
+      })();
+    },
     async markSubmitted(id, r, now) {
       db.prepare(
         `UPDATE outbound_sms SET state = 'submitted', gateway = ?, gateway_ref = ?, encoding = ?, segments = ?, updated_at = ?
