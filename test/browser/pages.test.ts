@@ -158,7 +158,7 @@ describe('pages in a real browser', () => {
     await signInOnM(page, phone);
     // Loading /m made this member web-online, so the next message waits in the inbox instead of being texted.
     await sms(OWNER, address, incoming);
-    await page.click('a[href="/m"]');
+    await page.click('#refresh'); // the Refresh link carries the page's cursor (?seen=…)
     await gardenOn(page).locator('.msg .body', { hasText: incoming }).waitFor();
     assert.ok(
       !(await texts(phone)).some((t) => t.text.includes(incoming)),
@@ -217,7 +217,8 @@ describe('pages in a real browser', () => {
     await seesPending(page, BASIC, 'seedlings arrived');
     const refresh = page.locator('meta[http-equiv="refresh"]');
     assert.equal(await refresh.count(), 1);
-    assert.match((await refresh.getAttribute('content')) ?? '', /^\d+$/);
+    // The refresh reloads with the page's cursor, which confirms the shown messages arrived.
+    assert.match((await refresh.getAttribute('content')) ?? '', /^\d+;url=\/m\?seen=\d+:\d+/);
     await screenshot(page, 'm-nojs');
     await clean(w, '/m without JavaScript');
     await ctx.close();
