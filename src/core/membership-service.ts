@@ -19,6 +19,9 @@ export interface MembershipEvents {
   renamed(group: GroupInfo): void;
 }
 
+/** What a command aimed at one member (DEL, ADMIN) did: the member it changed, or why not. */
+export type TargetOutcome = { target: User } | { error: 'invalid_phone' | 'not_member' };
+
 export interface InviteReport {
   invited: User[];
   added: User[];
@@ -188,17 +191,13 @@ export class MembershipService {
     return result;
   }
 
-  async remove(
-    groupRef: GroupInfo,
-    actor: User,
-    rawPhone: string,
-  ): Promise<{ removed: User } | { error: 'invalid_phone' | 'not_member' }> {
+  async remove(groupRef: GroupInfo, actor: User, rawPhone: string): Promise<TargetOutcome> {
     const { group, me } = await this.requireMember(groupRef, actor.id);
     if (!hasRole(me, 'admin')) throw new QunError('forbidden');
     const phone = normalisePhone(rawPhone, this.#cfg.defaultRegion);
     if (!phone) return { error: 'invalid_phone' };
     const target = await this.#store.users.byPhone(phone);
-    let outcome = { error: 'not_member' } as { removed: User } | { error: 'not_member' };
+    let outcome = { error: 'not_member' } as TargetOutcome;
     await this.#retry(group.id, async (version) => {
       const self = await this.#store.groups.member(group.id, actor.id);
       const t = target && (await this.#store.groups.member(group.id, target.id));
@@ -207,7 +206,7 @@ export class MembershipService {
         return true;
       }
       if (t.state === 'active' && !canRemove(self, t)) throw new QunError('forbidden');
-      outcome = { removed: target };
+      outcome = { target };
       return this.#store.groups.applyMembership(
         group.id,
         version,
@@ -215,24 +214,20 @@ export class MembershipService {
         this.#clock.now(),
       );
     });
-    if ('removed' in outcome) {
+    if ('target' in outcome) {
       this.#members.invalidate(group.id);
-      this.#events.left(outcome.removed.id, group.id);
+      this.#events.left(outcome.target.id, group.id);
     }
     return outcome;
   }
 
-  async makeAdmin(
-    groupRef: GroupInfo,
-    actor: User,
-    rawPhone: string,
-  ): Promise<{ promoted: User } | { error: 'invalid_phone' | 'not_member' }> {
+  async makeAdmin(groupRef: GroupInfo, actor: User, rawPhone: string): Promise<TargetOutcome> {
     const { group, me } = await this.requireMember(groupRef, actor.id);
     if (!hasRole(me, 'owner')) throw new QunError('forbidden', 'Only the owner may make admins.');
     const phone = normalisePhone(rawPhone, this.#cfg.defaultRegion);
     if (!phone) return { error: 'invalid_phone' };
     const target = await this.#store.users.byPhone(phone);
-    let outcome = { error: 'not_member' } as { promoted: User } | { error: 'not_member' };
+    let outcome = { error: 'not_member' } as TargetOutcome;
     await this.#retry(group.id, async (version) => {
       const t = target && (await this.#store.groups.member(group.id, target.id));
       if (!target || t?.state !== 'active') {
@@ -240,10 +235,10 @@ export class MembershipService {
         return true;
       }
       if (t.role !== 'member') {
-        outcome = { promoted: target };
+        outcome = { target };
         return true;
       }
-      outcome = { promoted: target };
+      outcome = { target };
       return this.#store.groups.applyMembership(
         group.id,
         version,

@@ -14,7 +14,7 @@ import { QunError } from '../errors/catalogue.ts';
 import type { NewOutbound, Store, User } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { MemberCache } from './member-cache.ts';
-import type { InviteReport, MembershipService } from './membership-service.ts';
+import type { InviteReport, MembershipService, TargetOutcome } from './membership-service.ts';
 import type { MessageService } from './message-service.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -326,26 +326,25 @@ export class SmsInbound {
       case 'decline':
         // A member who is already in: "Y" or "N" is an ordinary message to the group.
         return this.#post(user, group, input, out, lang);
-      case 'remove': {
-        const r = await d.membership.remove(group, user, cmd.phone);
-        if ('removed' in r) {
-          out.to(user.phone, lang, { kind: 'removed', group: group.name, phone: r.removed.phone });
-          out.to(r.removed.phone, lang, { kind: 'removed_notice', group: group.name }, 'notice');
-        } else if (r.error === 'invalid_phone')
-          out.to(user.phone, lang, { kind: 'invalid_phone', input: cmd.phone });
-        else out.to(user.phone, lang, { kind: 'not_member_phone', phone: cmd.phone });
+      case 'remove':
+        this.#targetReplies(await d.membership.remove(group, user, cmd.phone), user, cmd.phone, lang, out, {
+          done: (phone) => ({ kind: 'removed', group: group.name, phone }),
+          notice: { kind: 'removed_notice', group: group.name },
+        });
         return 'command';
-      }
-      case 'admin': {
-        const r = await d.membership.makeAdmin(group, user, cmd.phone);
-        if ('promoted' in r) {
-          out.to(user.phone, lang, { kind: 'admin_granted', group: group.name, phone: r.promoted.phone });
-          out.to(r.promoted.phone, lang, { kind: 'admin_notice', group: group.name }, 'notice');
-        } else if (r.error === 'invalid_phone')
-          out.to(user.phone, lang, { kind: 'invalid_phone', input: cmd.phone });
-        else out.to(user.phone, lang, { kind: 'not_member_phone', phone: cmd.phone });
+      case 'admin':
+        this.#targetReplies(
+          await d.membership.makeAdmin(group, user, cmd.phone),
+          user,
+          cmd.phone,
+          lang,
+          out,
+          {
+            done: (phone) => ({ kind: 'admin_granted', group: group.name, phone }),
+            notice: { kind: 'admin_notice', group: group.name },
+          },
+        );
         return 'command';
-      }
       case 'quit': {
         const r = await d.membership.quit(group, user);
         out.to(user.phone, lang, { kind: 'left', group: group.name });
@@ -410,6 +409,22 @@ export class SmsInbound {
     if (me && app?.audienceFor(me) === 'admins')
       out.to(user.phone, lang, { kind: 'announce_only_admins', group: group.name });
     return 'message';
+  }
+
+  /** Replies to a command aimed at one member (DEL, ADMIN): to the sender, and a notice to that member. */
+  #targetReplies(
+    r: TargetOutcome,
+    user: User,
+    typed: string,
+    lang: Lang,
+    out: Outbox,
+    texts: { done: (phone: string) => Reply; notice: Reply },
+  ): void {
+    if ('target' in r) {
+      out.to(user.phone, lang, texts.done(r.target.phone));
+      out.to(r.target.phone, lang, texts.notice, 'notice');
+    } else if (r.error === 'invalid_phone') out.to(user.phone, lang, { kind: 'invalid_phone', input: typed });
+    else out.to(user.phone, lang, { kind: 'not_member_phone', phone: typed });
   }
 
   /** Texts each invitee: how to answer (policy confirm) or that they were added (policy direct). */

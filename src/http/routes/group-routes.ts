@@ -275,45 +275,30 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
       },
     );
 
-    r.post(
-      '/v1/groups/:id/removals',
-      {
-        schema: {
-          tags: ['groups'],
-          summary: 'Remove a member (owner or admin)',
-          params: GroupId,
-          body: z.object({ phone: z.string().max(32) }),
+    // Commands aimed at one member by phone number: the same shape, the same errors.
+    for (const [path, summary, act] of [
+      ['removals', 'Remove a member (owner or admin)', ctx.membership.remove.bind(ctx.membership)],
+      ['admins', 'Make a member an admin (owner)', ctx.membership.makeAdmin.bind(ctx.membership)],
+    ] as const) {
+      r.post(
+        `/v1/groups/:id/${path}`,
+        {
+          schema: {
+            tags: ['groups'],
+            summary,
+            params: GroupId,
+            body: z.object({ phone: z.string().max(32) }),
+          },
         },
-      },
-      async (req, reply) => {
-        const { user } = await requireUser(ctx, req);
-        const group = await ctx.store.groups.byId(req.params.id);
-        if (!group) throw new QunError('not_found');
-        const r = await ctx.membership.remove(group, user, req.body.phone);
-        if ('error' in r)
-          throw new QunError(r.error === 'invalid_phone' ? 'invalid_phone' : 'not_found', undefined);
-        return reply.code(204).send();
-      },
-    );
-
-    r.post(
-      '/v1/groups/:id/admins',
-      {
-        schema: {
-          tags: ['groups'],
-          summary: 'Make a member an admin (owner)',
-          params: GroupId,
-          body: z.object({ phone: z.string().max(32) }),
+        async (req, reply) => {
+          const { user } = await requireUser(ctx, req);
+          const group = await ctx.store.groups.byId(req.params.id);
+          if (!group) throw new QunError('not_found');
+          const r = await act(group, user, req.body.phone);
+          if ('error' in r) throw new QunError(r.error === 'invalid_phone' ? 'invalid_phone' : 'not_found');
+          return reply.code(204).send();
         },
-      },
-      async (req, reply) => {
-        const { user } = await requireUser(ctx, req);
-        const group = await ctx.store.groups.byId(req.params.id);
-        if (!group) throw new QunError('not_found');
-        const r = await ctx.membership.makeAdmin(group, user, req.body.phone);
-        if ('error' in r) throw new QunError(r.error === 'invalid_phone' ? 'invalid_phone' : 'not_found');
-        return reply.code(204).send();
-      },
-    );
+      );
+    }
   };
 }
