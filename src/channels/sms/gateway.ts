@@ -13,7 +13,11 @@ export interface PreparedText {
 
 export type SubmitResult =
   | { outcome: 'submitted'; ref: string | null }
-  | { outcome: 'retry'; reason: string; afterMs: number }
+  /**
+   * unknownOutcome: no answer came (timeout, lost link), so the peer may have the text; the resend may
+   * duplicate it, and the queue counts it in qun_sms_in_doubt_total so that duplicates are never silent.
+   */
+  | { outcome: 'retry'; reason: string; afterMs: number; unknownOutcome?: boolean }
   | { outcome: 'failed'; reason: string; optedOut?: boolean };
 
 export interface InboundText {

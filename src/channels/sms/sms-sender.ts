@@ -138,6 +138,8 @@ export class SmsSender {
       outcome: 'retry' as const,
       reason: e instanceof Error ? e.message : String(e),
       afterMs: 1000,
+      // A gateway that threw may or may not have handed the text over.
+      unknownOutcome: true,
     }));
     const now = this.#clock.now();
     if (r.outcome === 'submitted') {
@@ -151,6 +153,7 @@ export class SmsSender {
       this.#metrics.smsSent.inc({ gateway: this.#gw.name, kind: o.kind });
       this.#metrics.smsSegments.inc({ gateway: this.#gw.name }, t.segments);
     } else if (r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts) {
+      if (r.unknownOutcome) this.#metrics.smsInDoubt.inc();
       await this.#store.outbound.requeue(
         o.id,
         r.reason,

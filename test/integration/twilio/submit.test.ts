@@ -74,6 +74,11 @@ describe('twilio submit', () => {
     const r = await submit(h);
     assert.equal(r.outcome, 'retry');
     assert.match(r.outcome === 'retry' ? r.reason : '', /timeout after 300 ms/);
+    assert.equal(
+      r.outcome === 'retry' && r.unknownOutcome,
+      true,
+      'a timeout may have reached Twilio: counted as in doubt',
+    );
     assert.ok(Date.now() - t0 < 2000);
   });
 

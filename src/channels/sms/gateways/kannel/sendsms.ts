@@ -56,7 +56,13 @@ export async function sendsms(url: URL, timeoutMs: number, ref: string): Promise
   } catch (e) {
     const reason =
       e instanceof Error && e.name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : errText(e);
-    return { outcome: 'retry', reason: `Kannel sendsms unreachable: ${reason}`, afterMs: RETRY_MS };
+    // No answer: smsbox may have queued it anyway.
+    return {
+      outcome: 'retry',
+      reason: `Kannel sendsms unreachable: ${reason}`,
+      afterMs: RETRY_MS,
+      unknownOutcome: true,
+    };
   }
 }
 

@@ -167,7 +167,7 @@ export class SmppGateway implements SmsGateway {
       } catch (e) {
         // Unanswered: the SMSC may have the part. The queue resends (at-least-once).
         const reason = e instanceof LinkError ? e.message : `no response: ${String(e)}`;
-        return { outcome: 'retry', reason, afterMs: RETRY_AFTER_MS };
+        return { outcome: 'retry', reason, afterMs: RETRY_AFTER_MS, unknownOutcome: true };
       } finally {
         this.#inFlight.release();
       }

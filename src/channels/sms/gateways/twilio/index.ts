@@ -75,7 +75,13 @@ class TwilioGateway implements SmsGateway {
     if (r.kind === 'transient') {
       if (r.status === 401)
         this.#ctx.log.error({ reason: r.reason }, 'twilio refused the credentials; texts wait for a fix');
-      return { outcome: 'retry', reason: r.reason, afterMs: r.afterMs };
+      // No HTTP status at all (timeout, network): Twilio may have accepted it.
+      return {
+        outcome: 'retry',
+        reason: r.reason,
+        afterMs: r.afterMs,
+        ...(r.status === null ? { unknownOutcome: true } : {}),
+      };
     }
     if (String(r.code) === UNSUBSCRIBED) {
       // The queue records the opt-out from `optedOut` too, so a failing hook must not turn this into a retry.
