@@ -100,6 +100,8 @@ export const BASE_ENV: Record<string, string> = {
   QUN_LOG_LEVEL: 'info',
   QUN_SERVICE_NUMBER: '10658',
   QUN_DEFAULT_REGION: 'CN',
+  // The load generator opens thousands of sockets from a few loopback addresses.
+  QUN_LIVE_MAX_PER_ADDRESS: '1000000',
 };
 
 export interface BenchServer {

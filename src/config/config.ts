@@ -30,6 +30,7 @@ export interface Config {
   sessionTtl: number;
   liveAckTimeout: number;
   liveHeartbeat: number;
+  liveMaxPerAddress: number;
   webOnlineTtl: number;
   reminderScanInterval: number;
   reminderDelay: number;

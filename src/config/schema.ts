@@ -149,6 +149,12 @@ export const SETTINGS = {
     'ping interval; a socket that misses one pong is closed, so a dead link is found within 2 intervals',
     duration,
   ),
+  liveMaxPerAddress: s(
+    'QUN_LIVE_MAX_PER_ADDRESS',
+    '200',
+    'live sockets one client address may hold: enough for a family or an office behind NAT, not for a flood',
+    int(1, 1_000_000),
+  ),
   webOnlineTtl: s(
     'QUN_WEB_ONLINE_TTL',
     '120s',

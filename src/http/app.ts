@@ -71,6 +71,8 @@ export async function buildHttp(
     ctx.metrics.liveConnections.set(ctx.hub.connectionCount);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
+  // Live sockets per client address: one address cannot hold the server's sockets (and memory) alone.
+  const socketsByAddress = new Map<string, number>();
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(
     '/v1/ws',
@@ -80,9 +82,21 @@ export async function buildHttp(
       // A browser page on another origin may not open a socket with this user's cookies or token.
       preValidation: async (req) => {
         if (!sameOrigin(ctx, req)) throw new QunError('origin_refused');
+        if ((socketsByAddress.get(req.ip) ?? 0) >= ctx.config.liveMaxPerAddress) {
+          ctx.metrics.rateLimited.inc({ kind: 'live_sockets_per_address' });
+          throw new QunError('rate_limited', 'Too many live connections from this address.');
+        }
       },
     },
-    (socket) => runWsSession(ctx.ws, socket),
+    (socket, req) => {
+      socketsByAddress.set(req.ip, (socketsByAddress.get(req.ip) ?? 0) + 1);
+      socket.on('close', () => {
+        const n = (socketsByAddress.get(req.ip) ?? 1) - 1;
+        if (n <= 0) socketsByAddress.delete(req.ip);
+        else socketsByAddress.set(req.ip, n);
+      });
+      runWsSession(ctx.ws, socket);
+    },
   );
   await app.register(adminRoutes(ctx));
   await app.register(authRoutes(ctx));
