@@ -7,25 +7,16 @@ import type { AppRegistry } from '../apps/registry.ts';
 import { type AddressPlan, parseAddress, parseGroupTag, smsFrom, smsReplyTo } from '../domain/address.ts';
 import type { Lang, ParsedCommand } from '../domain/commands/command.ts';
 import { parseCommand } from '../domain/commands/parse.ts';
-import { type Reply, reply } from '../domain/commands/replies.ts';
 import type { GroupInfo } from '../domain/group.ts';
 import { normalisePhone } from '../domain/phone.ts';
 import { QunError } from '../errors/catalogue.ts';
-import type { NewOutbound, Store, User } from '../store/store.ts';
+import type { Store, User } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { MemberCache } from './member-cache.ts';
-import type { InviteReport, MembershipService, TargetOutcome } from './membership-service.ts';
+import type { InviteReport, MembershipService } from './membership-service.ts';
 import type { MessageService } from './message-service.ts';
 import type { Metrics } from './metrics.ts';
-
-const CONFIRM_MINUTES = 5;
-const clip = (t: string) => ([...t].length > 40 ? `${[...t].slice(0, 39).join('')}…` : t);
-
-// HELP in single-number mode also explains how texts find their group.
-const SINGLE_NUMBER_HELP = {
-  en: ' Plain texts go to the group you last used; start with #<group number> to pick another.',
-  zh: ' 普通短信发到您最近使用的群；以 #群号 开头可选择其他群。',
-} as const;
+import { CONFIRM_MINUTES, clip, Outbox, SINGLE_NUMBER_HELP } from './sms-outbox.ts';
 
 export type InboundOutcome = 'command' | 'message' | 'duplicate' | 'rejected' | 'ignored';
 
@@ -40,33 +31,6 @@ export interface SmsInboundDeps {
   plan: AddressPlan;
   defaultRegion: string;
   onSmsQueued: () => void;
-}
-
-/** Collects the texts one inbound text causes, queued together at the end. */
-class Outbox {
-  readonly items: NewOutbound[] = [];
-  readonly fromAddr: string;
-  constructor(fromAddr: string) {
-    this.fromAddr = fromAddr;
-  }
-  to(
-    phone: string,
-    lang: Lang,
-    r: Reply,
-    kind: NewOutbound['kind'] = 'reply',
-    fromAddr = this.fromAddr,
-    groupId: number | null = null,
-  ): void {
-    this.items.push({
-      kind,
-      toPhone: phone,
-      fromAddr,
-      text: reply(lang, r),
-      groupId,
-      seq: null,
-      userId: null,
-    });
-  }
 }
 
 export class SmsInbound {
@@ -308,7 +272,7 @@ export class SmsInbound {
       }
       case 'invite': {
         const r = await d.membership.invite(group, user, cmd.phones);
-        this.#inviteTexts(group, user, r, lang, out);
+        out.inviteTexts(group, user, r, lang, this.#addr(group), this.#from(group));
         out.to(user.phone, lang, {
           kind: 'invite_report',
           group: group.name,
@@ -327,23 +291,16 @@ export class SmsInbound {
         // A member who is already in: "Y" or "N" is an ordinary message to the group.
         return this.#post(user, group, input, out, lang);
       case 'remove':
-        this.#targetReplies(await d.membership.remove(group, user, cmd.phone), user, cmd.phone, lang, out, {
+        out.targetReplies(await d.membership.remove(group, user, cmd.phone), user, cmd.phone, lang, {
           done: (phone) => ({ kind: 'removed', group: group.name, phone }),
           notice: { kind: 'removed_notice', group: group.name },
         });
         return 'command';
       case 'admin':
-        this.#targetReplies(
-          await d.membership.makeAdmin(group, user, cmd.phone),
-          user,
-          cmd.phone,
-          lang,
-          out,
-          {
-            done: (phone) => ({ kind: 'admin_granted', group: group.name, phone }),
-            notice: { kind: 'admin_notice', group: group.name },
-          },
-        );
+        out.targetReplies(await d.membership.makeAdmin(group, user, cmd.phone), user, cmd.phone, lang, {
+          done: (phone) => ({ kind: 'admin_granted', group: group.name, phone }),
+          notice: { kind: 'admin_notice', group: group.name },
+        });
         return 'command';
       case 'quit': {
         const r = await d.membership.quit(group, user);
@@ -411,56 +368,13 @@ export class SmsInbound {
     return 'message';
   }
 
-  /** Replies to a command aimed at one member (DEL, ADMIN): to the sender, and a notice to that member. */
-  #targetReplies(
-    r: TargetOutcome,
-    user: User,
-    typed: string,
-    lang: Lang,
-    out: Outbox,
-    texts: { done: (phone: string) => Reply; notice: Reply },
-  ): void {
-    if ('target' in r) {
-      out.to(user.phone, lang, texts.done(r.target.phone));
-      out.to(r.target.phone, lang, texts.notice, 'notice');
-    } else if (r.error === 'invalid_phone') out.to(user.phone, lang, { kind: 'invalid_phone', input: typed });
-    else out.to(user.phone, lang, { kind: 'not_member_phone', phone: typed });
-  }
-
   /** Texts each invitee: how to answer (policy confirm) or that they were added (policy direct). */
   async notifyInvitees(group: GroupInfo, inviter: User, r: InviteReport, lang: Lang): Promise<void> {
     const out = new Outbox(this.#from(group));
-    this.#inviteTexts(group, inviter, r, lang, out);
+    out.inviteTexts(group, inviter, r, lang, this.#addr(group), this.#from(group));
     if (out.items.length === 0) return;
     await this.#d.store.outbound.enqueue(out.items, this.#d.clock.now());
     this.#d.onSmsQueued();
-  }
-
-  #inviteTexts(group: GroupInfo, inviter: User, r: InviteReport, lang: Lang, out: Outbox): void {
-    const at = this.#addr(group);
-    const from = this.#from(group);
-    const name = inviter.displayName ?? inviter.phone;
-    // Invitations carry their group, so that in single-number mode the answer (Y/N) finds it.
-    for (const u of r.invited) {
-      out.to(
-        u.phone,
-        lang,
-        { kind: 'invitation', group: group.name, inviter: name, address: at },
-        'invite',
-        from,
-        group.id,
-      );
-    }
-    for (const u of r.added) {
-      out.to(
-        u.phone,
-        lang,
-        { kind: 'added', group: group.name, inviter: name, address: at },
-        'invite',
-        from,
-        group.id,
-      );
-    }
   }
 
   /** Where a reply tells the member to text. */
