@@ -4,7 +4,7 @@
 import type { AckTimeout, AckTracker } from '../channels/live/ack-tracker.ts';
 import type { LiveHub } from '../channels/live/live-hub.ts';
 import type { GroupInfo, Membership } from '../domain/group.ts';
-import { decideRoute, type RouteDecision } from '../domain/routing.ts';
+import { decideRoute, type RouteDecision, shouldEscalate } from '../domain/routing.ts';
 import type { PresenceRegistry } from '../presence/presence.ts';
 import type { FallbackRoute, NewOutbound, Store, StoredMessage, User } from '../store/store.ts';
 import { Batcher } from './batcher.ts';
@@ -205,7 +205,13 @@ export class DeliveryEngine {
       liveTimedOut: why.liveTimedOut,
     });
     if (why.forceSms) {
-      if (m.smsOptedOut || !d.sms.reachable(m.phone)) return;
+      const escalate = shouldEscalate({
+        groupEscalates: group.escalateToSms,
+        smsOptedOut: m.smsOptedOut,
+        smsReachable: d.sms.reachable(m.phone),
+        unreadCount: toSeq - fromSeq,
+      });
+      if (!escalate) return;
       decision = { rung: 'sms', reason: (why.reason ?? 'escalated') as RouteDecision['reason'] };
     }
     if (decision.rung === 'live') {

@@ -8,9 +8,3 @@ export function normalisePhone(input: string, defaultRegion: string): string | u
   if (!parsed?.isValid()) return undefined;
   return parsed.number;
 }
-
-/** Shows a number to other members without its middle digits (SMS texts are not private). */
-export function maskPhone(e164: string): string {
-  if (e164.length < 8) return e164;
-  return `${e164.slice(0, e164.length - 8)}****${e164.slice(-4)}`;
-}

@@ -20,8 +20,6 @@ export interface GroupCursor {
   sent: number;
   /** The connection is reading the log to close a gap; live frames wait for it. */
   catchingUp: boolean;
-  /** Only admins see announcement replies; others get a skip frame. */
-  seesAdminOnly: boolean;
 }
 
 // Connections with frames waiting, flushed together once per event-loop turn: one timer for all of them.

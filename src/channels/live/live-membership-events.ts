@@ -12,7 +12,6 @@ export function liveMembershipEvents(hub: LiveHub): MembershipEvents {
           conn.groups.set(group.id, {
             sent: group.lastSeq,
             catchingUp: false,
-            seesAdminOnly: role !== 'member',
           });
         }
       }

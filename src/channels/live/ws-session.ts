@@ -146,7 +146,6 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         conn.groups.set(membership.groupId, {
           sent: membership.ackedSeq,
           catchingUp: false,
-          seesAdminOnly: membership.role !== 'member',
         });
       }
       d.hub.attach(conn);
