@@ -133,23 +133,32 @@ const mb = (bytes: number) => bytes / (1024 * 1024);
 // ---------------------------------------------------------------------------------------------------
 // Live fan-out and latency: one group of N live members plus a sender.
 
-function seedLiveGroup(db: Db, n: number): { groupId: number; senderToken: string; memberTokens: string[] } {
-  const ids = addUsers(db, 1, n + 1);
+function seedLiveGroup(
+  db: Db,
+  n: number,
+  slow = 0,
+): { groupId: number; senderToken: string; memberTokens: string[]; slowTokens: string[] } {
+  const ids = addUsers(db, 1, n + slow + 1);
   const tokens = addSessions(db, ids);
   const groupId = addGroup(db, { number: '0001', name: 'fan-out' });
   addMembers(db, groupId, ids, { ownerFirst: true });
-  return { groupId, senderToken: tokens[0]!, memberTokens: tokens.slice(1) };
+  return {
+    groupId,
+    senderToken: tokens[0]!,
+    memberTokens: tokens.slice(1, n + 1),
+    slowTokens: tokens.slice(n + 1),
+  };
 }
 
 async function fanoutRun(
   ctx: Ctx,
   n: number,
   mode: 'throughput' | 'latency',
-  p: { durationMs: number; warmupMs: number; rate: number },
+  p: { durationMs: number; warmupMs: number; rate: number; slow?: number },
 ): Promise<GenRun & { server: BenchServer }> {
   const d = dir(ctx);
   const db = await createDb(d);
-  const seeded = seedLiveGroup(db, n);
+  const seeded = seedLiveGroup(db, n, p.slow ?? 0);
   closeDb(db);
   return withServer(ctx, d, {}, async (server) => {
     const plan = writePlan(d, 'fanout', {
@@ -249,6 +258,48 @@ const latency: Bench = {
       });
     }
     return { figures, raw };
+  },
+};
+
+// Slow clients: the same latency run with and without members whose sockets never read. The server
+// closes a socket once it buffers 4 MiB for it; until then the others must not pay for it.
+const slowClients: Bench = {
+  name: 'slowclients',
+  what: 'latency of the other members while 20 members never read their sockets (N=100, 20,000 deliveries/s)',
+  async run(ctx) {
+    const raw: Record<string, unknown> = {};
+    const runs: Record<string, { p99: number; n: number }> = {};
+    let withSlow: (GenRun & { server: BenchServer }) | undefined;
+    for (const slow of [0, 20]) {
+      const r = await fanoutRun(ctx, 100, 'latency', {
+        durationMs: ctx.full ? 30_000 : 4_000,
+        warmupMs: 1_000,
+        rate: 200,
+        slow,
+      });
+      raw[`slow${slow}`] = { result: r.result, marks: r.marks, maxRss: r.maxRss };
+      runs[`slow${slow}`] = r.result.latencyMs as { p99: number; n: number };
+      if (slow > 0) withSlow = r;
+    }
+    const base = runs.slow0!.p99;
+    const slowed = runs.slow20!.p99;
+    const ratio = base > 0 ? slowed / base : Number.POSITIVE_INFINITY;
+    return {
+      figures: [
+        {
+          bench: 'slowclients',
+          metric: 'p99 of the others with 20 slow members ÷ without',
+          value: Math.round(ratio * 100) / 100,
+          unit: '×',
+          target: '≤ 2×',
+          met: ratio <= 2 && num(withSlow!.result.lost) === 0,
+          ...cpuFigures(withSlow!),
+          serverRssMb: mb(withSlow!.maxRss.server),
+          notes: `p99 ${fmt(base, 'ms')} without, ${fmt(slowed, 'ms')} with 20 members that never read (${runs.slow20!.n} samples); ${withSlow!.result.lost} lost among the others; server max RSS ${fmt(mb(withSlow!.maxRss.server), 'MB')}`,
+        },
+      ],
+      raw,
+    };
   },
 };
 
@@ -704,7 +755,7 @@ const startup: Bench = {
   },
 };
 
-const BENCHES: Bench[] = [fanout, latency, idle, ingest, sms, reminder, startup];
+const BENCHES: Bench[] = [fanout, latency, slowClients, idle, ingest, sms, reminder, startup];
 
 // ---------------------------------------------------------------------------------------------------
 

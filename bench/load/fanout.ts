@@ -24,6 +24,8 @@ interface Plan {
   groupId: number;
   senderToken: string;
   memberTokens: string[];
+  /** Members that connect, then never read their socket (the slow-client benchmark). */
+  slowTokens?: string[];
   mode: 'throughput' | 'latency';
   durationMs: number;
   warmupMs: number;
@@ -134,6 +136,12 @@ main(async () => {
     sockets[mi] = ws;
   });
   log(`fanout: ${N} members connected in ${(now() - t0).toFixed(0)} ms`);
+  // Slow members: authenticated, then their TCP socket is paused, so the server's buffer for them grows.
+  for (const token of plan.slowTokens ?? []) {
+    const { ws } = await connectLive(plan.url, token, () => {});
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  }
+  if (plan.slowTokens?.length) log(`fanout: ${plan.slowTokens.length} slow members connected and paused`);
 
   // The sender.
   let inflight = 0;
