@@ -78,7 +78,7 @@ export class DeliveryEngine {
       now,
     );
     const frame = d.framer.frame(msg, sender);
-    const skip = d.framer.skip(msg);
+    const skipFrame = d.framer.skipFrame(msg);
     const routes: FallbackRoute[] = [];
     let live = 0;
     for (const m of members) {
@@ -91,7 +91,7 @@ export class DeliveryEngine {
       if (!visibleTo(msg, m)) {
         // Nothing to deliver to this member; the route keeps their routed_seq contiguous so that crash
         // recovery does not look at this message for them again.
-        d.hub.deliver(m.userId, group.id, msg.seq, skip, m.ackedSeq, false, now);
+        d.hub.deliver(m.userId, group.id, msg.seq, skipFrame, m.ackedSeq, false, now);
         routes.push({
           groupId: group.id,
           userId: m.userId,

@@ -37,7 +37,7 @@ export class MessageFramer {
     return encodeFrame(wireMessage(msg, sender));
   }
 
-  skip(msg: StoredMessage): string {
+  skipFrame(msg: StoredMessage): string {
     return encodeFrame({ t: 'skip', g: msg.groupId, seq: msg.seq });
   }
 

@@ -58,7 +58,7 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
           if (msg.seq !== cur.sent + 1) break;
           const visible = visibleTo(msg, m);
           const sender = visible ? await d.framer.user(msg.senderId) : undefined;
-          const frame = sender ? d.framer.frame(msg, sender) : d.framer.skip(msg);
+          const frame = sender ? d.framer.frame(msg, sender) : d.framer.skipFrame(msg);
           d.hub.writeTo(conn, groupId, msg.seq, frame, now);
           if (visible && msg.senderId !== conn.userId)
             d.tracker.sent(conn.userId, groupId, msg.seq, m.ackedSeq, now);

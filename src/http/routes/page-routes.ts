@@ -17,7 +17,7 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
 };
 
-/** Loads the web/ folder once: .ts files become .js with their types stripped. */
+/** Loads the web/ folder and the client's modules once: .ts files become JavaScript with their types stripped. */
 function loadAssets(webDir: string, clientFile: string): Map<string, { body: string; type: string }> {
   const assets = new Map<string, { body: string; type: string }>();
   const add = (name: string, file: string) => {
@@ -28,7 +28,13 @@ function loadAssets(webDir: string, clientFile: string): Map<string, { body: str
     else if (TYPES[ext]) assets.set(name, { body: src, type: TYPES[ext]! });
   };
   if (fs.existsSync(webDir)) for (const f of fs.readdirSync(webDir)) add(f, path.join(webDir, f));
-  add('qun-client.ts', clientFile);
+  // The client's modules import each other by their .ts names (type stripping keeps specifiers as written),
+  // so each is served both as <name>.js and under its own .ts name.
+  const clientDir = path.dirname(clientFile);
+  for (const f of fs.readdirSync(clientDir).filter((n) => n.endsWith('.ts'))) {
+    add(f, path.join(clientDir, f));
+    assets.set(f, assets.get(f.replace(/\.ts$/, '.js'))!);
+  }
   return assets;
 }
 

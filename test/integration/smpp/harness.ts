@@ -93,17 +93,5 @@ export async function startRig(
   };
 }
 
-/** Polls until `check` returns a value other than undefined. */
-export async function until<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  ms = 10_000,
-  what = 'condition',
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until `check` returns a value other than undefined (the shared test helper). */
+export { eventually as until } from '../../helpers/server.ts';
