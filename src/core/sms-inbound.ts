@@ -12,6 +12,7 @@ import { normalisePhone } from '../domain/phone.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { Store, User } from '../store/store.ts';
 import type { Clock } from './clock.ts';
+import { KeyedChain } from './keyed-chain.ts';
 import type { MemberCache } from './member-cache.ts';
 import type { InviteReport, MembershipService } from './membership-service.ts';
 import type { MessageService } from './message-service.ts';
@@ -35,6 +36,7 @@ export interface SmsInboundDeps {
 
 export class SmsInbound {
   readonly #d: SmsInboundDeps;
+  readonly #perPhone = new KeyedChain();
 
   constructor(deps: SmsInboundDeps) {
     this.#d = deps;
@@ -59,8 +61,25 @@ export class SmsInbound {
     returnReplies: boolean,
   ): Promise<{ outcome: InboundOutcome; replies: string[] }> {
     const d = this.#d;
+    // A NUL is never something a person typed on a phone (a UCS-2 0x0000 is a gateway artefact): dropped
+    // here, so commands and messages see the text as shown on the handset.
+    input = {
+      ...input,
+      text: input.text.replaceAll('\u0000', ''),
+      ref: input.ref?.replaceAll('\u0000', '') ?? null,
+    };
     const phone = normalisePhone(input.from, d.defaultRegion);
     if (!phone) return { outcome: this.#count('ignored'), replies: [] };
+    return this.#perPhone.run(phone, () => this.#runFrom(phone, input, returnReplies));
+  }
+
+  /** One text from a phone; texts from the same phone run one after another, in arrival order. */
+  async #runFrom(
+    phone: string,
+    input: { from: string; to: string; text: string; gateway: string; ref: string | null },
+    returnReplies: boolean,
+  ): Promise<{ outcome: InboundOutcome; replies: string[] }> {
+    const d = this.#d;
     // A redelivered text is recognised by the gateway's id. It is recorded as seen only after its
     // effects are durable, so a crash in between makes the redelivery count (group messages are
     // idempotent by that same id either way).

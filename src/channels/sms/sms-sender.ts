@@ -4,6 +4,7 @@
 
 import { Batcher } from '../../core/batcher.ts';
 import type { Clock } from '../../core/clock.ts';
+import { KeyedChain } from '../../core/keyed-chain.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import { analyze } from '../../domain/sms/segments.ts';
 import type { OutboundSms, Store } from '../../store/store.ts';
@@ -19,6 +20,7 @@ export interface SmsSenderOptions {
 
 export class SmsSender {
   readonly #store: Store;
+  readonly #perPhone = new KeyedChain();
   readonly #gw: SmsGateway;
   readonly #clock: Clock;
   readonly #metrics: Metrics;
@@ -129,7 +131,17 @@ export class SmsSender {
     this.#metrics.smsQueueDepth.set(await this.#store.outbound.depth());
   }
 
-  async #send(o: OutboundSms): Promise<void> {
+  /**
+   * Texts to one number go to the gateway one at a time, in queue order: with a window of several
+   * submits in flight, a later text to the same phone could otherwise overtake an earlier one (the
+   * network keeps no order either, but Qun does not add reordering of its own). Texts to different
+   * numbers still fill the window.
+   */
+  #send(o: OutboundSms): Promise<void> {
+    return this.#perPhone.run(o.toPhone, () => this.#sendNow(o));
+  }
+
+  async #sendNow(o: OutboundSms): Promise<void> {
     await this.#slot();
     // The slot may have taken a while: a member removed or a STOP received meanwhile wins.
     if (await this.#store.outbound.recheck(o.id, this.#clock.now())) return;
