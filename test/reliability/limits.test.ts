@@ -203,9 +203,11 @@ describe('limits', () => {
 describe('hostile values', () => {
   let s: TestServer | undefined;
   const sockets: RawWs[] = [];
+  const servers: TestServer[] = [];
   after(async () => {
     for (const w of sockets) w.close();
     await closeServer(s);
+    for (const x of servers) await closeServer(x);
   });
 
   test('a resume point and an ack past the end of the log cannot make the server skip later messages', async () => {
@@ -242,5 +244,45 @@ describe('hostile values', () => {
       live || inbox || texted,
       `the next message reached the member on no channel (the member's ackedSeq is now ${acked})`,
     );
+  });
+  test('a resume position counts as an ack: what the client holds never falls to the inbox', async () => {
+    // The ack for these messages was "lost with the old socket": the client only resumes from them.
+    const r = await startTestServer({
+      ...SIGNIN_ENV,
+      QUN_LIVE_ACK_TIMEOUT: '500ms',
+      QUN_WEB_ONLINE_TTL: '60s',
+    });
+    servers.push(r);
+    const [o, a] = [phone(4605, 2), phone(4605, 3)];
+    const ot = await signIn(r.api, o);
+    const at = await signIn(r.api, a);
+    const g = await createGroup(r.api, ot, 'Resumed');
+    await addMembers(r.api, ot, g.id, [a]);
+    // Live on a first socket that receives the messages and never acks them, then drops.
+    const first = new RawWs(r.url);
+    sockets.push(first);
+    await first.auth(at);
+    for (const body of ['one', 'two', 'three'])
+      assert.equal((await r.api.req('POST', `/v1/groups/${g.id}/messages`, { body }, ot)).status, 201);
+    const got = await eventually(() => {
+      const msgs = first.frames.filter((f) => f.t === 'msg');
+      return msgs.length === 3 ? msgs : undefined;
+    });
+    const held = Math.max(...got.map((f) => f.seq as number));
+    first.close();
+    // Back within the ack timeout on a second socket, resuming from what it holds.
+    const ws = new RawWs(r.url);
+    sockets.push(ws);
+    await ws.auth(at, { t: 'resume', groups: { [g.id]: held } });
+    await sleep(1200); // past the 500 ms ack deadline, without one ack frame
+    await r.settle();
+    assert.equal((await r.api.req('GET', `/v1/groups/${g.id}`, undefined, at)).json.ackedSeq, held);
+    const inbox = (await r.api.req('GET', '/v1/inbox', undefined, at)).json.groups.flatMap(
+      (x: { messages: unknown[] }) => x.messages,
+    );
+    assert.deepEqual(inbox, [], 'nothing the client holds is in its inbox');
+    const texted = (await textsAfter(r.api, a)).filter((t) => /one|two|three/.test(t.text));
+    assert.deepEqual(texted, [], 'nothing the client holds is texted');
+    assert.equal(ws.frames.filter((f) => f.t === 'msg').length, 0, 'nothing was sent again live');
   });
 });

@@ -192,6 +192,10 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
             const group = await d.store.groups.byId(Number(g));
             // Never past the end of the log: a resume beyond it would make the member ack what does not exist.
             cur.sent = Math.min(Math.max(seq, m?.joinedSeq ?? 0), group?.lastSeq ?? 0);
+            // A resume position is also an ack: the client holds everything up to it. Without this an ack
+            // lost with the old socket would never be repeated when nothing new arrives, and what the
+            // client already shows would fall to the inbox or SMS at the ack timeout.
+            if (seq > 0) d.delivery.ack(conn.userId, Number(g), Math.min(seq, cur.sent));
           }
         }
         return;
