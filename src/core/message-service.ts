@@ -47,8 +47,10 @@ export class MessageService {
   }
 
   /** Checks a body against the limits; returns the problem, if any, without throwing. */
-  check(body: string): 'empty_message' | 'message_too_long' | undefined {
+  check(body: string): 'empty_message' | 'message_too_long' | 'invalid_characters' | undefined {
     if (body.trim().length === 0) return 'empty_message';
+    // No channel carries a NUL (C strings end there, PostgreSQL's text refuses it): refused everywhere alike.
+    if (body.includes('\u0000')) return 'invalid_characters';
     let n = 0;
     for (const _ of body) if (++n > this.#maxChars) return 'message_too_long';
     return undefined;

@@ -26,6 +26,8 @@ export class ReceiptMatcher {
   }
 
   async receipt(r: Receipt): Promise<void> {
+    // Gateway text is not trusted to be clean: a NUL (which no store keeps) is dropped, not stored.
+    r = { ...r, ref: r.ref.replaceAll('\u0000', ''), detail: r.detail.replaceAll('\u0000', '') };
     if (!(await this.#match(r))) {
       this.#held.push({ r, until: this.#clock.now() + HOLD_MS });
       this.#schedule();

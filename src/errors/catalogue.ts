@@ -7,6 +7,7 @@ export const ERRORS = {
   invalid_name: { status: 400, message: 'Names are 1 to 40 printable characters.' },
   message_too_long: { status: 400, message: 'The message is longer than the configured maximum.' },
   empty_message: { status: 400, message: 'The message is empty.' },
+  invalid_characters: { status: 400, message: 'Text may not contain NUL characters.' },
   unauthenticated: { status: 401, message: 'Sign in first: send a valid bearer token.' },
   invalid_code: { status: 401, message: 'The sign-in code is wrong or has expired.' },
   forbidden: { status: 403, message: 'Your role in this group does not allow that.' },

@@ -39,6 +39,13 @@ export async function buildHttp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  // No text Qun keeps may hold a NUL (PostgreSQL's text type refuses it, C-based tools cut at it), so
+  // the API refuses it in every parameter and field alike, before any handler runs. The gateways'
+  // webhooks are exempt: they relay what a phone sent, and inbound SMS drops NULs itself.
+  app.addHook('preValidation', async (req) => {
+    if (req.url.startsWith('/v1/sms/')) return;
+    if (hasNul(req.params) || hasNul(req.query) || hasNul(req.body)) throw new QunError('invalid_characters');
+  });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('content-security-policy', CSP);
     reply.header('x-content-type-options', 'nosniff');
@@ -108,4 +115,12 @@ export async function buildHttp(
   if (ctx.gatewayRoutes) await app.register(ctx.gatewayRoutes);
   await app.register(pageRoutes(ctx, clientFile));
   return app;
+}
+
+/** Whether any string (or key) in a parsed request part contains U+0000; deep JSON is bounded by the body limit. */
+function hasNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (v === null || typeof v !== 'object' || depth > 64) return false;
+  for (const [k, x] of Object.entries(v)) if (k.includes('\u0000') || hasNul(x, depth + 1)) return true;
+  return false;
 }

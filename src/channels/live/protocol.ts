@@ -8,12 +8,19 @@ export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 
 const groupId = z.number().int().positive();
 const seq = z.number().int().nonnegative();
+/** Client ids are stored; no store keeps a NUL (bodies get their own error: invalid_characters). */
+const noNul = (x: string) => !x.includes('\u0000');
 
 export const ClientFrame = z.discriminatedUnion('t', [
   z.object({ t: z.literal('auth'), token: z.string().min(1).max(200) }),
   z.object({ t: z.literal('resume'), groups: z.record(z.string().regex(/^\d+$/), seq) }),
   z.object({ t: z.literal('ack'), g: groupId, seq }),
-  z.object({ t: z.literal('send'), g: groupId, cid: z.string().min(1).max(64), body: z.string() }),
+  z.object({
+    t: z.literal('send'),
+    g: groupId,
+    cid: z.string().min(1).max(64).refine(noNul, 'no NUL characters'),
+    body: z.string(),
+  }),
   z.object({
     t: z.literal('cmd'),
     g: groupId.optional(),

@@ -1,5 +1,5 @@
 // The configuration: defaults load, bad values are all reported at once, and docs/configuration.md
-// names every setting (so the docs cannot drift from the schema).
+// names every setting and docs/api.md every error (so the docs cannot drift from the code).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { AppRegistry } from '../../../src/apps/registry.ts';
 import { allGatewaySettings } from '../../../src/channels/sms/gateways/registry.ts';
 import { ConfigError, loadConfig } from '../../../src/config/config.ts';
 import { SETTINGS } from '../../../src/config/schema.ts';
+import { ERRORS } from '../../../src/errors/catalogue.ts';
 import { ROOT } from '../../helpers/server.ts';
 
 test('defaults', () => {
@@ -46,5 +47,17 @@ test('docs/configuration.md documents every setting', () => {
   const doc = fs.readFileSync(path.join(ROOT, 'docs/configuration.md'), 'utf8');
   for (const s of [...Object.values(SETTINGS), ...Object.values(allGatewaySettings())]) {
     assert.ok(doc.includes(s.env), `${s.env} is documented`);
+  }
+});
+
+test('docs/api.md lists every error code with its status and message', () => {
+  const doc = fs.readFileSync(path.join(ROOT, 'docs/api.md'), 'utf8');
+  for (const [code, e] of Object.entries(ERRORS)) {
+    const line = doc.split('\n').find((l) => l.startsWith(`| \`${code}\``));
+    assert.ok(line, `${code} is documented`);
+    assert.match(
+      line,
+      new RegExp(`\\|\\s*${e.status}\\s*\\|\\s*${e.message.replace(/[.()?]/g, '\\$&')}\\s*\\|`),
+    );
   }
 });
