@@ -29,7 +29,7 @@ import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { buildHttp } from './http/app.ts';
 import { MemoryPresence } from './presence/memory/memory-presence.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
-import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
+import { openStore } from './store/open-store.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -69,8 +69,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.logger ?? pino({ level: config.logLevel });
   const apps = new AppRegistry(config.apps, config.appNumberWidth);
   checkGatewayName(config.smsGateway);
-  const dbFile = path.join(config.dataDir, 'qun.db');
-  const store = await openSqliteStore(dbFile, {
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
     gateway: config.smsGateway,
     reminderDelayMs: config.reminderDelay,
   });
@@ -301,6 +302,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   log.info(
     {
       listening: `http://${config.host}:${port}`,
+      store: store.engine,
       database: store.location,
       synchronous: durability.synchronous,
       gateway: gateway.name,

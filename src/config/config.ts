@@ -9,6 +9,7 @@ export interface Config {
   host: string;
   publicUrl: string;
   dataDir: string;
+  databaseUrl: string | undefined;
   logLevel: string;
   adminKey: string | undefined;
   apps: string;

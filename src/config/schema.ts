@@ -25,6 +25,15 @@ export const SETTINGS = {
     'one folder holds the SQLite file and the VAPID keys',
     z.string().min(1),
   ),
+  databaseUrl: s(
+    'QUN_DATABASE_URL',
+    undefined,
+    'unset keeps the embedded SQLite file in QUN_DATA_DIR; a postgres:// URL puts the store on PostgreSQL',
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
   logLevel: s(
     'QUN_LOG_LEVEL',
     'info',

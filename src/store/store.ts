@@ -248,6 +248,7 @@ export interface DeliveryStore {
 }
 
 export interface OutboundStore {
+  /** The new texts' ids; 0 for a group message the member already has a live text for (not queued again). */
   enqueue(items: NewOutbound[], now: number): Promise<number[]>;
   /** Claims up to `limit` queued texts (state → submitting), skipping opted-out numbers (→ cancelled). */
   claim(limit: number, now: number): Promise<OutboundSms[]>;

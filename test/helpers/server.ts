@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/config.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import { freshDatabase } from './postgres.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,6 +23,21 @@ export const BASE_ENV: Record<string, string> = {
   QUN_DEFAULT_REGION: 'CN',
 };
 
+/**
+ * QUN_TEST_STORE=postgres runs every server a test starts on a fresh PostgreSQL database (a throwaway
+ * local server) instead of a SQLite file: `QUN_TEST_STORE=postgres npm run test:unit` runs the whole
+ * suite against the second engine.
+ */
+export async function storeEnv(dataDir?: string): Promise<Record<string, string>> {
+  if (process.env.QUN_TEST_STORE !== 'postgres') return {};
+  // A server restarted on the same data dir (crash tests) finds the same database again.
+  const known = dataDir === undefined ? undefined : databaseOf.get(dataDir);
+  const url = known ?? (await freshDatabase());
+  if (dataDir !== undefined) databaseOf.set(dataDir, url);
+  return { QUN_DATABASE_URL: url };
+}
+const databaseOf = new Map<string, string>();
+
 export interface TestServer extends RunningServer {
   dataDir: string;
   api: Api;
@@ -30,9 +46,12 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   extra: Partial<Parameters<typeof startServer>[0]> = {},
+  /** `sqliteFile`: the test reads qun.db itself, so the server stays on SQLite under QUN_TEST_STORE. */
+  opts: { sqliteFile?: boolean } = {},
 ): Promise<TestServer> {
   const dataDir = env.QUN_DATA_DIR ?? tempDir();
-  const config = loadConfig({ ...BASE_ENV, QUN_DATA_DIR: dataDir, ...env });
+  const store = opts.sqliteFile ? {} : await storeEnv(dataDir);
+  const config = loadConfig({ ...BASE_ENV, QUN_DATA_DIR: dataDir, ...store, ...env });
   const s = await startServer({ config, ...extra });
   config.publicUrl = s.url;
   return Object.assign(s, { dataDir, api: new Api(s.url) });
@@ -102,9 +121,10 @@ export interface ChildServer {
 }
 
 /** Runs `node src/main.ts serve` as a child process on the given data dir; resolves when it listens. */
-export function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+export async function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  const store = await storeEnv(dataDir);
   const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts'), 'serve'], {
-    env: { ...process.env, ...BASE_ENV, QUN_LOG_LEVEL: 'info', QUN_DATA_DIR: dataDir, ...env },
+    env: { ...process.env, ...BASE_ENV, QUN_LOG_LEVEL: 'info', QUN_DATA_DIR: dataDir, ...store, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -1,7 +1,7 @@
 // Per-member delivery state on SQLite: cursors, fall-back routes, reminders, escalation, the trail.
 import type { Database } from 'better-sqlite3';
+import { type TrailRow, toTrail } from '../rows.ts';
 import type { DeliveryStore, FallbackRoute, TrailEntry } from '../store.ts';
-import { type TrailRow, toTrail } from './rows.ts';
 import { insertOutbound } from './sqlite-outbound.ts';
 
 const OUTCOME: Record<FallbackRoute['rung'], string> = {

@@ -1,8 +1,8 @@
 // Groups and memberships on SQLite.
 import type { Database } from 'better-sqlite3';
 import type { MemberState } from '../../domain/group.ts';
+import { type GroupRow, MEMBERSHIP_COLUMNS, type MembershipRow, toGroup, toMembership } from '../rows.ts';
 import type { GroupStore } from '../store.ts';
-import { type GroupRow, MEMBERSHIP_COLUMNS, type MembershipRow, toGroup, toMembership } from './rows.ts';
 
 const MAX_NUMBER_ATTEMPTS = 64;
 

@@ -1,7 +1,7 @@
 // The durable group log on SQLite: gap-free per-group sequence numbers, idempotent by client id.
 import type { Database } from 'better-sqlite3';
+import { type MessageRow, toMessage } from '../rows.ts';
 import type { AppendResult, MessageStore, NewMessage } from '../store.ts';
-import { type MessageRow, toMessage } from './rows.ts';
 
 export function sqliteMessages(db: Database): MessageStore {
   const existing = db.prepare<[number, number, string], MessageRow>(

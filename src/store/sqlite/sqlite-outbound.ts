@@ -1,7 +1,7 @@
 // The durable outbound SMS queue on SQLite, with inbound de-duplication.
 import type { Database } from 'better-sqlite3';
+import { type OutboundRow, toOutbound } from '../rows.ts';
 import type { NewOutbound, OutboundStore } from '../store.ts';
-import { type OutboundRow, toOutbound } from './rows.ts';
 
 export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
   const stmt = db.prepare(
@@ -26,7 +26,8 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
       now,
       now,
     );
-    return Number(r.lastInsertRowid);
+    // An ignored insert leaves lastInsertRowid at the previous insert's id: 0 says "not queued".
+    return r.changes === 1 ? Number(r.lastInsertRowid) : 0;
   };
 }
 

@@ -1,7 +1,7 @@
 // Users, sign-in codes and sessions on SQLite.
 import type { Database } from 'better-sqlite3';
+import { toUser, type UserRow } from '../rows.ts';
 import type { UserStore } from '../store.ts';
-import { toUser, type UserRow } from './rows.ts';
 
 const MAX_CODE_ATTEMPTS = 5;
 

@@ -26,7 +26,7 @@ describe('Kannel webhooks', () => {
       QUN_KANNEL_INBOUND_SECRET: SECRET,
       ...extra,
     };
-    return startTestServer(env, { env: { ...process.env, ...env } });
+    return startTestServer(env, { env: { ...process.env, ...env } }, { sqliteFile: true });
   };
   const inbound = (srv: TestServer, q: Record<string, string>, headers: Record<string, string> = {}) =>
     fetch(`${srv.url}/v1/sms/kannel/inbound?${new URLSearchParams(q)}`, { headers });

@@ -31,7 +31,7 @@ describe('Qun over the twilio gateway', () => {
     fake = await FakeTwilio.start();
     // The Twilio number is the service number: CREATE texted to it names no group.
     const env = { QUN_SMS_GATEWAY: 'twilio', QUN_SERVICE_NUMBER: NUMBER.slice(1), ...twilioEnv(fake.url) };
-    s = await startTestServer(env, { env: { ...process.env, ...env } });
+    s = await startTestServer(env, { env: { ...process.env, ...env } }, { sqliteFile: true });
     fake.connect(PUBLIC_BASE, s.url);
     db = new Database(path.join(s.dataDir, 'qun.db'), { readonly: true, fileMustExist: true });
   });

@@ -1,0 +1,198 @@
+// The durable outbound SMS queue on PostgreSQL, with inbound de-duplication.
+// Several Qun nodes may drain one queue: claim() locks the rows it takes with FOR UPDATE SKIP LOCKED, so two
+// claimers never hand the same text to the gateway, and neither waits for the other's rows.
+import { type OutboundRow, toOutbound } from '../rows.ts';
+import type { OutboundStore } from '../store.ts';
+import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
+import { insertOutbound } from './pg-insert-outbound.ts';
+
+const OPTED_OUT = 'number opted out (STOP)';
+
+export function pgOutbound(db: Db, gateway: string): OutboundStore {
+  const setState = (c: Queryable, id: number, state: string, error: string | null, now: number) =>
+    c.query('UPDATE outbound_sms SET state = $1, error = $2, updated_at = $3 WHERE id = $4', [
+      state,
+      error,
+      now,
+      id,
+    ]);
+
+  return {
+    async enqueue(items, now) {
+      return tx(db, async (c) => {
+        const ids: number[] = [];
+        for (const o of items) ids.push(await insertOutbound(c, o, now));
+        return ids;
+      });
+    },
+    // Opt-out is checked when a text is claimed, not when it was queued: a STOP in between wins.
+    async claim(limit, now) {
+      // One statement, so atomic without a transaction, and deliberately not SERIALIZABLE: under it two
+      // claimers' reads of the queue conflict with each other's writes and most claims abort and retry
+      // (SKIP LOCKED cannot help a snapshot older than the other claimer's commit). FOR UPDATE OF o (the
+      // LEFT JOIN's nullable side cannot be locked) SKIP LOCKED leaves texts another node is claiming to
+      // it; a text changed before the lock is re-checked against the WHERE. The result is each row as it
+      // was read, with only the state and attempts moved on (as the SQLite engine returns it).
+      const picked = await rows<OutboundRow & { stop: boolean }>(
+        db,
+        `WITH picked AS (
+           SELECT o.*, COALESCE(u.sms_opted_out = 1 AND o.ignore_opt_out <> 1, false) AS stop
+           FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+           WHERE o.state = 'queued' AND o.not_before <= $1 ORDER BY o.id LIMIT $2
+           FOR UPDATE OF o SKIP LOCKED
+         ), done AS (
+           UPDATE outbound_sms o SET updated_at = $1,
+             state = CASE WHEN p.stop THEN 'cancelled' ELSE 'submitting' END,
+             error = CASE WHEN p.stop THEN $3::text END,
+             attempts = o.attempts + CASE WHEN p.stop THEN 0 ELSE 1 END
+           FROM picked p WHERE o.id = p.id
+         )
+         SELECT * FROM picked ORDER BY id`,
+        [now, limit, OPTED_OUT],
+      );
+      return picked
+        .filter((r) => !r.stop)
+        .map((r) => toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1 }));
+    },
+    async recheck(id, now) {
+      // The read and the cancel are one serializable transaction, as they were one step on SQLite: a text
+      // that changed in between makes it retry rather than cancel on stale facts.
+      return tx(db, async (c) => {
+        const r = await row<{
+          member_state: string | null;
+          kind: string;
+          opted_out: number | null;
+          ignore_opt_out: number;
+        }>(
+          c,
+          `SELECT o.kind, o.ignore_opt_out, u.sms_opted_out AS opted_out, m.state AS member_state
+           FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+           LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
+           WHERE o.id = $1 AND o.state = 'submitting'`,
+          [id],
+        );
+        let why: string | undefined;
+        if (!r) why = 'no longer pending';
+        else if (r.kind === 'group_message' && r.member_state !== 'active') why = 'no longer a member';
+        else if (r.opted_out === 1 && r.ignore_opt_out !== 1) why = OPTED_OUT;
+        if (why && r) await setState(c, id, 'cancelled', why, now);
+        return why;
+      });
+    },
+    async inDoubt() {
+      return (
+        await rows<OutboundRow>(db, "SELECT * FROM outbound_sms WHERE state = 'submitting' ORDER BY id")
+      ).map(toOutbound);
+    },
+    async markSubmittedMany(items, now) {
+      // One statement over arrays instead of one per text (a single statement is its own transaction).
+      // The SQLite loop's first entry for an id wins (the later ones find it no longer submitting); an
+      // UPDATE ... FROM with two source rows for one target would pick either, so repeats are dropped here.
+      const seen = new Set<number>();
+      const first = items.filter((r) => !seen.has(r.id) && seen.add(r.id));
+      if (first.length === 0) return;
+      await db.query(
+        `UPDATE outbound_sms o SET state = 'submitted', gateway = $1, gateway_ref = t.ref, encoding = t.enc,
+           segments = t.seg, updated_at = $2
+         FROM unnest($3::bigint[], $4::text[], $5::text[], $6::integer[]) AS t(id, ref, enc, seg)
+         WHERE o.id = t.id AND o.state = 'submitting'`,
+        [
+          gateway,
+          now,
+          first.map((r) => r.id),
+          first.map((r) => r.gatewayRef),
+          first.map((r) => r.encoding),
+          first.map((r) => r.segments),
+        ],
+      );
+    },
+    async markSubmitted(id, r, now) {
+      await db.query(
+        `UPDATE outbound_sms SET state = 'submitted', gateway = $1, gateway_ref = $2, encoding = $3, segments = $4,
+           updated_at = $5
+         WHERE id = $6 AND state = 'submitting'`,
+        [gateway, r.gatewayRef, r.encoding, r.segments, now, id],
+      );
+    },
+    async markFailed(id, error, now) {
+      await setState(db, id, 'failed', error, now);
+    },
+    async requeue(id, error, notBefore, now) {
+      await db.query(
+        "UPDATE outbound_sms SET state = 'queued', error = $1, not_before = $2, updated_at = $3 WHERE id = $4",
+        [error, notBefore, now, id],
+      );
+    },
+    async markDelivered(gw, ref, ok, detail, now) {
+      // Gateways echo their reference in another case or without leading zeros: both sides are compared as
+      // ltrim(lower(...), '0'), the expression of the outbound_gateway_ref index.
+      const r = await row<OutboundRow>(
+        db,
+        `UPDATE outbound_sms SET state = $1, updated_at = $2, error = CASE WHEN $3::text = '' THEN error ELSE $3 END
+         WHERE gateway = $4 AND ltrim(lower(gateway_ref), '0') = ltrim(lower($5::text), '0')
+           AND gateway_ref IS NOT NULL AND state IN ('submitted','delivered','failed') RETURNING *`,
+        [ok ? 'delivered' : 'failed', now, detail, gw, ref],
+      );
+      return r && toOutbound(r);
+    },
+    async get(id) {
+      const r = await row<OutboundRow>(db, 'SELECT * FROM outbound_sms WHERE id = $1', [id]);
+      return r && toOutbound(r);
+    },
+    async forMessage(groupId, seq) {
+      return (
+        await rows<OutboundRow>(
+          db,
+          'SELECT * FROM outbound_sms WHERE group_id = $1 AND seq = $2 ORDER BY id',
+          [groupId, seq],
+        )
+      ).map(toOutbound);
+    },
+    async depth() {
+      const r = await row<{ n: number }>(
+        db,
+        "SELECT count(*) AS n FROM outbound_sms WHERE state IN ('queued','submitting')",
+      );
+      return r?.n ?? 0;
+    },
+    async countTexts(kinds, toPhone, since) {
+      const r =
+        toPhone === null
+          ? await row<{ n: number }>(
+              db,
+              'SELECT count(*) AS n FROM outbound_sms WHERE kind = ANY($1::text[]) AND created_at >= $2',
+              [kinds, since],
+            )
+          : await row<{ n: number }>(
+              db,
+              `SELECT count(*) AS n FROM outbound_sms
+               WHERE kind = ANY($1::text[]) AND created_at >= $2 AND to_phone = $3`,
+              [kinds, since, toPhone],
+            );
+      return r?.n ?? 0;
+    },
+    async textedSeqs(groupId, userId, afterSeq) {
+      const rs = await rows<{ seq: number }>(
+        db,
+        `SELECT seq FROM outbound_sms WHERE group_id = $1 AND user_id = $2 AND seq > $3
+         AND kind = 'group_message' AND state IN ('submitting', 'submitted', 'delivered')`,
+        [groupId, userId, afterSeq],
+      );
+      return new Set(rs.map((r) => r.seq));
+    },
+    async inboundSeen(gw, ref) {
+      return (
+        (await row(db, 'SELECT 1 FROM inbound_seen WHERE gateway = $1 AND ref = $2', [gw, ref])) !== undefined
+      );
+    },
+    async firstInbound(gw, ref, now) {
+      return (
+        (await changes(
+          db,
+          'INSERT INTO inbound_seen (gateway, ref, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+          [gw, ref, now],
+        )) === 1
+      );
+    },
+  };
+}
