@@ -12,6 +12,7 @@ import { normalisePhone } from '../domain/phone.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { Store, User } from '../store/store.ts';
 import type { Clock } from './clock.ts';
+import { type InboundSms, type TextBody, withoutNul } from './inbound-sms.ts';
 import { KeyedChain } from './keyed-chain.ts';
 import type { MemberCache } from './member-cache.ts';
 import type { InviteReport, MembershipService } from './membership-service.ts';
@@ -42,13 +43,7 @@ export class SmsInbound {
     this.#d = deps;
   }
 
-  async handle(input: {
-    from: string;
-    to: string;
-    text: string;
-    gateway: string;
-    ref: string | null;
-  }): Promise<InboundOutcome> {
+  async handle(input: InboundSms): Promise<InboundOutcome> {
     return (await this.run(input, false)).outcome;
   }
 
@@ -57,26 +52,18 @@ export class SmsInbound {
    * (commands typed in a client); texts to others (invitations, notices) still go by SMS.
    */
   async run(
-    input: { from: string; to: string; text: string; gateway: string; ref: string | null },
+    input: InboundSms,
     returnReplies: boolean,
   ): Promise<{ outcome: InboundOutcome; replies: string[] }> {
-    const d = this.#d;
-    // A NUL is never something a person typed on a phone (a UCS-2 0x0000 is a gateway artefact): dropped
-    // here, so commands and messages see the text as shown on the handset.
-    input = {
-      ...input,
-      text: input.text.replaceAll('\u0000', ''),
-      ref: input.ref?.replaceAll('\u0000', '') ?? null,
-    };
-    const phone = normalisePhone(input.from, d.defaultRegion);
+    const phone = normalisePhone(input.from, this.#d.defaultRegion);
     if (!phone) return { outcome: this.#count('ignored'), replies: [] };
-    return this.#perPhone.run(phone, () => this.#runFrom(phone, input, returnReplies));
+    return this.#perPhone.run(phone, () => this.#runFrom(phone, withoutNul(input), returnReplies));
   }
 
   /** One text from a phone; texts from the same phone run one after another, in arrival order. */
   async #runFrom(
     phone: string,
-    input: { from: string; to: string; text: string; gateway: string; ref: string | null },
+    input: InboundSms,
     returnReplies: boolean,
   ): Promise<{ outcome: InboundOutcome; replies: string[] }> {
     const d = this.#d;
@@ -123,11 +110,7 @@ export class SmsInbound {
    * Single-number mode: `#<group number> text` picks a group; commands that name no group work as at the
    * service number; anything else goes to the group this number last received from or wrote to.
    */
-  async #atSingleNumber(
-    user: User,
-    input: { text: string; gateway: string; ref: string | null },
-    out: Outbox,
-  ): Promise<InboundOutcome> {
+  async #atSingleNumber(user: User, input: TextBody, out: Outbox): Promise<InboundOutcome> {
     const d = this.#d;
     const tag = parseGroupTag(input.text);
     if (tag) {
@@ -197,7 +180,7 @@ export class SmsInbound {
     user: User,
     appNumber: string,
     groupNumber: string,
-    input: { text: string; gateway: string; ref: string | null },
+    input: TextBody,
     out: Outbox,
   ): Promise<InboundOutcome> {
     const d = this.#d;
@@ -251,7 +234,7 @@ export class SmsInbound {
     user: User,
     group: GroupInfo,
     cmd: ParsedCommand,
-    input: { text: string; gateway: string; ref: string | null; confirmed?: boolean },
+    input: TextBody & { confirmed?: boolean },
     out: Outbox,
   ): Promise<InboundOutcome> {
     const d = this.#d;
@@ -356,7 +339,7 @@ export class SmsInbound {
   async #post(
     user: User,
     group: GroupInfo,
-    input: { text: string; gateway: string; ref: string | null },
+    input: TextBody,
     out: Outbox,
     lang: Lang,
   ): Promise<InboundOutcome> {
