@@ -57,6 +57,9 @@ export async function startTestServer(
   return Object.assign(s, { dataDir, api: new Api(s.url) });
 }
 
+/** The code in a sign-in text (English or Chinese reply), and nothing else with six digits in it. */
+export const SIGNIN_CODE = /(?:sign-in code is |登录验证码：)(\d{6})/;
+
 /** Minimal HTTP helper over real sockets. */
 export class Api {
   readonly url: string;
@@ -106,7 +109,10 @@ export class Api {
     if (c.status !== 202) throw new Error(`code refused: ${c.status} ${JSON.stringify(c.json)}`);
     await settle();
     const texts = await this.texts(phone);
-    const code = /(\d{6})/.exec(texts.slice(before).at(-1)?.text ?? '')?.[1];
+    const code = texts
+      .slice(before)
+      .map((t) => SIGNIN_CODE.exec(t.text)?.[1])
+      .findLast((c) => c !== undefined);
     if (!code) throw new Error('no code text arrived');
     const t = await this.req('POST', '/v1/auth/token', { phone, code });
     if (t.status !== 200) throw new Error(`sign-in failed: ${t.status}`);

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import type { WireMessage } from '../../src/channels/live/protocol.ts';
 import type { QunClient } from '../../src/client/qun-client.ts';
 import type { Channel, DeliveryChecker } from './checker.ts';
-import { type Api, eventually, type TestServer } from './server.ts';
+import { type Api, eventually, SIGNIN_CODE, type TestServer } from './server.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -52,7 +52,8 @@ export async function signIn(api: Api, p: string): Promise<string> {
   const code = await eventually(
     async () => {
       for (const t of (await textsAfter(api, p, before)).reverse()) {
-        const m = /(\d{6})/.exec(t.text);
+        // The code text itself: an invitation still in the queue also carries digits (its group address).
+        const m = SIGNIN_CODE.exec(t.text);
         if (m) return m[1];
       }
       return undefined;
