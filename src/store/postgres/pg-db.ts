@@ -32,20 +32,33 @@ export function createPool(url: string, max: number): Db {
   return pool;
 }
 
-export async function tx<T>(db: Db, body: (c: Tx) => Promise<T>): Promise<T> {
+/**
+ * `readCommitted` is for transactions whose every write is a single-row update that must queue behind
+ * a row lock rather than abort: the group log's append. Under SERIALIZABLE every concurrent append to
+ * one group conflicts on the group row and retries, and a busy group can starve a writer; under READ
+ * COMMITTED `UPDATE groups SET last_seq = last_seq + 1 … RETURNING` waits for the lock and re-reads
+ * the row, the textbook gap-free counter. A duplicate client id racing in (23505) is retried then.
+ */
+export async function tx<T>(
+  db: Db,
+  body: (c: Tx) => Promise<T>,
+  opts: { readCommitted?: boolean } = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const c = await db.connect();
     try {
-      await c.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      await c.query(opts.readCommitted ? 'BEGIN' : 'BEGIN ISOLATION LEVEL SERIALIZABLE');
       const out = await body(c);
       await c.query('COMMIT');
       return out;
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {});
       const code = (e as { code?: string }).code;
-      if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw e;
+      const retryable =
+        code !== undefined && (RETRYABLE.has(code) || (opts.readCommitted && code === '23505'));
+      if (!retryable || attempt >= MAX_ATTEMPTS) throw e;
       // A short, growing, jittered pause lets the winner commit before the retry reads again.
-      await new Promise((r) => setTimeout(r, Math.random() * attempt * 2));
+      await new Promise((r) => setTimeout(r, Math.random() * attempt * 5));
     } finally {
       c.release();
     }
