@@ -27,7 +27,7 @@ import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { buildHttp } from './http/app.ts';
-import { MemoryPresence } from './presence/memory/memory-presence.ts';
+import { DurablePresence } from './presence/durable/durable-presence.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
 import { openStore } from './store/open-store.ts';
 
@@ -100,7 +100,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
     }),
   );
-  const presence = new MemoryPresence(config.webOnlineTtl, config.liveAckTimeout, () => clock.now());
+  const presence = new DurablePresence(store.presence, {
+    node: config.nodeId,
+    webOnlineTtlMs: config.webOnlineTtl,
+    reconnectGraceMs: config.liveAckTimeout,
+    refreshMs: Math.max(1000, Math.min(config.liveHeartbeat, 10_000)),
+    now: () => clock.now(),
+    onError: (e) =>
+      log.warn({ err: e }, 'writing presence failed (a hint only: the log and cursors are the truth)'),
+  });
   const tracker = new AckTracker(config.liveAckTimeout);
   const hub = new LiveHub(presence, tracker);
   const members = new MemberCache(store);
@@ -273,6 +281,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     await gateway.start();
     await sender.start();
+    await presence.start();
     const recovered = await delivery.recover();
     if (recovered > 0)
       log.info(

@@ -1,5 +1,6 @@
 // Loads and validates the configuration from the environment; a bad value stops start-up with every
 // problem listed at once.
+import os from 'node:os';
 import path from 'node:path';
 import { SETTINGS } from './schema.ts';
 import { parseSettings } from './setting.ts';
@@ -32,6 +33,7 @@ export interface Config {
   liveAckTimeout: number;
   liveHeartbeat: number;
   liveMaxPerAddress: number;
+  nodeId: string;
   webOnlineTtl: number;
   reminderScanInterval: number;
   reminderDelay: number;
@@ -61,6 +63,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length > 0) throw new ConfigError(problems);
   cfg.dataDir = path.resolve(cfg.dataDir);
+  cfg.nodeId ??=
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64) || 'qun';
   cfg.publicUrl = (cfg.publicUrl ?? `http://localhost:${cfg.port}`).replace(/\/+$/, '');
   return cfg;
 }

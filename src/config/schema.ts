@@ -164,6 +164,15 @@ export const SETTINGS = {
     'live sockets one client address may hold: enough for a family or an office behind NAT, not for a flood',
     int(1, 1_000_000),
   ),
+  nodeId: s(
+    'QUN_NODE_ID',
+    undefined,
+    "this machine's host name: stable across restarts, so a restarted node finds the presence it left; set one per node when several share a host",
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 letters, digits, dots, dashes or underscores')
+      .optional(),
+  ),
   webOnlineTtl: s(
     'QUN_WEB_ONLINE_TTL',
     '120s',

@@ -312,6 +312,39 @@ export interface PushStore {
   removeForUser(userId: number, endpoint: string): Promise<boolean>;
 }
 
+/**
+ * One presence fact about a member, with an expiry: kept in the store so that a restarted node (or, in
+ * a cluster, the other nodes) finds what was true when a node stopped.
+ */
+export interface PresenceEntry {
+  userId: number;
+  /** The node that wrote it (QUN_NODE_ID). */
+  node: string;
+  /**
+   * live: at least one socket open on that node (refreshed by the node's heartbeat); reconnecting: the
+   * member's last socket there closed, and a resume is still expected; web: the inbox fetched recently.
+   */
+  kind: PresenceKind;
+  expiresAt: number;
+}
+export type PresenceKind = 'live' | 'reconnecting' | 'web';
+
+export interface PresenceStore {
+  /** Writes entries (replacing the one with the same user, node and kind) and deletes `drop`, in one transaction. */
+  write(put: PresenceEntry[], drop: Pick<PresenceEntry, 'userId' | 'node' | 'kind'>[]): Promise<void>;
+  /** Entries that have not expired at `now`, of these users (every node), or of everyone. */
+  active(now: number, userIds?: readonly number[]): Promise<PresenceEntry[]>;
+  /** A node's heartbeat: its live entries now expire at `expiresAt`. */
+  refresh(node: string, expiresAt: number): Promise<void>;
+  /**
+   * A node starts: the live entries it left (a crash, a stop) become reconnecting until `until`, exactly
+   * as if those sockets had just closed. Returns how many.
+   */
+  restart(node: string, until: number): Promise<number>;
+  /** Deletes entries that expired before `before`; returns how many. */
+  sweep(before: number): Promise<number>;
+}
+
 export interface Store {
   readonly engine: string;
   /** Where the data lives, for the start-up log (a path or a redacted URL). */
@@ -323,6 +356,12 @@ export interface Store {
   outbound: OutboundStore;
   sim: SimStore;
   push: PushStore;
+  presence: PresenceStore;
+  /**
+   * A write that proves the store takes writes now (readiness): throws when the disk is full or read-only
+   * or the database is unreachable.
+   */
+  probe(now: number): Promise<void>;
   /** Durability settings as applied, for the durability test and the start-up log. */
   durability(): Promise<{ synchronous: string; journal: string }>;
   close(): Promise<void>;

@@ -159,4 +159,20 @@ CREATE TABLE sms_confirmations (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'presence entries with an expiry, found again after a restart; a probe row for readiness',
+    up: `
+CREATE TABLE presence (
+  user_id BIGINT NOT NULL,
+  node TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('live','reconnecting','web')),
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (user_id, node, kind)
+);
+CREATE INDEX presence_node ON presence(node, kind);
+CREATE INDEX presence_expiry ON presence(expires_at);
+CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at BIGINT NOT NULL);
+`,
+  },
 ];

@@ -9,6 +9,7 @@ import { pgDelivery } from './pg-delivery.ts';
 import { pgGroups } from './pg-groups.ts';
 import { pgMessages } from './pg-messages.ts';
 import { pgOutbound } from './pg-outbound.ts';
+import { pgPresence, pgProbe } from './pg-presence.ts';
 import { pgPush } from './pg-push.ts';
 import { pgSim } from './pg-sim.ts';
 import { pgUsers } from './pg-users.ts';
@@ -37,6 +38,8 @@ export async function openPostgresStore(
     outbound: pgOutbound(db, opts.gateway),
     sim: pgSim(db),
     push: pgPush(db),
+    presence: pgPresence(db),
+    probe: pgProbe(db),
     async durability() {
       const r = await row<{ sync: string; fsync: string }>(
         db,

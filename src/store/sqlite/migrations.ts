@@ -195,4 +195,20 @@ CREATE UNIQUE INDEX outbound_one_per_member ON outbound_sms(group_id, seq, user_
 ALTER TABLE memberships ADD COLUMN shown_seq INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 8,
+    name: 'presence entries with an expiry, found again after a restart; a probe row for readiness',
+    up: `
+CREATE TABLE presence (
+  user_id INTEGER NOT NULL,
+  node TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('live','reconnecting','web')),
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, node, kind)
+) WITHOUT ROWID;
+CREATE INDEX presence_node ON presence(node, kind);
+CREATE INDEX presence_expiry ON presence(expires_at);
+CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+`,
+  },
 ];

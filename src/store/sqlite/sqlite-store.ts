@@ -10,6 +10,7 @@ import { sqliteDelivery } from './sqlite-delivery.ts';
 import { sqliteGroups } from './sqlite-groups.ts';
 import { sqliteMessages } from './sqlite-messages.ts';
 import { sqliteOutbound } from './sqlite-outbound.ts';
+import { sqlitePresence, sqliteProbe } from './sqlite-presence.ts';
 import { sqlitePush } from './sqlite-push.ts';
 import { sqliteSim } from './sqlite-sim.ts';
 import { sqliteUsers } from './sqlite-users.ts';
@@ -48,6 +49,8 @@ export async function openSqliteStore(
     outbound: sqliteOutbound(db, opts.gateway),
     sim: sqliteSim(db),
     push: sqlitePush(db),
+    presence: sqlitePresence(db),
+    probe: sqliteProbe(db),
     async durability() {
       const sync = db.pragma('synchronous', { simple: true }) as number;
       const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
