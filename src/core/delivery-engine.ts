@@ -9,6 +9,7 @@ import type { PresenceRegistry } from '../presence/presence.ts';
 import type { FallbackRoute, NewOutbound, Store, StoredMessage, User } from '../store/store.ts';
 import { Batcher } from './batcher.ts';
 import type { Clock } from './clock.ts';
+import { deliveredVia } from './delivered-via.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
 import type { MemberCache } from './member-cache.ts';
 import type { Metrics } from './metrics.ts';
@@ -223,13 +224,14 @@ export class DeliveryEngine {
       const page = await d.store.messages.range(groupId, after, toSeq, RANGE_PAGE);
       if (page.length === 0) break;
       const pageEnd = page[page.length - 1]!.seq;
+      // One delivery per member and message: what a text or the inbox already delivered is not sent again.
+      const delivered = await deliveredVia(d.store, groupId, userId, after, pageEnd);
+      const queued =
+        decision.rung === 'sms' ? await this.#queuedTexts(groupId, userId, page) : new Set<number>();
       const items: { msg: StoredMessage; sender: User }[] = [];
       for (const msg of page) {
         if (msg.senderId === userId || !visibleTo(msg, m)) continue;
-        if (decision.rung === 'sms') {
-          const prior = await d.store.outbound.forMessage(groupId, msg.seq);
-          if (prior.some((o) => o.userId === userId && o.state !== 'cancelled')) continue;
-        }
+        if (delivered.has(msg.seq) || queued.has(msg.seq)) continue;
         const sender = await d.framer.user(msg.senderId);
         if (sender) items.push({ msg, sender });
       }
@@ -239,6 +241,16 @@ export class DeliveryEngine {
       await this.#routes.submit([route]);
       after = pageEnd;
     }
+  }
+
+  /** Seqs of the page for which the member already has a text waiting in the queue (not handed over yet). */
+  async #queuedTexts(groupId: number, userId: number, page: StoredMessage[]): Promise<Set<number>> {
+    const out = new Set<number>();
+    for (const msg of page) {
+      const prior = await this.#d.store.outbound.forMessage(groupId, msg.seq);
+      if (prior.some((o) => o.userId === userId && o.state !== 'cancelled')) out.add(msg.seq);
+    }
+    return out;
   }
 
   /**

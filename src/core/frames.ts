@@ -1,5 +1,5 @@
 // Builds the protocol's message frames once per message, with the sender's name from a small cache.
-import { encodeFrame, type WireMessage } from '../channels/live/protocol.ts';
+import { encodeFrame, type Via, type WireMessage } from '../channels/live/protocol.ts';
 import type { Membership } from '../domain/group.ts';
 import type { Store, StoredMessage, User } from '../store/store.ts';
 
@@ -11,6 +11,7 @@ export function visibleTo(msg: StoredMessage, m: Pick<Membership, 'role' | 'user
 export function wireMessage(
   msg: StoredMessage,
   sender: Pick<User, 'id' | 'displayName' | 'phone'>,
+  via?: Via,
 ): WireMessage {
   const w: WireMessage = {
     t: 'msg',
@@ -22,6 +23,7 @@ export function wireMessage(
     at: msg.createdAt,
   };
   if (msg.clientMsgId !== null && msg.source !== 'sms') w.cid = msg.clientMsgId;
+  if (via) w.via = via;
   return w;
 }
 
@@ -33,8 +35,9 @@ export class MessageFramer {
     this.#store = store;
   }
 
-  frame(msg: StoredMessage, sender: User): string {
-    return encodeFrame(wireMessage(msg, sender));
+  /** The frame of a message; with `via` for a member it already reached by another channel. */
+  frame(msg: StoredMessage, sender: User, via?: Via): string {
+    return encodeFrame(wireMessage(msg, sender, via));
   }
 
   skipFrame(msg: StoredMessage): string {

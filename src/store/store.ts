@@ -244,6 +244,16 @@ export interface DeliveryStore {
   ): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
   clearEscalation(groupId: number, userId: number): Promise<void>;
   trailFor(groupId: number, seq: number): Promise<TrailEntry[]>;
+  /**
+   * The member's inbox confirmations (trail rows inbox/confirmed) that overlap (afterSeq, upToSeq]: the
+   * messages they cover reached the member through the inbox.
+   */
+  inboxConfirmed(
+    groupId: number,
+    userId: number,
+    afterSeq: number,
+    upToSeq: number,
+  ): Promise<{ seqFrom: number; seqTo: number }[]>;
   addTrail(entries: TrailEntry[]): Promise<void>;
 }
 

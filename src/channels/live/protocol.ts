@@ -40,7 +40,15 @@ export interface WireMessage {
   body: string;
   at: number;
   cid?: string;
+  /**
+   * The message already reached this member by another channel (a text, the inbox): show it in the
+   * history, but do not raise it as new. Absent on a message raised as new.
+   */
+  via?: Via;
 }
+
+/** The channel other than live that delivered a message to a member. */
+export type Via = 'sms' | 'inbox';
 
 export type ServerFrame =
   | WireMessage

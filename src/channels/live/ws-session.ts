@@ -3,6 +3,7 @@
 import type { WebSocket } from 'ws';
 import type { AuthService } from '../../core/auth-service.ts';
 import type { Clock } from '../../core/clock.ts';
+import { deliveredVia } from '../../core/delivered-via.ts';
 import type { DeliveryEngine } from '../../core/delivery-engine.ts';
 import { type MessageFramer, visibleTo } from '../../core/frames.ts';
 import type { MessageService } from '../../core/message-service.ts';
@@ -53,14 +54,17 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
         if (!cur || !group || cur.sent >= group.lastSeq) return;
         const page = await d.store.messages.range(groupId, cur.sent, group.lastSeq, CATCH_UP_PAGE);
         if (page.length === 0) return;
+        // Messages that already reached the member by text or inbox go with `via`: history, not news.
+        const via = await deliveredVia(d.store, groupId, conn.userId, cur.sent, page.at(-1)!.seq);
         const now = d.clock.now();
         for (const msg of page) {
           if (msg.seq !== cur.sent + 1) break;
           const visible = visibleTo(msg, m);
           const sender = visible ? await d.framer.user(msg.senderId) : undefined;
-          const frame = sender ? d.framer.frame(msg, sender) : d.framer.skipFrame(msg);
+          const how = msg.senderId === conn.userId ? undefined : via.get(msg.seq);
+          const frame = sender ? d.framer.frame(msg, sender, how) : d.framer.skipFrame(msg);
           d.hub.writeTo(conn, groupId, msg.seq, frame, now);
-          if (visible && msg.senderId !== conn.userId)
+          if (visible && msg.senderId !== conn.userId && how === undefined)
             d.tracker.sent(conn.userId, groupId, msg.seq, m.ackedSeq, now);
         }
         // Send this page now and let the socket drain before reading more, so a long catch-up cannot

@@ -2,6 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Via } from '../../channels/live/protocol.ts';
+import { deliveredVia } from '../../core/delivered-via.ts';
 import { wireMessage } from '../../core/frames.ts';
 import type { HistoryItem } from '../../core/message-service.ts';
 import { hasRole } from '../../domain/group.ts';
@@ -19,11 +21,20 @@ export const MessageOut = z.union([
     body: z.string(),
     at: z.number(),
     cid: z.string().optional(),
+    via: z
+      .enum(['sms', 'inbox'])
+      .optional()
+      .describe('the message reached you by this channel: history, not news (absent when it is new to you)'),
   }),
   z.object({ groupId: z.number(), seq: z.number(), hidden: z.literal(true) }),
 ]);
 
-export async function messagesOut(ctx: HttpContext, items: HistoryItem[]) {
+export async function messagesOut(
+  ctx: HttpContext,
+  items: HistoryItem[],
+  via?: Map<number, Via>,
+  viewerId?: number,
+) {
   const out = [];
   for (const it of items) {
     if ('hidden' in it) {
@@ -40,6 +51,8 @@ export async function messagesOut(ctx: HttpContext, items: HistoryItem[]) {
       body: w.body,
       at: w.at,
       ...(w.cid ? { cid: w.cid } : {}),
+      // Own messages never carry a mark: they reached their sender by being sent.
+      ...(via?.has(w.seq) && it.message.senderId !== viewerId ? { via: via.get(w.seq) } : {}),
     });
   }
   return out;
@@ -116,8 +129,9 @@ export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
         const tail = h.items.at(-1);
         const lastReturned =
           tail === undefined ? h.lastSeq : 'hidden' in tail ? tail.hidden.seq : tail.message.seq;
+        const via = await deliveredVia(ctx.store, group.id, user.id, req.query.after, lastReturned);
         return {
-          messages: await messagesOut(ctx, h.items),
+          messages: await messagesOut(ctx, h.items, via, user.id),
           lastSeq: h.lastSeq,
           hasMore: lastReturned < h.lastSeq,
         };

@@ -172,6 +172,7 @@ CREATE TABLE presence (
 );
 CREATE INDEX presence_node ON presence(node, kind);
 CREATE INDEX presence_expiry ON presence(expires_at);
+CREATE INDEX trail_member ON trail(group_id, user_id, seq_to);
 CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at BIGINT NOT NULL);
 `,
   },

@@ -41,7 +41,7 @@ const settleSql = (cursor: 'acked_seq' | 'fetched_seq') =>
 const ACK_CURSOR = settleSql('acked_seq');
 const FETCH_CURSOR = settleSql('fetched_seq');
 
-export function pgDelivery(db: Db, reminderDelayMs: number): DeliveryStore {
+export function pgDelivery(db: Db, reminderDelayMs: number): Omit<DeliveryStore, 'inboxConfirmed'> {
   const settleAll = async (
     cursorSql: string,
     why: string,

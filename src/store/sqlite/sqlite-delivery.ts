@@ -10,7 +10,7 @@ const OUTCOME: Record<FallbackRoute['rung'], string> = {
   none: 'skipped',
 };
 
-export function sqliteDelivery(db: Database, reminderDelayMs: number): DeliveryStore {
+export function sqliteDelivery(db: Database, reminderDelayMs: number): Omit<DeliveryStore, 'inboxConfirmed'> {
   const routeCursor = db.prepare(
     `UPDATE memberships SET updated_at = @at,
        -- routed_seq only grows over a contiguous range, so a hole (a live range still awaiting its ack)

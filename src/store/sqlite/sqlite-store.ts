@@ -13,6 +13,7 @@ import { sqliteOutbound } from './sqlite-outbound.ts';
 import { sqlitePresence, sqliteProbe } from './sqlite-presence.ts';
 import { sqlitePush } from './sqlite-push.ts';
 import { sqliteSim } from './sqlite-sim.ts';
+import { sqliteTrailReads } from './sqlite-trail.ts';
 import { sqliteUsers } from './sqlite-users.ts';
 
 export async function openSqliteStore(
@@ -45,7 +46,7 @@ export async function openSqliteStore(
     users: sqliteUsers(db),
     groups: sqliteGroups(db),
     messages: sqliteMessages(db),
-    delivery: sqliteDelivery(db, opts.reminderDelayMs ?? 600_000),
+    delivery: { ...sqliteDelivery(db, opts.reminderDelayMs ?? 600_000), ...sqliteTrailReads(db) },
     outbound: sqliteOutbound(db, opts.gateway),
     sim: sqliteSim(db),
     push: sqlitePush(db),
