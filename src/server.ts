@@ -63,6 +63,15 @@ function openGateway(store: { close(): Promise<void> }, create: () => SmsGateway
   }
 }
 
+/** Rejects when `p` has not settled within `ms` (a database that hangs is as unready as one that refuses). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
@@ -249,6 +258,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       simulator: config.smsGateway === 'sim',
       webDir: path.join(ROOT, 'web'),
       gatewayRoutes: gateway.httpRoutes,
+      readiness: async () => {
+        if (closed) return 'unavailable';
+        try {
+          await withTimeout(store.probe(clock.now()), 2000);
+          return undefined;
+        } catch (e) {
+          log.warn({ err: e }, 'readiness probe: the store refuses writes');
+          return 'storage_unavailable';
+        }
+      },
     },
     log,
     path.join(ROOT, 'src/client/qun-client.ts'),

@@ -66,7 +66,9 @@ export class ReceiptMatcher {
       const now = this.#clock.now();
       const keep: { r: Receipt; until: number }[] = [];
       for (const h of this.#held) {
-        if (await this.#match(h.r)) continue;
+        // A store that cannot answer now keeps the receipt held for the next try (never an unhandled error).
+        const matched = await this.#match(h.r).catch(() => false);
+        if (matched) continue;
         if (h.until > now) keep.push(h);
         else this.#metrics.receipts.inc({ gateway: this.#gateway, outcome: 'unmatched' });
       }

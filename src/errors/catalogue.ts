@@ -8,6 +8,7 @@ export const ERRORS = {
   message_too_long: { status: 400, message: 'The message is longer than the configured maximum.' },
   empty_message: { status: 400, message: 'The message is empty.' },
   invalid_characters: { status: 400, message: 'Text may not contain NUL characters.' },
+  invalid_utf8: { status: 400, message: 'The request body is not valid UTF-8.' },
   unauthenticated: { status: 401, message: 'Sign in first: send a valid bearer token.' },
   invalid_code: { status: 401, message: 'The sign-in code is wrong or has expired.' },
   forbidden: { status: 403, message: 'Your role in this group does not allow that.' },
@@ -23,6 +24,11 @@ export const ERRORS = {
   rate_limited: { status: 429, message: 'Too many requests; try again later.' },
   internal: { status: 500, message: 'Something went wrong on our side; nothing was changed.' },
   unavailable: { status: 503, message: 'The server is shutting down or not ready.' },
+  storage_unavailable: {
+    status: 503,
+    message:
+      'Storage is unavailable (disk full, read-only, or the database unreachable); nothing was changed. Retry later.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { MAX_CLIENT_FRAME_BYTES } from '../channels/live/protocol.ts';
 import { runWsSession } from '../channels/live/ws-session.ts';
-import { QunError } from '../errors/catalogue.ts';
+import { ERRORS, QunError } from '../errors/catalogue.ts';
 import type { HttpContext } from './context.ts';
 import { sameOrigin } from './context.ts';
 import { installErrorHandler } from './errors.ts';
@@ -39,6 +39,7 @@ export async function buildHttp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  refuseNonJsonBodies(app);
   // No text Qun keeps may hold a NUL (PostgreSQL's text type refuses it, C-based tools cut at it), so
   // the API refuses it in every parameter and field alike, before any handler runs. The gateways'
   // webhooks are exempt: they relay what a phone sent, and inbound SMS drops NULs itself.
@@ -69,11 +70,26 @@ export async function buildHttp(
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   await app.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES } });
 
-  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness and readiness' } }, async () => ({
+  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process answers' } }, async () => ({
     status: 'ok',
     store: ctx.store.engine,
     gateway: ctx.config.smsGateway,
   }));
+  // Readiness, apart from liveness: a node whose store cannot take a write (full disk, read-only file
+  // system, database gone) or that is shutting down is taken out of a load balancer's rotation, and put
+  // back as soon as the store answers again, without a restart.
+  app.get(
+    '/readyz',
+    { schema: { tags: ['ops'], summary: 'Readiness: 200 while the store takes writes, else 503' } },
+    async (_req, reply) => {
+      const problem = await ctx.readiness();
+      if (problem === undefined) return { status: 'ready', store: ctx.store.engine };
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ status: 'unavailable', error: { code: problem, message: ERRORS[problem].message } });
+    },
+  );
   app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
     ctx.metrics.liveConnections.set(ctx.hub.connectionCount);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
@@ -123,4 +139,34 @@ function hasNul(v: unknown, depth = 0): boolean {
   if (v === null || typeof v !== 'object' || depth > 64) return false;
   for (const [k, x] of Object.entries(v)) if (k.includes('\u0000') || hasNul(x, depth + 1)) return true;
   return false;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+
+/**
+ * The JSON API reads JSON only, and only valid UTF-8 (RFC 8259 section 8.1): a malformed byte is
+ * refused rather than stored as U+FFFD, and any other media type gets 415. The gateways' webhooks
+ * (/v1/sms/…) and the form-posting pages keep their own formats.
+ */
+function refuseNonJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(body as Buffer);
+    } catch {
+      done(new QunError('invalid_utf8'), undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/v1/') || req.url.startsWith('/v1/sms/')) return;
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasBody) return;
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) throw new QunError('unsupported_media_type');
+  });
 }

@@ -36,6 +36,8 @@ export interface HttpContext {
   ws: WsDeps;
   simulator: boolean;
   webDir: string;
+  /** Why this node is not ready now (store refusing writes, shutting down), or undefined when it is. */
+  readiness: () => Promise<'storage_unavailable' | 'unavailable' | undefined>;
   /** The SMS gateway's webhooks (Kannel, Twilio), if it has any. */
   gatewayRoutes: FastifyPluginAsync | undefined;
 }
@@ -53,8 +55,9 @@ export function cookie(req: FastifyRequest, name: string): string | undefined {
 }
 
 function bearer(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+  // The scheme name is case-insensitive (RFC 9110 section 11.1): `bearer`, `Bearer` and `BEARER` alike.
+  const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
 }
 
 /**

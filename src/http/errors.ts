@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERRORS, QunError } from '../errors/catalogue.ts';
+import { isStorageFailure } from '../store/storage-errors.ts';
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | QunError, req, reply) => {
@@ -16,6 +17,15 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply
         .code(400)
         .send({ error: { code: 'validation', message: ERRORS.validation.message, details: { issues } } });
+    }
+    if (isStorageFailure(err)) {
+      req.log.warn({ err }, 'storage unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({
+          error: { code: 'storage_unavailable', message: ERRORS.storage_unavailable.message },
+        });
     }
     const status = err.statusCode ?? 500;
     if (status === 413)

@@ -110,3 +110,26 @@ export async function freshDatabase(): Promise<string> {
   }
   return `postgres://${c.user}@127.0.0.1:${c.port}/${name}`;
 }
+
+/** Stops this process's test server (fast shutdown: clients are cut off), as a database outage. */
+export async function stopPostgres(): Promise<void> {
+  if (!cluster || !PG_CTL) throw new Error('no PostgreSQL test server is running');
+  const c = await cluster;
+  run(PG_CTL, ['-D', path.join(c.dir, 'data'), '-w', '-m', 'fast', 'stop']);
+}
+
+/** Starts this process's test server again on the same port, after stopPostgres(). */
+export async function startPostgresAgain(): Promise<void> {
+  if (!cluster || !PG_CTL) throw new Error('no PostgreSQL test server was started');
+  const c = await cluster;
+  run(PG_CTL, [
+    '-D',
+    path.join(c.dir, 'data'),
+    '-w',
+    '-l',
+    path.join(c.dir, 'server.log'),
+    '-o',
+    `-c listen_addresses=127.0.0.1 -p ${c.port} -k ${c.dir} -c max_connections=200`,
+    'start',
+  ]);
+}

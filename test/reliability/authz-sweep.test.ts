@@ -58,6 +58,7 @@ interface RouteCase {
 
 const CASES: Record<string, RouteCase> = {
   'GET /healthz': { scope: 'public' },
+  'GET /readyz': { scope: 'public' },
   'GET /metrics': { scope: 'public' },
   'GET /v1/admin/summary': { scope: 'operator' },
   'PATCH /v1/admin/groups/{id}': {

@@ -17,7 +17,7 @@ import {
 
 /** Routes that take no bearer token (public, operator key, simulator harness). */
 const NO_BEARER =
-  /^(GET \/healthz|GET \/metrics|GET \/v1\/push\/key|POST \/v1\/auth\/(code|token)|\S+ \/v1\/sim\/|\S+ \/v1\/admin\/)/;
+  /^(GET \/healthz|GET \/readyz|GET \/metrics|GET \/v1\/push\/key|POST \/v1\/auth\/(code|token)|\S+ \/v1\/sim\/|\S+ \/v1\/admin\/)/;
 
 function tamper(t: string): Record<string, string> {
   const flip = (c: string) => (c === 'A' ? 'B' : 'A');

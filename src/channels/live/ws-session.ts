@@ -10,6 +10,7 @@ import type { MessageService } from '../../core/message-service.ts';
 import type { SmsInbound } from '../../core/sms-inbound.ts';
 import { type AddressPlan, groupAddress } from '../../domain/address.ts';
 import { QunError } from '../../errors/catalogue.ts';
+import { isStorageFailure } from '../../store/storage-errors.ts';
 import type { Store } from '../../store/store.ts';
 import type { AckTracker } from './ack-tracker.ts';
 import { type CatchUpSource, type LiveConnection as Conn, LiveConnection, type LiveHub } from './live-hub.ts';
@@ -96,9 +97,13 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
     // A session can expire or be revoked (on any node) while its socket is open: check it each beat.
     const c = conn;
     if (c) {
-      void d.store.users.sessionUser(c.sessionHash, d.clock.now()).then((u) => {
-        if (!u) socket.close(4001, 'session ended');
-      });
+      // A store that cannot answer now (disk, database down) keeps the socket: the next beat asks again.
+      d.store.users.sessionUser(c.sessionHash, d.clock.now()).then(
+        (u) => {
+          if (!u) socket.close(4001, 'session ended');
+        },
+        () => {},
+      );
     }
   }, d.heartbeatMs);
   socket.on('pong', () => {
@@ -130,7 +135,8 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
   });
 
   function fail(e: unknown, f: ClientFrame): void {
-    const qe = e instanceof QunError ? e : new QunError('internal');
+    const qe =
+      e instanceof QunError ? e : new QunError(isStorageFailure(e) ? 'storage_unavailable' : 'internal');
     const ids = f.t === 'send' ? { cid: f.cid } : f.t === 'cmd' && f.rid ? { rid: f.rid } : {};
     send({ t: 'error', code: qe.code, message: qe.message, ...ids });
   }

@@ -76,13 +76,16 @@ export class SmsSender {
       this.#again = true;
       return;
     }
-    this.#draining = this.#drain().finally(() => {
-      this.#draining = undefined;
-      if (this.#again) {
-        this.#again = false;
-        this.wake();
-      }
-    });
+    // A store that refuses (disk full, database down) fails this pass only: the next wake or poll retries.
+    this.#draining = this.#drain()
+      .catch((e) => this.#log.warn({ err: e }, 'SMS queue pass failed; retrying on the next poll'))
+      .finally(() => {
+        this.#draining = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
   }
 
   /** Resolves when nothing is queued and nothing is in flight (tests, shutdown). */
