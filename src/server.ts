@@ -28,6 +28,7 @@ import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { buildHttp } from './http/app.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
+import { JobRunner } from './scheduler/job-runner.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
 import { openStore } from './store/open-store.ts';
 
@@ -279,14 +280,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       'this gateway sends every text from one number: set QUN_SMS_ADDRESSING=single and QUN_SMS_NUMBER to it, or replies cannot find their group',
     );
   }
-  const timers: NodeJS.Timeout[] = [];
+  const jobs = new JobRunner({ log, overlaps: metrics.jobOverlaps });
   let closed = false;
   // One shutdown for both a normal close and a start-up that failed half-way (a refused SMPP bind, a
   // port in use): every timer, socket and file this function opened is released.
   const shutdown = async () => {
     if (closed) return;
     closed = true;
-    for (const t of timers) clearTimeout(t);
+    await jobs.stop();
     hub.closeAll(1001, 'server shutting down');
     await http.close();
     await messages.idle();
@@ -307,19 +308,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         { ranges: recovered },
         'undelivered ranges after a restart wait one ack timeout, then fall back',
       );
-    timers.push(
-      setInterval(
-        () =>
-          void delivery
-            .onAckTimeouts(tracker.expire(clock.now()))
-            .catch((e) => log.error({ err: e }, 'ack timeout handling failed')),
-        Math.max(20, Math.min(1000, Math.floor(config.liveAckTimeout / 4))),
-      ),
-      setInterval(
-        () => void reminders.run().catch((e) => log.error({ err: e }, 'reminder scan failed')),
-        config.reminderScanInterval,
-      ),
-    );
+    jobs
+      .add({
+        name: 'ack-deadlines',
+        everyMs: Math.max(20, Math.min(1000, Math.floor(config.liveAckTimeout / 4))),
+        run: () => delivery.onAckTimeouts(tracker.expire(clock.now())),
+      })
+      .add({ name: 'reminders', everyMs: config.reminderScanInterval, run: () => reminders.run() })
+      .start();
     await http.listen({ port: config.port, host: config.host });
   } catch (e) {
     await shutdown().catch(() => {});

@@ -93,6 +93,12 @@ export function createMetrics() {
       labelNames: ['gateway'] as const,
       registers: [registry],
     }),
+    jobOverlaps: new Counter({
+      name: 'qun_job_overlaps_skipped_total',
+      help: 'Background job ticks skipped because the previous run was still going',
+      labelNames: ['job'] as const,
+      registers: [registry],
+    }),
     reminderScan: new Histogram({
       name: 'qun_reminder_scan_seconds',
       help: 'Duration of one reminder scan',
