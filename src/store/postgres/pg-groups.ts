@@ -1,6 +1,14 @@
-// Groups and memberships on PostgreSQL: the SQLite engine's statements, with creation and membership
-// changes each in one transaction (the version check and the changes it guards commit together).
+// Groups and memberships on PostgreSQL, with creation and membership changes each in one transaction (the
+// version check and the changes it guards commit together). The rules are shared (../rules/membership-rules.ts).
 import { type GroupRow, MEMBERSHIP_COLUMNS, type MembershipRow, toGroup, toMembership } from '../rows.ts';
+import { CANCEL_REASON } from '../rules/cancel-rules.ts';
+import {
+  MEMBER_COLUMNS,
+  type MemberRow,
+  memberRowValues,
+  planMembership,
+  policyColumns,
+} from '../rules/membership-rules.ts';
 import type { GroupStore } from '../store.ts';
 import { changes, type Db, row, rows, tx } from './pg-db.ts';
 
@@ -13,26 +21,21 @@ const INSERT_GROUP = `INSERT INTO groups (app_number, group_number, name, invite
   WHERE NOT EXISTS (SELECT 1 FROM groups WHERE app_number = $1 AND group_number = $2)
   ON CONFLICT (app_number, group_number) DO NOTHING RETURNING *`;
 
-const UPSERT_MEMBER = `INSERT INTO memberships (group_id, user_id, role, state, invited_by, invited_at, joined_at, joined_seq,
-    acked_seq, routed_seq, fetched_seq, read_seq, updated_at)
-  SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::bigint, $6::bigint, $7::bigint, g.last_seq,
-    g.last_seq, g.last_seq, g.last_seq, g.last_seq, $8::bigint
-  FROM groups g WHERE g.id = $1
-  ON CONFLICT (group_id, user_id) DO UPDATE SET
-    role = excluded.role,
-    state = excluded.state,
-    invited_by = coalesce(excluded.invited_by, memberships.invited_by),
-    invited_at = coalesce(excluded.invited_at, memberships.invited_at),
-    -- (re)joining starts the member's cursors at the current end of the log
-    joined_at = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.joined_at ELSE memberships.joined_at END,
-    joined_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.joined_seq ELSE memberships.joined_seq END,
-    acked_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.acked_seq ELSE memberships.acked_seq END,
-    routed_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.routed_seq ELSE memberships.routed_seq END,
-    fetched_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.fetched_seq ELSE memberships.fetched_seq END,
-    read_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.read_seq ELSE memberships.read_seq END,
-    reminder_due_at = CASE WHEN excluded.state = 'active' THEN memberships.reminder_due_at ELSE NULL END,
-    escalate_at = CASE WHEN excluded.state = 'active' THEN memberships.escalate_at ELSE NULL END,
-    updated_at = excluded.updated_at`;
+const MEMBER_ROW_COLUMNS = MEMBER_COLUMNS.join(', ');
+const SQL = {
+  memberRow: `SELECT ${MEMBER_ROW_COLUMNS} FROM memberships WHERE group_id = $1 AND user_id = $2`,
+  lastSeq: 'SELECT last_seq FROM groups WHERE id = $1',
+  insertMember: `INSERT INTO memberships (group_id, user_id, ${MEMBER_ROW_COLUMNS})
+    VALUES ($1, $2, ${MEMBER_COLUMNS.map((_, i) => `$${i + 3}`).join(', ')})`,
+  updateMember: `UPDATE memberships SET ${MEMBER_COLUMNS.map((k, i) => `${k} = $${i + 3}`).join(', ')}
+    WHERE group_id = $1 AND user_id = $2`,
+  cancelQueued: `UPDATE outbound_sms SET state = 'cancelled', error = $1, updated_at = $2
+    WHERE group_id = $3 AND user_id = $4 AND kind = 'group_message' AND state = 'queued'`,
+  setPolicy: `UPDATE groups SET invite_policy = coalesce($2::text, invite_policy),
+      escalate_to_sms = coalesce($3::int, escalate_to_sms), confirm_admin_sms = coalesce($4::int, confirm_admin_sms),
+      member_cap = coalesce($5::int, member_cap)
+    WHERE id = $1`,
+} as const;
 
 export function pgGroups(db: Db): GroupStore {
   return {
@@ -108,25 +111,17 @@ export function pgGroups(db: Db): GroupStore {
           [groupId, expectedVersion],
         );
         if (bumped !== 1) return false;
+        const end = (await row<{ last_seq: number }>(c, SQL.lastSeq, [groupId]))?.last_seq ?? 0;
         for (const m of changeList) {
-          await c.query(UPSERT_MEMBER, [
+          const existing = await row<MemberRow>(c, SQL.memberRow, [groupId, m.userId]);
+          const plan = planMembership(existing, m, end, now);
+          await c.query(plan.op === 'insert' ? SQL.insertMember : SQL.updateMember, [
             groupId,
             m.userId,
-            m.role,
-            m.state,
-            m.invitedBy ?? null,
-            m.invitedBy ? now : null,
-            m.state === 'active' ? now : null,
-            now,
+            ...memberRowValues(plan.row),
           ]);
-          // A member who leaves gets no SMS still waiting in the queue for this group.
-          if (m.state !== 'active') {
-            await c.query(
-              `UPDATE outbound_sms SET state = 'cancelled', error = 'no longer a member', updated_at = $1
-               WHERE group_id = $2 AND user_id = $3 AND kind = 'group_message' AND state = 'queued'`,
-              [now, groupId, m.userId],
-            );
-          }
+          if (plan.cancelQueued)
+            await c.query(SQL.cancelQueued, [CANCEL_REASON.removed, now, groupId, m.userId]);
         }
         return true;
       });
@@ -142,18 +137,15 @@ export function pgGroups(db: Db): GroupStore {
     },
     async setPolicy(groupId, p) {
       // One statement for all given fields, so a policy change is atomic; absent fields keep their value.
-      const invitePolicy = p.invitePolicy || null;
-      const escalate = p.escalateToSms === undefined ? null : p.escalateToSms ? 1 : 0;
-      const confirmAdmin = p.confirmAdminSms === undefined ? null : p.confirmAdminSms ? 1 : 0;
-      const memberCap = p.memberCap ?? null;
-      if (invitePolicy === null && escalate === null && confirmAdmin === null && memberCap === null) return;
-      await db.query(
-        `UPDATE groups SET invite_policy = coalesce($2::text, invite_policy),
-           escalate_to_sms = coalesce($3::int, escalate_to_sms), confirm_admin_sms = coalesce($4::int, confirm_admin_sms),
-           member_cap = coalesce($5::int, member_cap)
-         WHERE id = $1`,
-        [groupId, invitePolicy, escalate, confirmAdmin, memberCap],
-      );
+      const cols = policyColumns(p);
+      if (!cols) return;
+      await db.query(SQL.setPolicy, [
+        groupId,
+        cols.invite_policy,
+        cols.escalate_to_sms,
+        cols.confirm_admin_sms,
+        cols.member_cap,
+      ]);
     },
     async putConfirmation(phone, groupId, code, command, expiresAt) {
       await db.query(

@@ -2,11 +2,22 @@
 // Several Qun nodes may drain one queue: claim() locks the rows it takes with FOR UPDATE SKIP LOCKED, so two
 // claimers never hand the same text to the gateway, and neither waits for the other's rows.
 import { type OutboundRow, toOutbound } from '../rows.ts';
+import { blockedByOptOut, CANCEL_REASON, recheckVerdict, type TextFacts } from '../rules/cancel-rules.ts';
 import type { OutboundStore } from '../store.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
 
-const OPTED_OUT = 'number opted out (STOP)';
+const SQL = {
+  pick: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+    WHERE o.state = 'queued' AND o.not_before <= $1 ORDER BY o.id LIMIT $2
+    FOR UPDATE OF o SKIP LOCKED`,
+  claimPicked: `UPDATE outbound_sms o SET updated_at = $1, state = t.state, error = t.error, attempts = o.attempts + t.n
+    FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[]) AS t(id, state, error, n) WHERE o.id = t.id`,
+  textFacts: `SELECT o.kind, o.ignore_opt_out AS "ignoreOptOut", u.sms_opted_out AS "optedOut", m.state AS "memberState"
+    FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+    LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
+    WHERE o.id = $1 AND o.state = 'submitting'`,
+} as const;
 
 export function pgOutbound(db: Db, gateway: string): OutboundStore {
   const setState = (c: Queryable, id: number, state: string, error: string | null, now: number) =>
@@ -27,55 +38,41 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
     },
     // Opt-out is checked when a text is claimed, not when it was queued: a STOP in between wins.
     async claim(limit, now) {
-      // One statement, so atomic without a transaction, and deliberately not SERIALIZABLE: under it two
-      // claimers' reads of the queue conflict with each other's writes and most claims abort and retry
-      // (SKIP LOCKED cannot help a snapshot older than the other claimer's commit). FOR UPDATE OF o (the
-      // LEFT JOIN's nullable side cannot be locked) SKIP LOCKED leaves texts another node is claiming to
-      // it; a text changed before the lock is re-checked against the WHERE. The result is each row as it
-      // was read, with only the state and attempts moved on (as the SQLite engine returns it).
-      const picked = await rows<OutboundRow & { stop: boolean }>(
+      // READ COMMITTED, deliberately not SERIALIZABLE: under it two claimers' reads of the queue conflict with
+      // each other's writes and most claims abort and retry (SKIP LOCKED cannot help a snapshot older than the
+      // other claimer's commit). FOR UPDATE OF o (the LEFT JOIN's nullable side cannot be locked) SKIP LOCKED
+      // leaves texts another node is claiming to it, and holds ours until the update commits; a text changed
+      // before the lock is re-checked against the WHERE.
+      return tx(
         db,
-        `WITH picked AS (
-           SELECT o.*, COALESCE(u.sms_opted_out = 1 AND o.ignore_opt_out <> 1, false) AS stop
-           FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-           WHERE o.state = 'queued' AND o.not_before <= $1 ORDER BY o.id LIMIT $2
-           FOR UPDATE OF o SKIP LOCKED
-         ), done AS (
-           UPDATE outbound_sms o SET updated_at = $1,
-             state = CASE WHEN p.stop THEN 'cancelled' ELSE 'submitting' END,
-             error = CASE WHEN p.stop THEN $3::text END,
-             attempts = o.attempts + CASE WHEN p.stop THEN 0 ELSE 1 END
-           FROM picked p WHERE o.id = p.id
-         )
-         SELECT * FROM picked ORDER BY id`,
-        [now, limit, OPTED_OUT],
+        async (c) => {
+          const picked = await rows<OutboundRow & { opted_out: number | null }>(c, SQL.pick, [now, limit]);
+          if (picked.length === 0) return [];
+          const stop = picked.map((r) =>
+            blockedByOptOut({ optedOut: r.opted_out, ignoreOptOut: r.ignore_opt_out }),
+          );
+          await c.query(SQL.claimPicked, [
+            now,
+            picked.map((r) => r.id),
+            stop.map((s) => (s ? 'cancelled' : 'submitting')),
+            stop.map((s) => (s ? CANCEL_REASON.optedOut : null)),
+            stop.map((s) => (s ? 0 : 1)),
+          ]);
+          // Each row as it was read, with only the state and attempts moved on (as the SQLite engine returns it).
+          return picked
+            .filter((_, i) => !stop[i])
+            .map((r) => toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1 }));
+        },
+        { readCommitted: true },
       );
-      return picked
-        .filter((r) => !r.stop)
-        .map((r) => toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1 }));
     },
     async recheck(id, now) {
-      // The read and the cancel are one serializable transaction, as they were one step on SQLite: a text
+      // The read and the cancel are one serializable transaction, as they are one step on SQLite: a text
       // that changed in between makes it retry rather than cancel on stale facts.
       return tx(db, async (c) => {
-        const r = await row<{
-          member_state: string | null;
-          kind: string;
-          opted_out: number | null;
-          ignore_opt_out: number;
-        }>(
-          c,
-          `SELECT o.kind, o.ignore_opt_out, u.sms_opted_out AS opted_out, m.state AS member_state
-           FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-           LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
-           WHERE o.id = $1 AND o.state = 'submitting'`,
-          [id],
-        );
-        let why: string | undefined;
-        if (!r) why = 'no longer pending';
-        else if (r.kind === 'group_message' && r.member_state !== 'active') why = 'no longer a member';
-        else if (r.opted_out === 1 && r.ignore_opt_out !== 1) why = OPTED_OUT;
-        if (why && r) await setState(c, id, 'cancelled', why, now);
+        const facts = await row<TextFacts>(c, SQL.textFacts, [id]);
+        const why = recheckVerdict(facts);
+        if (why && facts) await setState(c, id, 'cancelled', why, now);
         return why;
       });
     },

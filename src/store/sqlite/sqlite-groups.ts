@@ -1,10 +1,15 @@
-// Groups and memberships on SQLite.
+// Groups and memberships on SQLite; the membership and policy rules are shared (../rules/membership-rules.ts).
 import type { Database } from 'better-sqlite3';
 import type { MemberState } from '../../domain/group.ts';
 import { type GroupRow, MEMBERSHIP_COLUMNS, type MembershipRow, toGroup, toMembership } from '../rows.ts';
+import { CANCEL_REASON } from '../rules/cancel-rules.ts';
+import { MEMBER_COLUMNS, type MemberRow, planMembership, policyColumns } from '../rules/membership-rules.ts';
 import type { GroupStore } from '../store.ts';
 
 const MAX_NUMBER_ATTEMPTS = 64;
+const MEMBER_ROW_COLUMNS = MEMBER_COLUMNS.join(', ');
+const MEMBER_ROW_PARAMS = MEMBER_COLUMNS.map((k) => `@${k}`).join(', ');
+const MEMBER_ROW_SET = MEMBER_COLUMNS.map((k) => `${k} = @${k}`).join(', ');
 
 function statesIn(states: MemberState[]): string {
   return states.map((s) => `'${s.replace(/[^a-z]/g, '')}'`).join(',');
@@ -42,31 +47,19 @@ export function sqliteGroups(db: Database): GroupStore {
     },
   );
   const bumpVersion = db.prepare('UPDATE groups SET version = version + 1 WHERE id = ? AND version = ?');
-  const upsertMember = db.prepare(
-    `INSERT INTO memberships (group_id, user_id, role, state, invited_by, invited_at, joined_at, joined_seq,
-       acked_seq, routed_seq, fetched_seq, read_seq, updated_at)
-     SELECT @group_id, @user_id, @role, @state, @invited_by, @invited_at, @joined_at, g.last_seq,
-       g.last_seq, g.last_seq, g.last_seq, g.last_seq, @now
-     FROM groups g WHERE g.id = @group_id
-     ON CONFLICT (group_id, user_id) DO UPDATE SET
-       role = excluded.role,
-       state = excluded.state,
-       invited_by = coalesce(excluded.invited_by, memberships.invited_by),
-       invited_at = coalesce(excluded.invited_at, memberships.invited_at),
-       -- (re)joining starts the member's cursors at the current end of the log
-       joined_at = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.joined_at ELSE memberships.joined_at END,
-       joined_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.joined_seq ELSE memberships.joined_seq END,
-       acked_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.acked_seq ELSE memberships.acked_seq END,
-       routed_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.routed_seq ELSE memberships.routed_seq END,
-       fetched_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.fetched_seq ELSE memberships.fetched_seq END,
-       read_seq = CASE WHEN excluded.state = 'active' AND memberships.state <> 'active' THEN excluded.read_seq ELSE memberships.read_seq END,
-       reminder_due_at = CASE WHEN excluded.state = 'active' THEN memberships.reminder_due_at ELSE NULL END,
-       escalate_at = CASE WHEN excluded.state = 'active' THEN memberships.escalate_at ELSE NULL END,
-       updated_at = excluded.updated_at`,
+  const lastSeq = db.prepare<[number], { last_seq: number }>('SELECT last_seq FROM groups WHERE id = ?');
+  const memberRow = db.prepare<[number, number], MemberRow>(
+    `SELECT ${MEMBER_ROW_COLUMNS} FROM memberships WHERE group_id = ? AND user_id = ?`,
   );
-  // A member who leaves gets no SMS still waiting in the queue for this group.
+  const insertMember = db.prepare(
+    `INSERT INTO memberships (group_id, user_id, ${MEMBER_ROW_COLUMNS})
+     VALUES (@group_id, @user_id, ${MEMBER_ROW_PARAMS})`,
+  );
+  const updateMember = db.prepare(
+    `UPDATE memberships SET ${MEMBER_ROW_SET} WHERE group_id = @group_id AND user_id = @user_id`,
+  );
   const cancelQueued = db.prepare(
-    `UPDATE outbound_sms SET state = 'cancelled', error = 'no longer a member', updated_at = ?
+    `UPDATE outbound_sms SET state = 'cancelled', error = ?, updated_at = ?
      WHERE group_id = ? AND user_id = ? AND kind = 'group_message' AND state = 'queued'`,
   );
   const apply = db.transaction(
@@ -77,21 +70,22 @@ export function sqliteGroups(db: Database): GroupStore {
       now: number,
     ) => {
       if (bumpVersion.run(groupId, expected).changes !== 1) return false;
+      const end = lastSeq.get(groupId)?.last_seq ?? 0;
       for (const c of changes) {
-        upsertMember.run({
-          group_id: groupId,
-          user_id: c.userId,
-          role: c.role,
-          state: c.state,
-          invited_by: c.invitedBy ?? null,
-          invited_at: c.invitedBy ? now : null,
-          joined_at: c.state === 'active' ? now : null,
-          now,
-        });
-        if (c.state !== 'active') cancelQueued.run(now, groupId, c.userId);
+        const plan = planMembership(memberRow.get(groupId, c.userId), c, end, now);
+        const params = { ...plan.row, group_id: groupId, user_id: c.userId };
+        (plan.op === 'insert' ? insertMember : updateMember).run(params);
+        if (plan.cancelQueued) cancelQueued.run(CANCEL_REASON.removed, now, groupId, c.userId);
       }
       return true;
     },
+  );
+  const setPolicy = db.prepare(
+    `UPDATE groups SET invite_policy = coalesce(@invite_policy, invite_policy),
+       escalate_to_sms = coalesce(@escalate_to_sms, escalate_to_sms),
+       confirm_admin_sms = coalesce(@confirm_admin_sms, confirm_admin_sms),
+       member_cap = coalesce(@member_cap, member_cap)
+     WHERE id = @id`,
   );
 
   return {
@@ -142,20 +136,9 @@ export function sqliteGroups(db: Database): GroupStore {
       db.prepare('UPDATE groups SET name = ? WHERE id = ?').run(name, groupId);
     },
     async setPolicy(groupId, p) {
-      if (p.invitePolicy)
-        db.prepare('UPDATE groups SET invite_policy = ? WHERE id = ?').run(p.invitePolicy, groupId);
-      if (p.escalateToSms !== undefined)
-        db.prepare('UPDATE groups SET escalate_to_sms = ? WHERE id = ?').run(
-          p.escalateToSms ? 1 : 0,
-          groupId,
-        );
-      if (p.confirmAdminSms !== undefined)
-        db.prepare('UPDATE groups SET confirm_admin_sms = ? WHERE id = ?').run(
-          p.confirmAdminSms ? 1 : 0,
-          groupId,
-        );
-      if (p.memberCap !== undefined)
-        db.prepare('UPDATE groups SET member_cap = ? WHERE id = ?').run(p.memberCap, groupId);
+      // One statement for all given fields, so a policy change is atomic; absent fields keep their value.
+      const cols = policyColumns(p);
+      if (cols) setPolicy.run({ ...cols, id: groupId });
     },
     async putConfirmation(phone, groupId, code, command, expiresAt) {
       db.prepare(

@@ -1,6 +1,7 @@
 // The durable outbound SMS queue on SQLite, with inbound de-duplication.
 import type { Database } from 'better-sqlite3';
 import { type OutboundRow, toOutbound } from '../rows.ts';
+import { blockedByOptOut, CANCEL_REASON, recheckVerdict, type TextFacts } from '../rules/cancel-rules.ts';
 import type { NewOutbound, OutboundStore } from '../store.ts';
 
 export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
@@ -45,8 +46,8 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
   const claim = db.transaction((limit: number, now: number) => {
     const claimed = [];
     for (const r of pending.all(now, limit)) {
-      if (r.opted_out === 1 && r.ignore_opt_out !== 1) {
-        setState.run('cancelled', 'number opted out (STOP)', now, 0, r.id);
+      if (blockedByOptOut({ optedOut: r.opted_out, ignoreOptOut: r.ignore_opt_out })) {
+        setState.run('cancelled', CANCEL_REASON.optedOut, now, 0, r.id);
         continue;
       }
       setState.run('submitting', null, now, 1, r.id);
@@ -55,6 +56,19 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
     return claimed;
   });
   const get = db.prepare<[number], OutboundRow>('SELECT * FROM outbound_sms WHERE id = ?');
+  const textFacts = db.prepare<[number], TextFacts>(
+    `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut, u.sms_opted_out AS optedOut, m.state AS memberState
+     FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+     LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
+     WHERE o.id = ? AND o.state = 'submitting'`,
+  );
+  // The read and the cancel are one transaction: a text that changed in between is not cancelled on stale facts.
+  const recheck = db.transaction((id: number, now: number) => {
+    const facts = textFacts.get(id);
+    const why = recheckVerdict(facts);
+    if (why && facts) setState.run('cancelled', why, now, 0, id);
+    return why;
+  });
 
   return {
     async enqueue(items, now) {
@@ -64,23 +78,7 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
       return claim(limit, now);
     },
     async recheck(id, now) {
-      const r = db
-        .prepare<
-          [number],
-          { member_state: string | null; kind: string; opted_out: number | null; ignore_opt_out: number }
-        >(
-          `SELECT o.kind, o.ignore_opt_out, u.sms_opted_out AS opted_out, m.state AS member_state
-           FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-           LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
-           WHERE o.id = ? AND o.state = 'submitting'`,
-        )
-        .get(id);
-      let why: string | undefined;
-      if (!r) why = 'no longer pending';
-      else if (r.kind === 'group_message' && r.member_state !== 'active') why = 'no longer a member';
-      else if (r.opted_out === 1 && r.ignore_opt_out !== 1) why = 'number opted out (STOP)';
-      if (why && r) setState.run('cancelled', why, now, 0, id);
-      return why;
+      return recheck(id, now);
     },
     async inDoubt() {
       return db

@@ -15,6 +15,12 @@ export function sqliteUsers(db: Database): UserStore {
     insert.run(phone, now);
     return toUser(byPhone.get(phone)!);
   });
+  const optOut = db.prepare('UPDATE users SET sms_opted_out = ? WHERE phone = ?');
+  const setOptOut = db.transaction((phone: string, optedOut: boolean, now: number) => {
+    insert.run(phone, now);
+    optOut.run(optedOut ? 1 : 0, phone);
+    return toUser(byPhone.get(phone)!);
+  });
   const newestCode = db.prepare<[string, number], { id: number; code_hash: string; attempts: number }>(
     `SELECT id, code_hash, attempts FROM signin_codes
      WHERE phone = ? AND used_at IS NULL AND expires_at > ? ORDER BY id DESC LIMIT 1`,
@@ -56,9 +62,7 @@ export function sqliteUsers(db: Database): UserStore {
       db.prepare('UPDATE users SET last_group_id = ? WHERE id = ?').run(groupId, id);
     },
     async setOptOut(phone, optedOut, now) {
-      insert.run(phone, now);
-      db.prepare('UPDATE users SET sms_opted_out = ? WHERE phone = ?').run(optedOut ? 1 : 0, phone);
-      return toUser(byPhone.get(phone)!);
+      return setOptOut(phone, optedOut, now);
     },
     async addSigninCode(phone, codeHash, now, expiresAt) {
       db.prepare(

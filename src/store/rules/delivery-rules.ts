@@ -1,0 +1,181 @@
+// The delivery rules both store engines apply: a fall-back route, a live ack or inbox fetch settling a
+// member's cursors, and an inbox pull taking over texts still queued. Pure: each takes the membership
+// row as read inside the engine's transaction and returns what to write; the engine keeps only SQL.
+import type { FallbackRoute, NewOutbound, TrailEntry } from '../store.ts';
+import { CANCEL_REASON } from './cancel-rules.ts';
+
+/** The per-member delivery columns of `memberships`, as both engines read them. */
+export interface CursorRow {
+  state: string;
+  acked_seq: number;
+  fetched_seq: number;
+  routed_seq: number;
+  shown_seq: number;
+  inbox_upto: number;
+  reminder_due_at: number | null;
+  escalate_at: number | null;
+}
+
+/** The columns a route or a settle writes back. */
+export interface CursorWrite {
+  acked_seq: number;
+  fetched_seq: number;
+  routed_seq: number;
+  inbox_upto: number;
+  reminder_due_at: number | null;
+  escalate_at: number | null;
+  updated_at: number;
+}
+
+const OUTCOME: Record<FallbackRoute['rung'], string> = {
+  inbox: 'waiting',
+  sms: 'sms_queued',
+  none: 'skipped',
+};
+
+export interface RoutePlan {
+  cursor: CursorWrite;
+  trail: TrailEntry | null;
+  /** Texts to queue (the queue's own uniqueness still drops a group message already texted). */
+  texts: NewOutbound[];
+}
+
+/** Moves the inbox's upper end and arms its reminder unless one is already pending. */
+function extendInbox(c: CursorWrite, upTo: number, dueAt: number | null): void {
+  c.inbox_upto = Math.max(c.inbox_upto, upTo);
+  c.reminder_due_at ??= dueAt;
+}
+
+const writable = (m: CursorRow, at: number): CursorWrite => ({
+  acked_seq: m.acked_seq,
+  fetched_seq: m.fetched_seq,
+  routed_seq: m.routed_seq,
+  inbox_upto: m.inbox_upto,
+  reminder_due_at: m.reminder_due_at,
+  escalate_at: m.escalate_at,
+  updated_at: at,
+});
+
+/** A fall-back route for one member; null when the member is gone (removed between decision and write). */
+export function planRoute(
+  m: CursorRow | undefined,
+  r: FallbackRoute,
+  reminderDelayMs: number,
+): RoutePlan | null {
+  if (m?.state !== 'active') return null;
+  const cursor = writable(m, r.at);
+  // routed_seq only grows over a contiguous range, so a hole (a live range still awaiting its ack) is
+  // found again by crash recovery instead of being skipped.
+  if (Math.max(m.routed_seq, m.acked_seq) >= r.seqFrom) cursor.routed_seq = Math.max(m.routed_seq, r.seqTo);
+  if (r.rung === 'inbox') extendInbox(cursor, r.seqTo, r.reminderDueAt);
+  // Decided a turn ago: what the member acked live or fetched since then is not texted, and what an
+  // inbox pull has already shown stays with the inbox (and its reminder) rather than going twice. An
+  // escalation texts even what was shown, since nobody confirmed it.
+  const seen = Math.max(m.acked_seq, m.fetched_seq);
+  const shown = r.escalation ? 0 : m.shown_seq;
+  if (r.sms.some((o) => o.seq !== null && o.seq > seen && o.seq <= shown))
+    extendInbox(cursor, shown, r.at + reminderDelayMs);
+  // 'none' only moves the cursor: the trail shows the sender and hidden messages from the log itself.
+  const trail: TrailEntry | null =
+    r.rung === 'none'
+      ? null
+      : {
+          groupId: r.groupId,
+          userId: r.userId,
+          seqFrom: r.seqFrom,
+          seqTo: r.seqTo,
+          rung: r.rung,
+          outcome: OUTCOME[r.rung],
+          reason: r.reason,
+          at: r.at,
+        };
+  const texts = r.sms.filter((o) => o.seq === null || o.seq > Math.max(seen, shown));
+  return { cursor, trail, texts };
+}
+
+export type SettleCursor = 'acked_seq' | 'fetched_seq';
+
+export interface SettlePlan {
+  cursor: CursorWrite;
+  /** Queued group texts up to this seq are cancelled, with this reason. */
+  cancelUpTo: number;
+  reason: string;
+}
+
+/**
+ * A live ack or an inbox fetch up to `seq`: the cursor and routed_seq advance (never past the end of the
+ * log: an ack beyond it would silence the member), a settled inbox drops its reminder and escalation,
+ * and texts not yet handed to the gateway are cancelled. Null for a member who is not active.
+ */
+export function planSettle(
+  m: CursorRow | undefined,
+  lastSeq: number,
+  which: SettleCursor,
+  seq: number,
+  now: number,
+): SettlePlan | null {
+  if (m?.state !== 'active') return null;
+  const cursor = writable(m, now);
+  const upTo = Math.min(seq, lastSeq);
+  cursor[which] = Math.max(m[which], upTo);
+  cursor.routed_seq = Math.max(m.routed_seq, upTo);
+  if (Math.max(seq, m.acked_seq, m.fetched_seq) >= m.inbox_upto) {
+    cursor.reminder_due_at = null;
+    cursor.escalate_at = null;
+  }
+  return {
+    cursor,
+    cancelUpTo: seq,
+    reason: which === 'acked_seq' ? CANCEL_REASON.acked : CANCEL_REASON.fetched,
+  };
+}
+
+/** Applies a write to the row it came from, so that a second item for the same member sees the first. */
+export function afterWrite<R extends CursorRow>(m: R, w: CursorWrite): R {
+  return { ...m, ...w };
+}
+
+/** The highest seq an inbox pull is about to show: shown_seq moves up to it. */
+export function shownUpTo(seqs: number[]): number {
+  return Math.max(...seqs);
+}
+
+/** The seqs whose queued text was cancelled by the pull, in the order asked, each once. */
+export function handedOver(seqs: number[], cancelled: Iterable<number>): number[] {
+  const hit = new Set(cancelled);
+  return seqs.filter((s, i) => hit.has(s) && seqs.indexOf(s) === i);
+}
+
+export interface ShowPlan {
+  /** For an active member: the inbox grows to cover the handed-over range, with its reminder. */
+  inbox: { inbox_upto: number; reminder_due_at: number | null } | null;
+  trail: TrailEntry;
+}
+
+/** What an inbox pull that took over `handed` texts writes; null when it took over none. */
+export function planShowInInbox(
+  m: CursorRow | undefined,
+  ids: { groupId: number; userId: number },
+  handed: number[],
+  now: number,
+  reminderDueAt: number,
+): ShowPlan | null {
+  if (handed.length === 0) return null;
+  const to = Math.max(...handed);
+  const inbox =
+    m && m.state === 'active'
+      ? { inbox_upto: Math.max(m.inbox_upto, to), reminder_due_at: m.reminder_due_at ?? reminderDueAt }
+      : null;
+  return {
+    inbox,
+    trail: {
+      ...ids,
+      seqFrom: Math.min(...handed) - 1,
+      seqTo: to,
+      rung: 'inbox',
+      outcome: 'waiting',
+      reason: `shown in the inbox before its SMS left (${handed.length} text(s) cancelled)`,
+      at: now,
+    },
+  };
+}
