@@ -101,7 +101,13 @@ describe('the ladder', () => {
         .find((x: { phone: string }) => x.phone === phone)
         .steps.map((st: { rung: string; outcome: string }) => `${st.rung}:${st.outcome}`);
     assert.ok(steps(A).includes('live:acked'), `A: ${steps(A)}`);
-    assert.ok(steps(B).includes('inbox:waiting') && steps(B).includes('inbox:fetched'), `B: ${steps(B)}`);
+    assert.ok(
+      steps(B).includes('inbox:waiting') &&
+        steps(B).includes('inbox:shown') &&
+        steps(B).includes('inbox:confirmed'),
+      `B: ${steps(B)}`,
+    );
+    assert.ok(!steps(A).some((x: string) => x.startsWith('inbox:')), `A never used the inbox: ${steps(A)}`);
     assert.ok(steps(C).includes('sms:delivered'), `C: ${steps(C)}`);
     assert.deepEqual(steps(O), ['none:sender']);
     // Someone who is neither sender nor admin may not read the trail.

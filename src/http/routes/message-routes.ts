@@ -201,20 +201,9 @@ export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
                 at: o.updatedAt,
               });
             }
-            if (m.userId !== msg.senderId && m.ackedSeq >= msg.seq)
-              steps.push({
-                rung: 'live',
-                outcome: 'acked',
-                reason: 'a live client acknowledged it',
-                at: null,
-              });
-            if (m.fetchedSeq >= msg.seq)
-              steps.push({
-                rung: 'inbox',
-                outcome: 'fetched',
-                reason: 'the mobile inbox fetched it',
-                at: null,
-              });
+            // Every step above was written by the event itself (a route, an ack, an inbox answer, a
+            // confirmation, a reminder, a text's own row): nothing here is inferred from cursors.
+            steps.sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
             return { userId: m.userId, phone: m.phone, name: m.displayName, steps };
           });
         return {

@@ -13,6 +13,7 @@ import {
   planRoute,
   planSettle,
   planShowInInbox,
+  planShown,
   type SettleCursor,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
@@ -78,10 +79,32 @@ const SQL = {
   // An ack lost to a crash only means a redelivery, so ack batches do not wait for their own WAL flush:
   // for this transaction only (its first statement; the session stays on). SQLite uses synchronous=NORMAL.
   ackWithoutFlush: 'SET LOCAL synchronous_commit = off',
+  insertTrails: `INSERT INTO trail (group_id, user_id, seq_from, seq_to, rung, outcome, reason, at)
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[])`,
 } as const;
 
 const addTrail = (c: Queryable, t: TrailEntry) =>
   c.query(SQL.insertTrail, [t.groupId, t.userId, t.seqFrom, t.seqTo, t.rung, t.outcome, t.reason, t.at]);
+
+/** Trail rows of one batch in one statement (the ack path writes one per member and flush). */
+async function addTrails(c: Queryable, ts: TrailEntry[]) {
+  if (ts.length === 0) return;
+  const col = <K extends keyof TrailEntry>(k: K) => ts.map((t) => t[k]);
+  await c.query(
+    `INSERT INTO trail (group_id, user_id, seq_from, seq_to, rung, outcome, reason, at)
+     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[])`,
+    [
+      col('groupId'),
+      col('userId'),
+      col('seqFrom'),
+      col('seqTo'),
+      col('rung'),
+      col('outcome'),
+      col('reason'),
+      col('at'),
+    ],
+  );
+}
 
 /** Writes cursor rows of several members in one statement. */
 async function writeCursors(c: Queryable, ws: { groupId: number; userId: number; w: CursorWrite }[]) {
@@ -119,16 +142,19 @@ export function pgDelivery(db: Db, reminderDelayMs: number): Omit<DeliveryStore,
       const current = new Map(read.map((m) => [key(m.group_id, m.user_id), m]));
       const writes = new Map<string, { groupId: number; userId: number; w: CursorWrite }>();
       const cancels: { groupId: number; userId: number; seq: number; why: string }[] = [];
+      const trail: TrailEntry[] = [];
       for (const a of items) {
         const k = key(a.groupId, a.userId);
         const m = current.get(k);
-        const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now);
+        const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now, a);
         if (!m || !plan) continue;
+        if (plan.trail) trail.push(plan.trail);
         current.set(k, afterWrite(m, plan.cursor));
         writes.set(k, { groupId: a.groupId, userId: a.userId, w: plan.cursor });
         cancels.push({ groupId: a.groupId, userId: a.userId, seq: plan.cancelUpTo, why: plan.reason });
       }
       await writeCursors(c, [...writes.values()]);
+      await addTrails(c, trail);
       if (cancels.length === 0) return 0;
       return changes(c, SQL.cancelUpTo, [
         now,
@@ -174,6 +200,9 @@ export function pgDelivery(db: Db, reminderDelayMs: number): Omit<DeliveryStore,
     async showInInbox(userId, groupId, seqs, now, reminderDueAt) {
       if (seqs.length === 0) return [];
       return tx(db, async (c) => {
+        const before = await row<Cursors>(c, SQL.cursors, [groupId, userId]);
+        const shown = planShown(before, { groupId, userId }, seqs, now);
+        if (shown) await addTrail(c, shown);
         await c.query(SQL.showUpTo, [shownUpTo(seqs), groupId, userId]);
         const cancelled = await rows<{ seq: number }>(c, SQL.cancelSeqs, [
           CANCEL_REASON.shown,
@@ -186,8 +215,7 @@ export function pgDelivery(db: Db, reminderDelayMs: number): Omit<DeliveryStore,
           seqs,
           cancelled.map((x) => x.seq),
         );
-        const m = await row<Cursors>(c, SQL.cursors, [groupId, userId]);
-        const plan = planShowInInbox(m, { groupId, userId }, handed, now, reminderDueAt);
+        const plan = planShowInInbox(before, { groupId, userId }, handed, now, reminderDueAt);
         if (!plan) return handed;
         if (plan.inbox)
           await c.query(SQL.writeInbox, [plan.inbox.inbox_upto, plan.inbox.reminder_due_at, groupId, userId]);

@@ -97,6 +97,11 @@ export type SettleCursor = 'acked_seq' | 'fetched_seq';
 
 export interface SettlePlan {
   cursor: CursorWrite;
+  /**
+   * The event itself, for the trail: live/acked or inbox/confirmed over the range this settle newly
+   * covers; null when it covers nothing new. Written by the ack or fetch, never derived from cursors.
+   */
+  trail: TrailEntry | null;
   /** Queued group texts up to this seq are cancelled, with this reason. */
   cancelUpTo: number;
   reason: string;
@@ -113,10 +118,29 @@ export function planSettle(
   which: SettleCursor,
   seq: number,
   now: number,
+  ids?: { groupId: number; userId: number },
 ): SettlePlan | null {
   if (m?.state !== 'active') return null;
   const cursor = writable(m, now);
   const upTo = Math.min(seq, lastSeq);
+  // An ack records what live clients newly hold; a confirmation what the inbox newly delivered (what a
+  // live ack already covered was not the inbox's to deliver).
+  const from = which === 'acked_seq' ? m.acked_seq : Math.max(m.fetched_seq, m.acked_seq);
+  const trail: TrailEntry | null =
+    ids && upTo > from
+      ? {
+          ...ids,
+          seqFrom: from,
+          seqTo: upTo,
+          rung: which === 'acked_seq' ? 'live' : 'inbox',
+          outcome: which === 'acked_seq' ? 'acked' : 'confirmed',
+          reason:
+            which === 'acked_seq'
+              ? 'acknowledged by a live client'
+              : 'the inbox answer that showed it was confirmed',
+          at: now,
+        }
+      : null;
   cursor[which] = Math.max(m[which], upTo);
   cursor.routed_seq = Math.max(m.routed_seq, upTo);
   if (Math.max(seq, m.acked_seq, m.fetched_seq) >= m.inbox_upto) {
@@ -125,6 +149,7 @@ export function planSettle(
   }
   return {
     cursor,
+    trail,
     cancelUpTo: seq,
     reason: which === 'acked_seq' ? CANCEL_REASON.acked : CANCEL_REASON.fetched,
   };
@@ -144,6 +169,30 @@ export function shownUpTo(seqs: number[]): number {
 export function handedOver(seqs: number[], cancelled: Iterable<number>): number[] {
   const hit = new Set(cancelled);
   return seqs.filter((s, i) => hit.has(s) && seqs.indexOf(s) === i);
+}
+
+/**
+ * An inbox answer is about to show `seqs`: the trail's inbox/shown event for those above what earlier
+ * answers already showed (a pull repeated before its confirmation records nothing new).
+ */
+export function planShown(
+  m: CursorRow | undefined,
+  ids: { groupId: number; userId: number },
+  seqs: number[],
+  now: number,
+): TrailEntry | null {
+  if (m?.state !== 'active' || seqs.length === 0) return null;
+  const fresh = seqs.filter((q) => q > m.shown_seq);
+  if (fresh.length === 0) return null;
+  return {
+    ...ids,
+    seqFrom: Math.max(m.shown_seq, Math.min(...fresh) - 1),
+    seqTo: Math.max(...fresh),
+    rung: 'inbox',
+    outcome: 'shown',
+    reason: `in an inbox answer (${fresh.length} message(s))`,
+    at: now,
+  };
 }
 
 export interface ShowPlan {

@@ -10,6 +10,7 @@ import {
   planRoute,
   planSettle,
   planShowInInbox,
+  planShown,
   type SettleCursor,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
@@ -116,9 +117,10 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): Omit<Deli
       let cancelled = 0;
       for (const a of items) {
         const m = s.cursors.get(a.groupId, a.userId);
-        const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now);
+        const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now, a);
         if (!plan) continue;
         write(a.groupId, a.userId, plan.cursor);
+        if (plan.trail) addTrail(plan.trail);
         cancelled += s.cancelUpTo.run(plan.reason, now, a.groupId, a.userId, plan.cancelUpTo).changes;
       }
       return cancelled;
@@ -128,19 +130,16 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): Omit<Deli
 
   const showInInbox = db.transaction(
     (userId: number, groupId: number, seqs: number[], now: number, reminderDueAt: number) => {
+      const before = s.cursors.get(groupId, userId);
+      const shown = planShown(before, { groupId, userId }, seqs, now);
+      if (shown) addTrail(shown);
       s.showUpTo.run(shownUpTo(seqs), groupId, userId);
       const cancelled = seqs.filter(
         (seq) =>
           s.cancelOne.run({ why: CANCEL_REASON.shown, now, group: groupId, user: userId, seq }).changes > 0,
       );
       const handed = handedOver(seqs, cancelled);
-      const plan = planShowInInbox(
-        s.cursors.get(groupId, userId),
-        { groupId, userId },
-        handed,
-        now,
-        reminderDueAt,
-      );
+      const plan = planShowInInbox(before, { groupId, userId }, handed, now, reminderDueAt);
       if (!plan) return handed;
       if (plan.inbox) s.writeInbox.run({ ...plan.inbox, group: groupId, user: userId });
       addTrail(plan.trail);
