@@ -110,6 +110,11 @@ export class DeliveryChecker {
     if (!this.#accepted.has(tag)) this.#inDoubt.add(tag);
   }
 
+  /** Sends given up on without an answer: they may be stored (at most once), they need not be delivered. */
+  get inDoubtCount(): number {
+    return this.#inDoubt.size;
+  }
+
   get acceptedCount(): number {
     return this.#accepted.size;
   }
@@ -144,19 +149,20 @@ export class DeliveryChecker {
   }
 
   /**
-   * The two-generals rule: the live copy arrived at `ta`, its link then dropped, and the member's next `ready` came
-   * at least an ack timeout after the later of `ta` and the last server start before it. Only then may the server
-   * rightly have texted what the client holds (slack: the server's clock started when it wrote the frame).
+   * The two-generals rule: the live copy arrived at `liveAt`, its link then dropped, the member's next `ready` came
+   * at least an ack timeout after the later of `liveAt` and the last server start before it, and the other copy
+   * (text or inbox) came after the drop and no earlier than that deadline. Only then may the server rightly have
+   * sent again what the client holds (slack: the server's clock started when it wrote the frame).
    */
-  #twoGenerals(member: string, liveAt: number | undefined): boolean {
+  #twoGenerals(member: string, liveAt: number | undefined, otherAt: number | undefined): boolean {
     const t = this.ackTimeoutMs;
-    if (t === undefined || liveAt === undefined) return false;
+    if (t === undefined || liveAt === undefined || otherAt === undefined || otherAt < liveAt) return false;
     const links = this.#links.get(member) ?? [];
     const close = links.find((l) => l.event === 'close' && l.at >= liveAt);
-    if (!close) return false;
+    if (!close || otherAt < close.at) return false;
     const back = links.find((l) => l.event === 'ready' && l.at >= close.at)?.at ?? Number.POSITIVE_INFINITY;
-    const start = this.#starts.filter((s) => s <= back).at(-1) ?? 0;
-    return back - Math.max(liveAt, start) >= t - 250;
+    const start = Math.max(liveAt, this.#starts.filter((s) => s <= back).at(-1) ?? 0);
+    return back - start >= t - 250 && otherAt >= start + t - 250;
   }
 
   /** Reads the group log (history as a member): fills in ids and seqs, and notes tags stored twice and holes. */
@@ -218,6 +224,7 @@ export class DeliveryChecker {
         byChannel: { live: 0, inbox: 0, sms: 0 },
       };
       const liveAt = new Map<string, number | undefined>();
+      const otherAt = new Map<string, number | undefined>();
       // Order is judged per channel and group, in the order things were rendered.
       const lastSeq = new Map<string, number>();
       for (const x of this.#received.filter((x) => x.member === member)) {
@@ -241,6 +248,7 @@ export class DeliveryChecker {
           continue;
         }
         if (x.channel === 'live' && !liveAt.has(tag)) liveAt.set(tag, x.at);
+        if (x.channel !== 'live' && !otherAt.has(tag)) otherAt.set(tag, x.at);
         r.byChannel[x.channel]++;
         const channels = got.get(tag) ?? [];
         channels.push(x.channel);
@@ -260,7 +268,7 @@ export class DeliveryChecker {
           channels.length === 2 &&
           channels[0] === 'live' &&
           channels[1] !== 'live' &&
-          this.#twoGenerals(member, liveAt.get(tag));
+          this.#twoGenerals(member, liveAt.get(tag), otherAt.get(tag));
         if (excused) r.twoGenerals.push(`${tag} (${channels.join('+')})`);
         else r.duplicated.push(`${tag} (${channels.join('+')})`);
       }

@@ -230,7 +230,9 @@ export class SmsCollector {
     const all = this.all.get(p) ?? [];
     all.push(...texts);
     this.all.set(p, all);
-    for (const t of texts) this.#checker.receive({ member, channel: 'sms' as Channel, body: t.text });
+    // `at` is when the simulated phone got it (the server's clock, the same machine's).
+    for (const t of texts)
+      this.#checker.receive({ member, channel: 'sms' as Channel, body: t.text, at: t.at });
     return texts;
   }
 }
