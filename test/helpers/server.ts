@@ -71,6 +71,7 @@ export class Api {
     p: string,
     body?: unknown,
     token?: string,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field; each asserts what it needs
   ): Promise<{ status: number; json: any }> {
     const res = await fetch(this.url + p, {
       method,
@@ -151,7 +152,8 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
           child,
           kill: (signal = 'SIGKILL') =>
             new Promise((r) => {
-              if (child.exitCode !== null) return r();
+              // A child killed by a signal has exitCode null but a signalCode: it is gone all the same.
+              if (child.exitCode !== null || child.signalCode !== null) return r();
               child.once('exit', () => r());
               child.kill(signal);
             }),

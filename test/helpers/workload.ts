@@ -127,13 +127,37 @@ export async function history(
   }
 }
 
-/** Feeds a live client's rendered messages (what QunClient emits, after its own ordering and de-duplication). */
+/**
+ * The channel that already delivered a message, when a live frame, history item or inbox item is marked with one
+ * (`"via":"sms"|"inbox"`): shown in history, never raised as new. Undefined for a message raised as new.
+ */
+export function viaOf(m: object): string | undefined {
+  const v = (m as { via?: unknown }).via;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Feeds a live client's rendered messages (what QunClient emits, after its own ordering and de-duplication), and
+ * its link's ups and downs (the checker tells a two-generals duplicate from any other by them).
+ */
 export function recordLive(checker: DeliveryChecker, member: string, client: QunClient): WireMessage[] {
   const got: WireMessage[] = [];
   client.on('message', (m) => {
     got.push(m);
-    checker.receive({ member, channel: 'live', groupId: m.g, seq: m.seq, id: m.id, body: m.body });
+    const via = viaOf(m);
+    checker.receive({
+      member,
+      channel: 'live',
+      groupId: m.g,
+      seq: m.seq,
+      id: m.id,
+      body: m.body,
+      at: Date.now(),
+      ...(via ? { via } : {}),
+    });
   });
+  client.on('ready', () => checker.link(member, 'ready'));
+  client.on('close', () => checker.link(member, 'close'));
   return got;
 }
 
@@ -156,8 +180,19 @@ export async function pullInbox(
   for (const g of r.json.groups)
     for (const m of g.messages) {
       if (m.hidden) continue;
-      n++;
-      checker.receive({ member, channel: 'inbox', groupId: g.id, seq: m.seq, id: m.id, body: m.body });
+      const via = viaOf(m);
+      // A marked item reached the member another way: the page lists it, it is not new (and not a delivery).
+      if (!via) n++;
+      checker.receive({
+        member,
+        channel: 'inbox',
+        groupId: g.id,
+        seq: m.seq,
+        id: m.id,
+        body: m.body,
+        at: Date.now(),
+        ...(via ? { via } : {}),
+      });
     }
   return n;
 }
@@ -195,7 +230,9 @@ export class SmsCollector {
     const all = this.all.get(p) ?? [];
     all.push(...texts);
     this.all.set(p, all);
-    for (const t of texts) this.#checker.receive({ member, channel: 'sms' as Channel, body: t.text });
+    // `at` is when the simulated phone got it (the server's clock, the same machine's).
+    for (const t of texts)
+      this.#checker.receive({ member, channel: 'sms' as Channel, body: t.text, at: t.at });
     return texts;
   }
 }

@@ -6,7 +6,7 @@ import { encodeFrame } from './protocol.ts';
 
 export function liveMembershipEvents(hub: LiveHub): MembershipEvents {
   return {
-    joined(userId, group, _role) {
+    joined(userId, group) {
       for (const conn of hub.connections(userId)) {
         if (!conn.groups.has(group.id)) {
           conn.groups.set(group.id, {

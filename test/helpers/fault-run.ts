@@ -1,0 +1,295 @@
+// The issue-10 fault run: concurrent WS, HTTP and SMS senders into 3 groups of 20 members (live, web-inbox and
+// SMS-only) on a server child process, while a fault plays (kill -9 / SIGTERM restarts, a half-open proxy, a
+// flapping proxy); then the outside checker counts every delivery per member (live-new + inbox + SMS).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { QunClient } from '../../src/client/qun-client.ts';
+import { DeliveryChecker, formatReport, type Report } from './checker.ts';
+import { Api, type ChildServer, eventually, spawnServer, tempDir } from './server.ts';
+import { freePort, TcpProxy } from './tcp-proxy.ts';
+import {
+  addMembers,
+  createGroup,
+  drainInbox,
+  type GroupRef,
+  history,
+  httpSender,
+  phone,
+  pullInbox,
+  recordLive,
+  runSender,
+  SIGNIN_ENV,
+  SmsCollector,
+  signIn,
+  sleep,
+  smsSender,
+  wsSender,
+} from './workload.ts';
+
+export type Fault = 'kill' | 'term' | 'halfopen' | 'flap';
+
+export interface FaultRunOptions {
+  fault: Fault;
+  /** Phone-number block of its own (two consecutive blocks are used). */
+  block: number;
+  seconds: number;
+  /** kill/term: restarts over the run (default: 10 per 2 minutes for kill, 4 for SIGTERM, at least 1). */
+  restarts?: number;
+  /** halfopen: how long each blackhole lasts (default 20 s, at most 60% of the run). */
+  blackholeMs?: number;
+}
+
+export interface FaultRunResult {
+  report: Report;
+  /** One line of figures for the log and the issue note. */
+  figures: string;
+  table: string;
+  faults: number;
+  accepted: number;
+  inDoubt: number;
+}
+
+// The default ack timeout: the typed client's back-off (up to 10 s) finds a restarted server within it.
+export const FAULT_ACK_TIMEOUT_MS = 10_000;
+const GROUPS = 3;
+const KINDS = ['live', 'live', 'live', 'inbox', 'inbox', 'inbox', 'sms'] as const;
+const PER_GROUP = 19; // + the owner: 20 members
+
+interface Member {
+  phone: string;
+  kind: 'live' | 'inbox' | 'sms' | 'owner';
+  group: GroupRef;
+  token?: string;
+  client?: QunClient;
+}
+
+/** Random moments for n faults over the run, spread so that each has its own slice. */
+function moments(n: number, ms: number): number[] {
+  return Array.from({ length: n }, (_, k) => Math.floor((ms * (k + 0.15 + Math.random() * 0.7)) / n));
+}
+
+export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
+  const dir = tempDir(`qun-fault-${o.fault}-`);
+  const runMs = o.seconds * 1000;
+  const port = await freePort();
+  const env = {
+    ...SIGNIN_ENV,
+    PORT: String(port),
+    QUN_LIVE_ACK_TIMEOUT: `${FAULT_ACK_TIMEOUT_MS}ms`,
+    QUN_LIVE_HEARTBEAT: '2s',
+    QUN_WEB_ONLINE_TTL: '5s',
+  };
+  const checker = new DeliveryChecker();
+  checker.ackTimeoutMs = FAULT_ACK_TIMEOUT_MS;
+  let server: ChildServer = await spawnServer(dir, env);
+  checker.serverStarted();
+  let api = new Api(server.url);
+  const A = () => api;
+  const viaProxy = o.fault === 'halfopen' || o.fault === 'flap';
+  const proxy = viaProxy ? await TcpProxy.start(port) : undefined;
+  const clients: QunClient[] = [];
+  let polling = true;
+  try {
+    // Setup: 3 groups, each an owner and 19 members of three kinds; every app member signs in.
+    const members: Member[] = [];
+    for (let g = 0; g < GROUPS; g++) {
+      const owner = phone(o.block, g * 100);
+      const ownerToken = await signIn(api, owner);
+      const group = await createGroup(api, ownerToken, `Fault ${o.fault} ${g}`);
+      members.push({ phone: owner, kind: 'owner', group, token: ownerToken });
+      const mine = Array.from({ length: PER_GROUP }, (_, i) => ({
+        phone: phone(o.block + 1, g * 100 + i),
+        kind: KINDS[i % KINDS.length]!,
+        group,
+      }));
+      for (const m of mine) if (m.kind !== 'sms') Object.assign(m, { token: await signIn(api, m.phone) });
+      await addMembers(
+        api,
+        ownerToken,
+        group.id,
+        mine.map((m) => m.phone),
+      );
+      members.push(...mine);
+    }
+    const sms = new SmsCollector(A, checker);
+    for (const m of members) {
+      checker.member(m.phone, [{ groupId: m.group.id }]);
+      await sms.mark(m.phone);
+    }
+    const base = proxy ? proxy.url : `http://127.0.0.1:${port}`;
+    for (const m of members.filter((x) => x.kind === 'live')) {
+      m.client = new QunClient({ baseUrl: base, token: m.token! });
+      clients.push(m.client);
+      recordLive(checker, m.phone, m.client);
+      await m.client.connect();
+    }
+    // Inbox members keep /m open: a pull every 300–900 ms (failures while the server is down are retried).
+    const pollers = members
+      .filter((m) => m.kind === 'inbox')
+      .map(async (m) => {
+        while (polling) {
+          await pullInbox(api, m.token!, checker, m.phone).catch(() => undefined);
+          await sleep(300 + Math.random() * 600);
+        }
+      });
+
+    // Senders per group: the owner over HTTP, an SMS-only member by text, a live member over its socket.
+    const t0 = Date.now();
+    const stop = () => Date.now() - t0 > runMs;
+    const deadline = t0 + runMs + 30_000;
+    const sending = Promise.all(
+      [...new Set(members.map((m) => m.group))].flatMap((group, g) => {
+        const of = (k: Member['kind']) => members.find((m) => m.group === group && m.kind === k)!;
+        const opts = { count: 100_000, intervalMs: 300, stop, deadline };
+        return [
+          runSender(
+            { ...httpSender(`h${g}`, A, of('owner').token!, group.id), member: of('owner').phone },
+            checker,
+            opts,
+          ),
+          runSender(
+            { ...smsSender(`s${g}`, A, of('sms').phone, group.address, group.id), member: of('sms').phone },
+            checker,
+            opts,
+          ),
+          runSender(
+            { ...wsSender(`w${g}`, of('live').client!, group.id), member: of('live').phone },
+            checker,
+            opts,
+          ),
+        ];
+      }),
+    );
+
+    // The fault.
+    let faults = 0;
+    if (o.fault === 'kill' || o.fault === 'term') {
+      const perTwoMinutes = o.fault === 'kill' ? 10 : 4;
+      const n = o.restarts ?? Math.max(1, Math.round((perTwoMinutes * o.seconds) / 120));
+      for (const at of moments(n, runMs)) {
+        await sleep(Math.max(0, t0 + at - Date.now()));
+        await server.kill(o.fault === 'kill' ? 'SIGKILL' : 'SIGTERM');
+        server = await spawnServer(dir, env);
+        checker.serverStarted();
+        api = new Api(server.url);
+        faults++;
+      }
+    } else if (o.fault === 'halfopen' && proxy) {
+      const hole = o.blackholeMs ?? Math.min(20_000, runMs * 0.6);
+      const n = Math.max(1, Math.floor(runMs / (hole * 2.5)));
+      for (const at of moments(n, runMs - hole)) {
+        await sleep(Math.max(0, t0 + at - Date.now()));
+        // Blackhole: nothing passes either way and nobody is told; new live connections hang too.
+        proxy.freezeNew = true;
+        proxy.freeze();
+        await sleep(hole);
+        // The link is back: the client's next write meets a reset, it reconnects and resumes.
+        proxy.freezeNew = false;
+        proxy.cut();
+        faults++;
+      }
+    } else if (o.fault === 'flap' && proxy) {
+      while (!stop()) {
+        await sleep(200 + Math.random() * 600);
+        const ws = proxy.websockets();
+        const victim = ws[Math.floor(Math.random() * ws.length)];
+        if (!victim) continue;
+        proxy.cut(victim);
+        faults++;
+      }
+    }
+    await sending;
+
+    // Settle: live members back and caught up, then inboxes drained and texts collected until nothing is missing.
+    const groups = [...new Set(members.map((m) => m.group))];
+    const owners = members.filter((m) => m.kind === 'owner');
+    const lastSeq = new Map<number, number>();
+    for (const own of owners)
+      lastSeq.set(
+        own.group.id,
+        (await api.req('GET', `/v1/groups/${own.group.id}`, undefined, own.token)).json.lastSeq as number,
+      );
+    await eventually(
+      () =>
+        members.every(
+          (m) =>
+            !m.client ||
+            (m.client.connected && m.client.streams.lastContiguous(m.group.id) >= lastSeq.get(m.group.id)!),
+        )
+          ? true
+          : undefined,
+      60_000,
+      'live members caught up',
+    ).catch(() => undefined);
+    polling = false;
+    await Promise.all(pollers);
+    await sleep(FAULT_ACK_TIMEOUT_MS + 1000);
+    await eventually(
+      async () => {
+        for (const m of members) {
+          if (m.token && m.kind !== 'owner') await drainInbox(api, m.token, checker, m.phone);
+          await sms.collect(m.phone);
+        }
+        return checker.report().totals.lost === 0 ? true : undefined;
+      },
+      20_000,
+      'every member has every message',
+    ).catch(() => undefined);
+    await sleep(1000);
+    for (const m of members) await sms.collect(m.phone);
+    for (const g of groups) {
+      const own = owners.find((x) => x.group === g)!;
+      checker.learnLog(g.id, await history(api, own.token!, g.id));
+    }
+    const report = checker.report();
+    const t = report.totals;
+    const inDoubt = checker.inDoubtCount;
+    const faultName = {
+      kill: 'kill -9 restarts',
+      term: 'SIGTERM restarts',
+      halfopen: 'blackholes',
+      flap: 'cuts',
+    }[o.fault];
+    const figures =
+      `fault run ${o.fault} ${o.seconds}s: ${faults} ${faultName}, ${report.accepted} messages acknowledged ` +
+      `(${inDoubt} unknown outcome), ${t.lost} lost, ${t.duplicated} duplicated, ${t.twoGenerals} two-generals, ` +
+      `${t.outOfOrder} out of order, ${report.storedTwice.length} stored twice, ${t.marked} via-marked copies`;
+    return {
+      report,
+      figures,
+      table: formatReport(`fault run ${o.fault}`, report),
+      faults,
+      accepted: report.accepted,
+      inDoubt,
+    };
+  } finally {
+    polling = false;
+    for (const c of clients) c.close();
+    await proxy?.close();
+    await server.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Everything but the two-generals residual must be zero; that one is printed and counted apart. */
+export function assertExactlyOnce(r: FaultRunResult): void {
+  console.log(r.table);
+  console.log(r.figures);
+  const t = r.report.totals;
+  assert.ok(r.faults > 0, 'the fault happened');
+  assert.ok(r.accepted > 0, 'messages were acknowledged');
+  const bad = {
+    lost: t.lost,
+    duplicated: t.duplicated,
+    outOfOrder: t.outOfOrder,
+    unexpected: t.unexpected,
+    leaked: t.leaked,
+    storedTwice: r.report.storedTwice.length,
+    logGaps: r.report.logGaps.length,
+  };
+  assert.deepEqual(
+    bad,
+    { lost: 0, duplicated: 0, outOfOrder: 0, unexpected: 0, leaked: 0, storedTwice: 0, logGaps: 0 },
+    `${r.figures}\n${r.table}`,
+  );
+}
