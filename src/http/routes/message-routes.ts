@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Via } from '../../channels/live/protocol.ts';
 import { deliveredVia } from '../../core/delivered-via.ts';
-import { wireMessage } from '../../core/frames.ts';
+import { visibleTo, wireMessage } from '../../core/frames.ts';
 import type { HistoryItem } from '../../core/message-service.ts';
 import { hasRole } from '../../domain/group.ts';
 import { QunError } from '../../errors/catalogue.ts';
@@ -184,13 +184,26 @@ export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
           .filter((m) => m.joinedSeq < msg.seq)
           .map((m) => {
             const steps: { rung: string; outcome: string; reason: string; at: number | null }[] = [];
-            if (m.userId === msg.senderId)
-              steps.push({
-                rung: 'none',
-                outcome: 'sender',
-                reason: 'the sender gets no copy by SMS',
-                at: msg.createdAt,
-              });
+            // A range event (an ack, a confirmation) that spans the sender's own message, or a reply the
+            // member may not see, is not a delivery of it: those members get one step that says why.
+            if (m.userId === msg.senderId || !visibleTo(msg, m)) {
+              steps.push(
+                m.userId === msg.senderId
+                  ? {
+                      rung: 'none',
+                      outcome: 'sender',
+                      reason: 'the sender gets no copy by SMS',
+                      at: msg.createdAt,
+                    }
+                  : {
+                      rung: 'none',
+                      outcome: 'hidden',
+                      reason: 'a reply for the owner and admins only',
+                      at: msg.createdAt,
+                    },
+              );
+              return { userId: m.userId, phone: m.phone, name: m.displayName, steps };
+            }
             for (const t of trail.filter((t) => t.userId === m.userId))
               steps.push({ rung: t.rung, outcome: t.outcome, reason: t.reason, at: t.at });
             for (const o of sms.filter((o) => o.userId === m.userId)) {

@@ -15,6 +15,7 @@ import {
   planShowInInbox,
   planShown,
   type SettleCursor,
+  settleRange,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
 import type { DeliveryStore, TrailEntry } from '../store.ts';
@@ -48,6 +49,8 @@ const SQL = {
   cancelUpTo: `UPDATE outbound_sms o SET state = 'cancelled', error = t.why, updated_at = $1
     FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) AS t(g, u, seq, why)
     WHERE o.group_id = t.g AND o.user_id = t.u AND o.kind = 'group_message' AND o.seq <= t.seq AND o.state = 'queued'`,
+  handedIn: `SELECT seq FROM outbound_sms WHERE group_id = $1 AND user_id = $2 AND kind = 'group_message'
+    AND seq > $3 AND seq <= $4 AND state IN ('submitting', 'submitted', 'delivered')`,
   cancelSeqs: `UPDATE outbound_sms SET state = 'cancelled', error = $1, updated_at = $2
     WHERE group_id = $3 AND user_id = $4 AND seq = ANY($5::bigint[]) AND kind = 'group_message' AND state = 'queued'
     RETURNING seq`,
@@ -85,6 +88,18 @@ const SQL = {
 
 const addTrail = (c: Queryable, t: TrailEntry) =>
   c.query(SQL.insertTrail, [t.groupId, t.userId, t.seqFrom, t.seqTo, t.rung, t.outcome, t.reason, t.at]);
+
+/** Seqs in (from, to] whose text to the member was already handed to the gateway. */
+async function textedIn(
+  c: Queryable,
+  ids: { groupId: number; userId: number },
+  r: { from: number; to: number },
+) {
+  if (r.to <= r.from) return [];
+  return (await rows<{ seq: number }>(c, SQL.handedIn, [ids.groupId, ids.userId, r.from, r.to])).map(
+    (x) => x.seq,
+  );
+}
 
 /** Trail rows of one batch in one statement (the ack path writes one per member and flush). */
 async function addTrails(c: Queryable, ts: TrailEntry[]) {
@@ -146,9 +161,11 @@ export function pgDelivery(db: Db, reminderDelayMs: number): Omit<DeliveryStore,
       for (const a of items) {
         const k = key(a.groupId, a.userId);
         const m = current.get(k);
-        const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now, a);
+        const texted =
+          m && which === 'fetched_seq' ? await textedIn(c, a, settleRange(m, m.last_seq, which, a.seq)) : [];
+        const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now, a, texted);
         if (!m || !plan) continue;
-        if (plan.trail) trail.push(plan.trail);
+        trail.push(...plan.trail);
         current.set(k, afterWrite(m, plan.cursor));
         writes.set(k, { groupId: a.groupId, userId: a.userId, w: plan.cursor });
         cancels.push({ groupId: a.groupId, userId: a.userId, seq: plan.cancelUpTo, why: plan.reason });
@@ -201,8 +218,12 @@ export function pgDelivery(db: Db, reminderDelayMs: number): Omit<DeliveryStore,
       if (seqs.length === 0) return [];
       return tx(db, async (c) => {
         const before = await row<Cursors>(c, SQL.cursors, [groupId, userId]);
-        const shown = planShown(before, { groupId, userId }, seqs, now);
-        if (shown) await addTrail(c, shown);
+        const texted = await textedIn(
+          c,
+          { groupId, userId },
+          { from: Math.min(...seqs) - 1, to: Math.max(...seqs) },
+        );
+        await addTrails(c, planShown(before, { groupId, userId }, seqs, now, texted));
         await c.query(SQL.showUpTo, [shownUpTo(seqs), groupId, userId]);
         const cancelled = await rows<{ seq: number }>(c, SQL.cancelSeqs, [
           CANCEL_REASON.shown,

@@ -101,7 +101,7 @@ export interface SettlePlan {
    * The event itself, for the trail: live/acked or inbox/confirmed over the range this settle newly
    * covers; null when it covers nothing new. Written by the ack or fetch, never derived from cursors.
    */
-  trail: TrailEntry | null;
+  trail: TrailEntry[];
   /** Queued group texts up to this seq are cancelled, with this reason. */
   cancelUpTo: number;
   reason: string;
@@ -112,6 +112,30 @@ export interface SettlePlan {
  * log: an ack beyond it would silence the member), a settled inbox drops its reminder and escalation,
  * and texts not yet handed to the gateway are cancelled. Null for a member who is not active.
  */
+/** The range a settle newly covers: what the caller asks the engine for texts already handed over. */
+export function settleRange(m: CursorRow, lastSeq: number, which: SettleCursor, seq: number) {
+  // An ack records what live clients newly hold; a confirmation what the inbox newly delivered (what a
+  // live ack already covered was not the inbox's to deliver).
+  const from = which === 'acked_seq' ? m.acked_seq : Math.max(m.fetched_seq, m.acked_seq);
+  return { from, to: Math.min(seq, lastSeq) };
+}
+
+/** (from, to] without the given seqs, as contiguous (from, to] pieces. */
+export function splitAround(from: number, to: number, holes: Iterable<number>): [number, number][] {
+  const out: [number, number][] = [];
+  let start = from;
+  for (const h of [...new Set(holes)].filter((x) => x > from && x <= to).sort((a, b) => a - b)) {
+    if (h - 1 > start) out.push([start, h - 1]);
+    start = h;
+  }
+  if (to > start) out.push([start, to]);
+  return out;
+}
+
+/**
+ * `texted`: seqs in the newly covered range whose text was already handed to the gateway. An inbox
+ * confirmation does not claim them (the inbox hid them; the text delivered them).
+ */
 export function planSettle(
   m: CursorRow | undefined,
   lastSeq: number,
@@ -119,28 +143,26 @@ export function planSettle(
   seq: number,
   now: number,
   ids?: { groupId: number; userId: number },
+  texted: Iterable<number> = [],
 ): SettlePlan | null {
   if (m?.state !== 'active') return null;
   const cursor = writable(m, now);
   const upTo = Math.min(seq, lastSeq);
-  // An ack records what live clients newly hold; a confirmation what the inbox newly delivered (what a
-  // live ack already covered was not the inbox's to deliver).
-  const from = which === 'acked_seq' ? m.acked_seq : Math.max(m.fetched_seq, m.acked_seq);
-  const trail: TrailEntry | null =
-    ids && upTo > from
-      ? {
-          ...ids,
-          seqFrom: from,
-          seqTo: upTo,
-          rung: which === 'acked_seq' ? 'live' : 'inbox',
-          outcome: which === 'acked_seq' ? 'acked' : 'confirmed',
-          reason:
-            which === 'acked_seq'
-              ? 'acknowledged by a live client'
-              : 'the inbox answer that showed it was confirmed',
-          at: now,
-        }
-      : null;
+  const range = settleRange(m, lastSeq, which, seq);
+  const trail: TrailEntry[] = ids
+    ? splitAround(range.from, range.to, which === 'fetched_seq' ? texted : []).map(([seqFrom, seqTo]) => ({
+        ...ids,
+        seqFrom,
+        seqTo,
+        rung: which === 'acked_seq' ? 'live' : 'inbox',
+        outcome: which === 'acked_seq' ? 'acked' : 'confirmed',
+        reason:
+          which === 'acked_seq'
+            ? 'acknowledged by a live client'
+            : 'the inbox answer that showed it was confirmed',
+        at: now,
+      }))
+    : [];
   cursor[which] = Math.max(m[which], upTo);
   cursor.routed_seq = Math.max(m.routed_seq, upTo);
   if (Math.max(seq, m.acked_seq, m.fetched_seq) >= m.inbox_upto) {
@@ -180,19 +202,23 @@ export function planShown(
   ids: { groupId: number; userId: number },
   seqs: number[],
   now: number,
-): TrailEntry | null {
-  if (m?.state !== 'active' || seqs.length === 0) return null;
-  const fresh = seqs.filter((q) => q > m.shown_seq);
-  if (fresh.length === 0) return null;
-  return {
+  /** Seqs already handed to the gateway: the answer hides them, so they were not shown. */
+  texted: Iterable<number> = [],
+): TrailEntry[] {
+  if (m?.state !== 'active' || seqs.length === 0) return [];
+  const hidden = new Set(texted);
+  const fresh = seqs.filter((q) => q > m.shown_seq && !hidden.has(q));
+  if (fresh.length === 0) return [];
+  const from = Math.max(m.shown_seq, Math.min(...fresh) - 1);
+  return splitAround(from, Math.max(...fresh), hidden).map(([seqFrom, seqTo]) => ({
     ...ids,
-    seqFrom: Math.max(m.shown_seq, Math.min(...fresh) - 1),
-    seqTo: Math.max(...fresh),
+    seqFrom,
+    seqTo,
     rung: 'inbox',
     outcome: 'shown',
-    reason: `in an inbox answer (${fresh.length} message(s))`,
+    reason: `in an inbox answer (${fresh.filter((q) => q > seqFrom && q <= seqTo).length} message(s))`,
     at: now,
-  };
+  }));
 }
 
 export interface ShowPlan {

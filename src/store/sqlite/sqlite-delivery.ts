@@ -12,6 +12,7 @@ import {
   planShowInInbox,
   planShown,
   type SettleCursor,
+  settleRange,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
 import type { DeliveryStore, FallbackRoute, TrailEntry } from '../store.ts';
@@ -34,6 +35,8 @@ const SQL = {
     VALUES (@groupId, @userId, @seqFrom, @seqTo, @rung, @outcome, @reason, @at)`,
   cancelUpTo: `UPDATE outbound_sms SET state = 'cancelled', error = ?, updated_at = ?
     WHERE group_id = ? AND user_id = ? AND kind = 'group_message' AND seq <= ? AND state = 'queued'`,
+  handedIn: `SELECT seq FROM outbound_sms WHERE group_id = ? AND user_id = ? AND kind = 'group_message'
+    AND seq > ? AND seq <= ? AND state IN ('submitting', 'submitted', 'delivered')`,
   cancelOne: `UPDATE outbound_sms SET state = 'cancelled', error = @why, updated_at = @now
     WHERE group_id = @group AND user_id = @user AND seq = @seq AND kind = 'group_message' AND state = 'queued'`,
   markRead: 'UPDATE memberships SET read_seq = max(read_seq, ?) WHERE group_id = ? AND user_id = ?',
@@ -67,6 +70,7 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): Omit<Deli
     insertTrail: db.prepare(SQL.insertTrail),
     cancelUpTo: db.prepare(SQL.cancelUpTo),
     cancelOne: db.prepare(SQL.cancelOne),
+    handedIn: db.prepare<[number, number, number, number], { seq: number }>(SQL.handedIn),
     markRead: db.prepare(SQL.markRead),
     unrouted: db.prepare<[], Ids>(SQL.unrouted),
     dueReminders: db.prepare<
@@ -101,6 +105,9 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): Omit<Deli
       userId,
     );
   const enqueue = insertOutbound(db);
+  /** Seqs in (from, to] whose text to the member was already handed to the gateway. */
+  const textedIn = (ids: { groupId: number; userId: number }, r: { from: number; to: number }) =>
+    r.to > r.from ? s.handedIn.all(ids.groupId, ids.userId, r.from, r.to).map((x) => x.seq) : [];
 
   const route = db.transaction((routes: FallbackRoute[]) => {
     for (const r of routes) {
@@ -117,10 +124,12 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): Omit<Deli
       let cancelled = 0;
       for (const a of items) {
         const m = s.cursors.get(a.groupId, a.userId);
-        const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now, a);
+        const texted =
+          m && which === 'fetched_seq' ? textedIn(a, settleRange(m, m.last_seq, which, a.seq)) : [];
+        const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now, a, texted);
         if (!plan) continue;
         write(a.groupId, a.userId, plan.cursor);
-        if (plan.trail) addTrail(plan.trail);
+        for (const t of plan.trail) addTrail(t);
         cancelled += s.cancelUpTo.run(plan.reason, now, a.groupId, a.userId, plan.cancelUpTo).changes;
       }
       return cancelled;
@@ -131,8 +140,8 @@ export function sqliteDelivery(db: Database, reminderDelayMs: number): Omit<Deli
   const showInInbox = db.transaction(
     (userId: number, groupId: number, seqs: number[], now: number, reminderDueAt: number) => {
       const before = s.cursors.get(groupId, userId);
-      const shown = planShown(before, { groupId, userId }, seqs, now);
-      if (shown) addTrail(shown);
+      const texted = textedIn({ groupId, userId }, { from: Math.min(...seqs) - 1, to: Math.max(...seqs) });
+      for (const t of planShown(before, { groupId, userId }, seqs, now, texted)) addTrail(t);
       s.showUpTo.run(shownUpTo(seqs), groupId, userId);
       const cancelled = seqs.filter(
         (seq) =>
