@@ -16,6 +16,7 @@ import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
 import { AuthService } from './core/auth-service.ts';
 import { type Clock, systemClock } from './core/clock.ts';
+import { CommandService } from './core/commands/command-service.ts';
 import { DeliveryEngine } from './core/delivery-engine.ts';
 import { MessageFramer } from './core/frames.ts';
 import { MemberCache } from './core/member-cache.ts';
@@ -169,12 +170,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     guard,
   );
   const messages = new MessageService(store, apps, delivery, clock, metrics, config.maxMessageChars);
-  const inbound = new SmsInbound({
+  const commands = new CommandService({
     store,
     apps,
     membership,
     messages,
     members,
+    clock,
+    plan,
+    onSmsQueued,
+  });
+  const inbound = new SmsInbound({
+    store,
+    apps,
+    commands,
     clock,
     metrics,
     plan,
@@ -188,11 +197,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tracker,
     delivery,
     messages,
-    inbound,
+    commands,
     framer,
     clock,
     plan,
-    defaultAppNumber: apps.defaultApp.appNumber,
     heartbeatMs: config.liveHeartbeat,
     authTimeoutMs: 10_000,
   };
@@ -227,6 +235,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       apps,
       auth,
       membership,
+      commands,
       messages,
       delivery,
       inbound,

@@ -2,6 +2,7 @@
 // only as hashes, so a database leak does not leak sessions.
 import crypto from 'node:crypto';
 import { reply } from '../domain/commands/replies.ts';
+import { textLanguage } from '../domain/language.ts';
 import { normalisePhone } from '../domain/phone.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { Store, User } from '../store/store.ts';
@@ -67,7 +68,7 @@ export class AuthService {
       now,
       now + this.#cfg.signinCodeTtl,
     );
-    const lang = phone.startsWith('+86') ? 'zh' : 'en';
+    const lang = textLanguage({ phone });
     await this.#store.outbound.enqueue(
       [
         {
