@@ -27,6 +27,7 @@ import { SmsInbound } from './core/sms-inbound.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
+import { numberPolicy } from './domain/sms-policy.ts';
 import { buildHttp } from './http/app.ts';
 import { MemoryPresence } from './presence/memory/memory-presence.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
@@ -156,6 +157,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       codesPerAddressPerHour: config.codesPerAddressPerHour,
       invitesPerNumberPerDay: config.invitesPerNumberPerDay,
       dailyCap: config.smsDailyCap,
+      repliesPerHour: config.smsRepliesPerHour,
+      numbers: numberPolicy({
+        allowedRegions: config.smsAllowedRegions,
+        allowedTypes: config.smsAllowedTypes,
+        defaultRegion: config.defaultRegion,
+        ownNumbers: [config.serviceNumber, ...(config.smsNumber ? [config.smsNumber] : [])],
+      }),
     },
     log,
   );
@@ -178,6 +186,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     members,
     clock,
     plan,
+    metrics,
+    limits: { groupsPerPhonePerDay: config.groupsPerPhonePerDay },
     onSmsQueued,
   });
   const inbound = new SmsInbound({
@@ -186,6 +196,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     commands,
     clock,
     metrics,
+    guard,
     plan,
     defaultRegion: config.defaultRegion,
     onSmsQueued,

@@ -54,6 +54,8 @@ export class AuthService {
   async requestCode(rawPhone: string, clientAddress?: string): Promise<{ expiresIn: number }> {
     const phone = this.phone(rawPhone);
     const now = this.#clock.now();
+    // Premium-rate and other high-cost numbers are what SMS pumping sends codes to: refused by type.
+    if (this.#guard.reachable(phone) !== 'ok') throw new QunError('number_not_allowed');
     if ((await this.#guard.allowCode(clientAddress)) !== 'ok') {
       throw new QunError('rate_limited', 'Too many sign-in codes requested; try again later.');
     }

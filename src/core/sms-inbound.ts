@@ -18,6 +18,7 @@ import { replyText } from './commands/reply-texts.ts';
 import { type InboundSms, withoutNul } from './inbound-sms.ts';
 import { KeyedChain } from './keyed-chain.ts';
 import type { Metrics } from './metrics.ts';
+import type { SmsPumpingGuard } from './sms-pumping-guard.ts';
 
 export type InboundOutcome = 'command' | 'message' | 'duplicate' | 'rejected' | 'ignored';
 
@@ -27,6 +28,7 @@ export interface SmsInboundDeps {
   commands: CommandService;
   clock: Clock;
   metrics: Metrics;
+  guard: SmsPumpingGuard;
   plan: AddressPlan;
   defaultRegion: string;
   onSmsQueued: () => void;
@@ -77,6 +79,9 @@ export class SmsInbound {
       replies.push(r);
     };
     const outcome = await this.#route(user, input, say);
+    // Replies are what a stranger's texts cost us: capped per phone and hour, and by the daily cap.
+    // Beyond them Qun answers nothing (the command itself still ran); the guard counts it in a metric.
+    if (replies.length > 0 && (await d.guard.allowReply(phone)) !== 'ok') replies.length = 0;
     if (replies.length > 0) {
       await d.store.outbound.enqueue(replies, d.clock.now());
       d.onSmsQueued();
@@ -120,8 +125,10 @@ export class SmsInbound {
       clientMsgId: input.ref ? `${input.gateway}:${input.ref}` : null,
     };
     const r = await d.commands.run(req);
-    if (d.plan.mode === 'single' && r.kind === 'posted')
-      await d.store.users.setLastGroup(user.id, r.group.id);
+    // With one number for every group, a text or command goes to the group this number last used:
+    // a group it created, joined, wrote to or ran a command in.
+    const used = usedGroup(r);
+    if (d.plan.mode === 'single' && used) await d.store.users.setLastGroup(user.id, used.id);
     // HELP from someone not in the group gets the service help (the same for every group).
     const nonMemberHelp = r.kind === 'refused' && r.code === 'not_found' && cmd.kind === 'help';
     say(
@@ -188,6 +195,12 @@ export class SmsInbound {
     this.#d.metrics.inbound.inc({ outcome: o });
     return o;
   }
+}
+
+/** The group a result shows the sender used, if any (leaving or declining one is not using it). */
+function usedGroup(r: CommandResult): GroupInfo | undefined {
+  if (r.kind === 'left' || r.kind === 'declined') return undefined;
+  return 'group' in r ? r.group : undefined;
 }
 
 /** The outcome metric and the simulator's answer for a result. */

@@ -35,6 +35,8 @@ const CODES: Record<Refusal['code'], ErrorCode> = {
   unknown_command: 'bad_request',
   unknown_app: 'not_found',
   confirm_failed: 'bad_request',
+  confirm_locked: 'rate_limited',
+  group_limit: 'rate_limited',
 };
 
 function refusalError(r: Refusal): QunError {
@@ -44,5 +46,7 @@ function refusalError(r: Refusal): QunError {
       r.need === 'owner' ? 'Only the owner may do that.' : 'Only admins may do that.',
     );
   if (r.code === 'unknown_app') return new QunError('not_found', `no app with number ${r.app}`);
+  if (r.code === 'group_limit')
+    return new QunError('rate_limited', `At most ${r.max} new groups a day (QUN_GROUPS_PER_PHONE_PER_DAY).`);
   return new QunError(CODES[r.code]);
 }

@@ -41,7 +41,10 @@ export type Refusal =
   | { code: 'invalid_characters' }
   | { code: 'unknown_command' }
   | { code: 'unknown_app'; app: string }
-  | { code: 'confirm_failed'; group: GroupInfo };
+  | { code: 'confirm_failed'; group: GroupInfo }
+  /** Too many wrong confirmation codes from this number for this group: told once, then silence. */
+  | { code: 'confirm_locked'; group: GroupInfo; minutes: number }
+  | { code: 'group_limit'; max: number };
 
 export type CommandOutcome =
   | { kind: 'created'; group: GroupInfo }
@@ -60,6 +63,11 @@ export type CommandOutcome =
   /** An empty text at a group: nothing to do and nothing to say. */
   | { kind: 'empty' }
   | { kind: 'confirm_needed'; group: GroupInfo; code: string; action: string; minutes: number }
+  /**
+   * Deliberately no answer: a code is already pending (a repeat must not text another), or this number
+   * is locked out for the group. Nothing changed.
+   */
+  | { kind: 'unanswered'; group: GroupInfo; reason: 'confirm_pending' | 'confirm_locked' }
   | ({ kind: 'refused' } & Refusal);
 
 export type CommandResult = CommandOutcome & { lang: Lang };

@@ -13,11 +13,16 @@ import type { Clock } from '../clock.ts';
 import type { MemberCache } from '../member-cache.ts';
 import type { MembershipService } from '../membership-service.ts';
 import type { MessageService } from '../message-service.ts';
+import type { Metrics } from '../metrics.ts';
 import type { CommandOutcome, CommandRequest, CommandResult } from './command-result.ts';
 import { clipAction, inviteTexts, notice } from './notices.ts';
 
 /** How long a membership change sent by SMS waits for its confirmation code. */
 export const CONFIRM_MINUTES = 5;
+/** Wrong codes per number and group within the lock-out window before changes by SMS are paused. */
+export const CONFIRM_MAX_FAILURES = 3;
+export const CONFIRM_LOCK_MINUTES = 60;
+const DAY_MS = 86_400_000;
 
 export interface CommandDeps {
   store: Store;
@@ -27,6 +32,8 @@ export interface CommandDeps {
   members: MemberCache;
   clock: Clock;
   plan: AddressPlan;
+  metrics: Metrics;
+  limits: { groupsPerPhonePerDay: number };
   onSmsQueued: () => void;
 }
 
@@ -69,6 +76,12 @@ export class CommandService {
       case 'create': {
         if (appNumber !== undefined && !this.#d.apps.get(appNumber))
           return { kind: 'refused', code: 'unknown_app', app: appNumber };
+        // Each group is rows and a reply: one number may not make them by the thousand.
+        const max = this.#d.limits.groupsPerPhonePerDay;
+        if ((await this.#d.store.groups.countCreatedBy(req.actor.id, this.#d.clock.now() - DAY_MS)) >= max) {
+          this.#d.metrics.rateLimited.inc({ kind: 'groups_per_phone' });
+          return { kind: 'refused', code: 'group_limit', max };
+        }
         try {
           return { kind: 'created', group: await this.#d.membership.create(req.actor, cmd.name, appNumber) };
         } catch (e) {
@@ -129,16 +142,30 @@ export class CommandService {
     // real phone comes back: a spoofed sender number cannot read that code. Clients are signed in.
     const changesMembers = cmd.kind === 'invite' || cmd.kind === 'remove' || cmd.kind === 'admin';
     if (changesMembers && group.confirmAdminSms && req.via === 'sms' && !confirmed) {
-      const code = String(crypto.randomInt(1000, 10_000));
+      if (await this.#lockedOut(actor.phone, group.id))
+        return { kind: 'unanswered', group, reason: 'confirm_locked' };
+      const code = String(crypto.randomInt(0, 1_000_000)).padStart(6, '0');
       const typed = req.text ?? '';
-      const expires = d.clock.now() + CONFIRM_MINUTES * 60_000;
-      await d.store.groups.putConfirmation(actor.phone, group.id, code, typed, expires);
+      const now = d.clock.now();
+      const expires = now + CONFIRM_MINUTES * 60_000;
+      // One code at a time: while one is pending, a repeat (or a forger's flood) texts nothing.
+      if (!(await d.store.groups.putConfirmation(actor.phone, group.id, code, typed, expires, now)))
+        return { kind: 'unanswered', group, reason: 'confirm_pending' };
       return { kind: 'confirm_needed', group, code, action: clipAction(typed), minutes: CONFIRM_MINUTES };
     }
     switch (cmd.kind) {
       case 'confirm': {
+        if (await this.#lockedOut(actor.phone, group.id))
+          return { kind: 'unanswered', group, reason: 'confirm_locked' };
         const held = await d.store.groups.takeConfirmation(actor.phone, group.id, cmd.code, d.clock.now());
-        if (held === undefined) return { kind: 'refused', code: 'confirm_failed', group };
+        if (held === undefined) {
+          // The wrong code that reaches the limit is answered once, saying so; after it, silence.
+          if (await this.#lockedOut(actor.phone, group.id)) {
+            d.metrics.rateLimited.inc({ kind: 'confirm_locked' });
+            return { kind: 'refused', code: 'confirm_locked', group, minutes: CONFIRM_LOCK_MINUTES };
+          }
+          return { kind: 'refused', code: 'confirm_failed', group };
+        }
         const again = parseCommand(held, 'group');
         return this.#memberCommand({ ...req, cmd: again, text: held }, group, me, texts, true);
       }
@@ -186,6 +213,11 @@ export class CommandService {
       case 'message':
         return this.#post(req, group, me);
     }
+  }
+
+  async #lockedOut(phone: string, groupId: number): Promise<boolean> {
+    const since = this.#d.clock.now() - CONFIRM_LOCK_MINUTES * 60_000;
+    return (await this.#d.store.groups.countConfirmFailures(phone, groupId, since)) >= CONFIRM_MAX_FAILURES;
   }
 
   async #post(req: GroupRequest, group: GroupInfo, me: Membership): Promise<CommandOutcome> {

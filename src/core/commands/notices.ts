@@ -4,6 +4,7 @@ import type { Reply } from '../../domain/commands/replies.ts';
 import { reply } from '../../domain/commands/replies.ts';
 import type { GroupInfo } from '../../domain/group.ts';
 import { textLanguage } from '../../domain/language.ts';
+import { personLabel } from '../../domain/names.ts';
 import type { NewOutbound, User } from '../../store/store.ts';
 import type { InviteReport } from '../membership-service.ts';
 
@@ -38,7 +39,7 @@ export function inviteTexts(
   at: string,
   from: string,
 ): NewOutbound[] {
-  const name = inviter.displayName ?? inviter.phone;
+  const name = personLabel(inviter);
   // Invitations carry their group, so that in single-number mode the answer (Y/N) finds it.
   return [
     ...r.invited.map((u) =>

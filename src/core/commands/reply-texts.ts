@@ -31,6 +31,7 @@ export function replyFor(r: CommandResult, address: (g: GroupInfo) => string): R
         invalid: r.report.invalid,
         refused_cap: [...r.report.refusedCap, ...r.report.rateLimited],
         opted_out: r.report.optedOut,
+        not_allowed: r.report.notAllowed,
         cap: r.group.memberCap,
       };
     case 'joined':
@@ -62,6 +63,7 @@ export function replyFor(r: CommandResult, address: (g: GroupInfo) => string): R
     case 'posted':
       return r.adminsOnly && !r.duplicate ? { kind: 'announce_only_admins', group: r.group.name } : undefined;
     case 'empty':
+    case 'unanswered':
       return undefined;
     case 'confirm_needed':
       return {
@@ -100,6 +102,10 @@ function refusalReply(r: Extract<CommandResult, { kind: 'refused' }>): Reply | u
       return { kind: 'unknown_app', app: r.app };
     case 'confirm_failed':
       return { kind: 'confirm_failed', group: r.group.name };
+    case 'confirm_locked':
+      return { kind: 'confirm_locked', group: r.group.name, minutes: r.minutes };
+    case 'group_limit':
+      return { kind: 'create_limit', max: r.max };
     case 'invalid_characters':
       return undefined;
   }

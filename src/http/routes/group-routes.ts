@@ -228,6 +228,7 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
               refusedCap: z.array(z.string()),
               optedOut: z.array(z.string()),
               rateLimited: z.array(z.string()),
+              notAllowed: z.array(z.string()),
             }),
           },
         },

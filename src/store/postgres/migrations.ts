@@ -159,4 +159,18 @@ CREATE TABLE sms_confirmations (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'SMS abuse caps: who created a group, and wrong confirmation codes',
+    up: `
+ALTER TABLE groups ADD COLUMN created_by BIGINT;
+CREATE INDEX groups_created_by ON groups(created_by, created_at);
+CREATE TABLE sms_confirm_failures (
+  phone TEXT NOT NULL,
+  group_id BIGINT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX sms_confirm_failures_key ON sms_confirm_failures(phone, group_id, at);
+`,
+  },
 ];

@@ -195,4 +195,18 @@ CREATE UNIQUE INDEX outbound_one_per_member ON outbound_sms(group_id, seq, user_
 ALTER TABLE memberships ADD COLUMN shown_seq INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 8,
+    name: 'SMS abuse caps: who created a group, and wrong confirmation codes',
+    up: `
+ALTER TABLE groups ADD COLUMN created_by INTEGER;
+CREATE INDEX groups_created_by ON groups(created_by, created_at);
+CREATE TABLE sms_confirm_failures (
+  phone TEXT NOT NULL,
+  group_id INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX sms_confirm_failures_key ON sms_confirm_failures(phone, group_id, at);
+`,
+  },
 ];
