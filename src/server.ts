@@ -16,6 +16,7 @@ import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
 import { AuthService } from './core/auth-service.ts';
 import { type Clock, systemClock } from './core/clock.ts';
+import { CommandService } from './core/commands/command-service.ts';
 import { DeliveryEngine } from './core/delivery-engine.ts';
 import { MessageFramer } from './core/frames.ts';
 import { MemberCache } from './core/member-cache.ts';
@@ -26,6 +27,7 @@ import { SmsInbound } from './core/sms-inbound.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
+import { numberPolicy } from './domain/sms-policy.ts';
 import { buildHttp } from './http/app.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
 import { JobRunner } from './scheduler/job-runner.ts';
@@ -173,6 +175,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       codesPerAddressPerHour: config.codesPerAddressPerHour,
       invitesPerNumberPerDay: config.invitesPerNumberPerDay,
       dailyCap: config.smsDailyCap,
+      repliesPerHour: config.smsRepliesPerHour,
+      numbers: numberPolicy({
+        allowedRegions: config.smsAllowedRegions,
+        allowedTypes: config.smsAllowedTypes,
+        defaultRegion: config.defaultRegion,
+        ownNumbers: [config.serviceNumber, ...(config.smsNumber ? [config.smsNumber] : [])],
+      }),
     },
     log,
   );
@@ -187,14 +196,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     guard,
   );
   const messages = new MessageService(store, apps, delivery, clock, metrics, config.maxMessageChars);
-  const inbound = new SmsInbound({
+  const commands = new CommandService({
     store,
     apps,
     membership,
     messages,
     members,
     clock,
+    plan,
     metrics,
+    limits: { groupsPerPhonePerDay: config.groupsPerPhonePerDay },
+    onSmsQueued,
+  });
+  const inbound = new SmsInbound({
+    store,
+    apps,
+    commands,
+    clock,
+    metrics,
+    guard,
     plan,
     defaultRegion: config.defaultRegion,
     onSmsQueued,
@@ -206,11 +226,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tracker,
     delivery,
     messages,
-    inbound,
+    commands,
     framer,
     clock,
     plan,
-    defaultAppNumber: apps.defaultApp.appNumber,
     heartbeatMs: config.liveHeartbeat,
     authTimeoutMs: 10_000,
   };
@@ -245,6 +264,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       apps,
       auth,
       membership,
+      commands,
       messages,
       delivery,
       inbound,

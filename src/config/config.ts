@@ -29,6 +29,10 @@ export interface Config {
   codesPerAddressPerHour: number;
   invitesPerNumberPerDay: number;
   smsDailyCap: number;
+  smsRepliesPerHour: number;
+  groupsPerPhonePerDay: number;
+  smsAllowedRegions: string | undefined;
+  smsAllowedTypes: string;
   sessionTtl: number;
   liveAckTimeout: number;
   liveHeartbeat: number;

@@ -137,8 +137,43 @@ export const SETTINGS = {
   smsDailyCap: s(
     'QUN_SMS_DAILY_CAP',
     '5000',
-    'sign-in codes and invitations together per day: a ceiling on what strangers can make Qun spend',
+    'sign-in codes, invitations and command replies together per day: a ceiling on what strangers can make Qun spend',
     int(1, 100_000_000),
+  ),
+  smsRepliesPerHour: s(
+    'QUN_SMS_REPLIES_PER_HOUR',
+    '20',
+    'per phone: replies to its texts each hour; a busy admin needs a few, a pumping script gets nothing more',
+    int(1, 100_000),
+  ),
+  groupsPerPhonePerDay: s(
+    'QUN_GROUPS_PER_PHONE_PER_DAY',
+    '10',
+    'groups one number may create per day: plenty for an organiser, too few to farm replies or rows',
+    int(1, 100_000),
+  ),
+  smsAllowedRegions: s(
+    'QUN_SMS_ALLOWED_REGIONS',
+    undefined,
+    "regions whose numbers may get sign-in codes and invitations; unset: QUN_DEFAULT_REGION and the SMS number's own region",
+    z
+      .string()
+      .regex(
+        /^(\*|(\d{3}|[A-Z]{2})(,(\d{3}|[A-Z]{2}))*)$/,
+        '* or ISO 3166 codes (001: non-geographic), e.g. CN,GB',
+      )
+      .optional(),
+  ),
+  smsAllowedTypes: s(
+    'QUN_SMS_ALLOWED_TYPES',
+    'MOBILE,FIXED_LINE_OR_MOBILE',
+    'number types that may get sign-in codes and invitations: premium-rate, shared-cost and similar numbers pay the fraudster',
+    z
+      .string()
+      .regex(
+        /^(FIXED_LINE|MOBILE|FIXED_LINE_OR_MOBILE|PREMIUM_RATE|TOLL_FREE|SHARED_COST|VOIP|PERSONAL_NUMBER|PAGER|UAN|VOICEMAIL)(,(FIXED_LINE|MOBILE|FIXED_LINE_OR_MOBILE|PREMIUM_RATE|TOLL_FREE|SHARED_COST|VOIP|PERSONAL_NUMBER|PAGER|UAN|VOICEMAIL))*$/,
+        'libphonenumber number types, e.g. MOBILE,FIXED_LINE_OR_MOBILE',
+      ),
   ),
   sessionTtl: s(
     'QUN_SESSION_TTL',

@@ -2,6 +2,7 @@
 // only as hashes, so a database leak does not leak sessions.
 import crypto from 'node:crypto';
 import { reply } from '../domain/commands/replies.ts';
+import { textLanguage } from '../domain/language.ts';
 import { normalisePhone } from '../domain/phone.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { Store, User } from '../store/store.ts';
@@ -53,6 +54,8 @@ export class AuthService {
   async requestCode(rawPhone: string, clientAddress?: string): Promise<{ expiresIn: number }> {
     const phone = this.phone(rawPhone);
     const now = this.#clock.now();
+    // Premium-rate and other high-cost numbers are what SMS pumping sends codes to: refused by type.
+    if (this.#guard.reachable(phone) !== 'ok') throw new QunError('number_not_allowed');
     if ((await this.#guard.allowCode(clientAddress)) !== 'ok') {
       throw new QunError('rate_limited', 'Too many sign-in codes requested; try again later.');
     }
@@ -67,7 +70,7 @@ export class AuthService {
       now,
       now + this.#cfg.signinCodeTtl,
     );
-    const lang = phone.startsWith('+86') ? 'zh' : 'en';
+    const lang = textLanguage({ phone });
     await this.#store.outbound.enqueue(
       [
         {

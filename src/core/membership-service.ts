@@ -30,6 +30,8 @@ export interface InviteReport {
   refusedCap: string[];
   optedOut: string[];
   rateLimited: string[];
+  /** Numbers Qun does not text: high-cost types (premium-rate, satellite, …) or regions not allowed. */
+  notAllowed: string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -105,6 +107,7 @@ export class MembershipService {
       refusedCap: [],
       optedOut: [],
       rateLimited: [],
+      notAllowed: [],
     };
     const { group, me } = await this.requireMember(groupRef, actor.id);
     const app = this.#apps.get(group.appNumber);
@@ -119,6 +122,11 @@ export class MembershipService {
     let budget = this.#cfg.invitesPerDay - (await this.#store.groups.countInvitesBy(actor.id, now - DAY_MS));
     const candidates: User[] = [];
     for (const phone of phones) {
+      // Checked first, so a refused number does not even become a user row.
+      if (this.#guard.reachable(phone) !== 'ok') {
+        report.notAllowed.push(phone);
+        continue;
+      }
       const u = await this.#store.users.upsertByPhone(phone, now);
       const existing = await this.#store.groups.member(group.id, u.id);
       if (existing && (existing.state === 'active' || existing.state === 'invited'))

@@ -1,7 +1,10 @@
-// Guards against SMS pumping (fraudsters triggering paid texts to premium numbers): caps on the texts
-// that strangers can make Qun send — sign-in codes and invitations — per number, per client address
-// and per day. A refusal counts in a metric and the first one per window raises a log alarm.
-import type { Store } from '../store/store.ts';
+// Guards against SMS pumping (fraudsters triggering paid texts to premium numbers): which numbers may
+// be texted at all (region and number type), and caps on the texts that strangers can make Qun send —
+// sign-in codes, invitations and command replies — per number, per client address and per day. Group
+// texts are members' traffic and are not counted. A refusal counts in a metric and the first one per
+// window raises a log alarm.
+import { type NumberPolicy, type NumberVerdict, numberVerdict } from '../domain/sms-policy.ts';
+import type { OutboundKind, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -13,11 +16,18 @@ export interface PumpingLimits {
   codesPerAddressPerHour: number;
   /** Invitation texts one number may receive per day, whoever sends them. */
   invitesPerNumberPerDay: number;
-  /** Sign-in codes and invitations together, per day, for the whole server. */
+  /** Sign-in codes, invitations and command replies together, per day, for the whole server. */
   dailyCap: number;
+  /** Replies to texts one number gets per hour. */
+  repliesPerHour: number;
+  /** Which numbers may get codes and invitations at all. */
+  numbers: NumberPolicy;
 }
 
-export type PumpingVerdict = 'ok' | 'address' | 'number' | 'daily';
+export type PumpingVerdict = 'ok' | 'address' | 'number' | 'daily' | 'replies';
+
+// Every text a stranger can cause; group messages, reminders and notices to members are not here.
+const STRANGER_KINDS: OutboundKind[] = ['code', 'invite', 'reply'];
 
 export class SmsPumpingGuard {
   readonly #store: Store;
@@ -42,14 +52,37 @@ export class SmsPumpingGuard {
     this.#log = log;
   }
 
+  /** May this number get a sign-in code or an invitation at all (region, number type)? */
+  reachable(phone: string): NumberVerdict {
+    const v = numberVerdict(phone, this.#limits.numbers);
+    if (v !== 'ok') this.#metrics.rateLimited.inc({ kind: `number_${v}` });
+    return v;
+  }
+
+  /** May a reply go to this number (the daily cap and its hourly replies)? */
+  async allowReply(phone: string): Promise<PumpingVerdict> {
+    const now = this.#clock.now();
+    if (await this.#overDaily(now)) return this.#refuse('daily', { phone });
+    if (
+      (await this.#store.outbound.countTexts(['reply'], phone, now - HOUR_MS)) >= this.#limits.repliesPerHour
+    ) {
+      // Not an alarm: one phone texting too much is common; the metric shows it.
+      this.#metrics.rateLimited.inc({ kind: 'sms_replies' });
+      return 'replies';
+    }
+    return 'ok';
+  }
+
+  async #overDaily(now: number): Promise<boolean> {
+    return (
+      (await this.#store.outbound.countTexts(STRANGER_KINDS, null, now - DAY_MS)) >= this.#limits.dailyCap
+    );
+  }
+
   /** May a sign-in code go out for a request from this client address? Records it when yes. */
   async allowCode(address: string | undefined): Promise<PumpingVerdict> {
     const now = this.#clock.now();
-    if (
-      (await this.#store.outbound.countTexts(['code', 'invite'], null, now - DAY_MS)) >= this.#limits.dailyCap
-    ) {
-      return this.#refuse('daily', { address });
-    }
+    if (await this.#overDaily(now)) return this.#refuse('daily', { address });
     if (address) {
       const recent = (this.#byAddress.get(address) ?? []).filter((t) => t > now - HOUR_MS);
       if (recent.length >= this.#limits.codesPerAddressPerHour) return this.#refuse('address', { address });
@@ -63,11 +96,7 @@ export class SmsPumpingGuard {
   /** May an invitation text go to this number? */
   async allowInvite(phone: string): Promise<PumpingVerdict> {
     const now = this.#clock.now();
-    if (
-      (await this.#store.outbound.countTexts(['code', 'invite'], null, now - DAY_MS)) >= this.#limits.dailyCap
-    ) {
-      return this.#refuse('daily', { phone });
-    }
+    if (await this.#overDaily(now)) return this.#refuse('daily', { phone });
     if (
       (await this.#store.outbound.countTexts(['invite'], phone, now - DAY_MS)) >=
       this.#limits.invitesPerNumberPerDay

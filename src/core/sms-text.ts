@@ -1,5 +1,6 @@
 // How a group message reads as a text: a short group tag, the sender, the body; cut to the segment cap
 // with a link to the inbox, so that one message never costs more than QUN_SMS_MAX_SEGMENTS.
+import { personLabel } from '../domain/names.ts';
 import { truncateToSegments } from '../domain/sms/segments.ts';
 
 const TAG_MAX = 12;
@@ -19,6 +20,7 @@ export function groupMessageText(
   }).text;
 }
 
+/** The sender as a text shows them: see personLabel (a name alone could impersonate a number). */
 export function senderLabel(u: { displayName: string | null; phone: string }): string {
-  return u.displayName ?? u.phone;
+  return personLabel(u);
 }

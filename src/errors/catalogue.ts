@@ -4,6 +4,7 @@ export const ERRORS = {
   bad_request: { status: 400, message: 'The request is malformed.' },
   validation: { status: 400, message: 'The request does not match the schema.' },
   invalid_phone: { status: 400, message: 'That is not a valid phone number.' },
+  number_not_allowed: { status: 400, message: 'Qun does not text this kind of number or region.' },
   invalid_name: { status: 400, message: 'Names are 1 to 40 printable characters.' },
   message_too_long: { status: 400, message: 'The message is longer than the configured maximum.' },
   empty_message: { status: 400, message: 'The message is empty.' },

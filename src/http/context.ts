@@ -7,6 +7,7 @@ import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
 import type { Config } from '../config/config.ts';
 import type { AuthService } from '../core/auth-service.ts';
 import type { Clock } from '../core/clock.ts';
+import type { CommandService } from '../core/commands/command-service.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import type { MembershipService } from '../core/membership-service.ts';
 import type { MessageService } from '../core/message-service.ts';
@@ -23,6 +24,8 @@ export interface HttpContext {
   apps: AppRegistry;
   auth: AuthService;
   membership: MembershipService;
+  /** The command use cases (create, invite, answer, remove, promote, quit, rename), shared with SMS and WS. */
+  commands: CommandService;
   messages: MessageService;
   delivery: DeliveryEngine;
   inbound: SmsInbound;

@@ -185,16 +185,27 @@ export interface GroupStore {
       confirmAdminSms?: boolean;
     },
   ): Promise<void>;
-  /** Holds a command until the sender texts back its code (one pending per phone and group). */
+  /**
+   * Holds a command until the sender texts back its code (one pending per phone and group). While an
+   * unexpired one is pending nothing changes and it answers false, so repeats cannot text new codes.
+   */
   putConfirmation(
     phone: string,
     groupId: number,
     code: string,
     command: string,
     expiresAt: number,
-  ): Promise<void>;
-  /** Takes the pending command if the code matches and has not expired; a wrong code drops it. */
+    now: number,
+  ): Promise<boolean>;
+  /**
+   * Takes the pending command if the code matches and has not expired. A wrong code (or none pending)
+   * drops it and records a failure for the phone and group, in the same transaction.
+   */
   takeConfirmation(phone: string, groupId: number, code: string, now: number): Promise<string | undefined>;
+  /** Wrong confirmation codes from a phone for a group since a time (for the lock-out). */
+  countConfirmFailures(phone: string, groupId: number, since: number): Promise<number>;
+  /** Groups a user created since a time (for the per-phone cap), whoever owns them now. */
+  countCreatedBy(userId: number, since: number): Promise<number>;
   /** Counts invitations sent by a user since a time (for the per-inviter daily cap). */
   countInvitesBy(userId: number, since: number): Promise<number>;
 }

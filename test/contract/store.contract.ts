@@ -309,6 +309,43 @@ export function storeContract(engine: string, factory: StoreFactory): void {
       }
     });
 
+    test('a pending confirmation is not replaced; wrong codes are counted; groups count by creator', async () => {
+      const store = await factory.open();
+      try {
+        const { group, owner } = await groupWithMembers(store, 1);
+        const phone = owner.phone;
+        assert.equal(
+          await store.groups.putConfirmation(phone, group.id, '123456', 'DEL 1', T0 + 300, T0),
+          true,
+        );
+        // Pending and unexpired: a second request changes nothing, so it cannot text a second code.
+        assert.equal(
+          await store.groups.putConfirmation(phone, group.id, '654321', 'DEL 2', T0 + 400, T0 + 1),
+          false,
+        );
+        assert.equal(await store.groups.takeConfirmation(phone, group.id, '123456', T0 + 2), 'DEL 1');
+        assert.equal(await store.groups.countConfirmFailures(phone, group.id, T0), 0);
+        // A wrong code drops the pending command and counts; so does a code with nothing pending.
+        await store.groups.putConfirmation(phone, group.id, '111111', 'DEL 3', T0 + 300, T0 + 3);
+        assert.equal(await store.groups.takeConfirmation(phone, group.id, '222222', T0 + 4), undefined);
+        assert.equal(await store.groups.takeConfirmation(phone, group.id, '111111', T0 + 5), undefined);
+        assert.equal(await store.groups.countConfirmFailures(phone, group.id, T0), 2);
+        assert.equal(await store.groups.countConfirmFailures(phone, group.id, T0 + 5), 1);
+        assert.equal(await store.groups.countConfirmFailures('+8613800000099', group.id, T0), 0);
+        // An expired pending confirmation may be replaced.
+        await store.groups.putConfirmation(phone, group.id, '333333', 'DEL 4', T0 + 10, T0 + 6);
+        assert.equal(
+          await store.groups.putConfirmation(phone, group.id, '444444', 'DEL 5', T0 + 90, T0 + 10),
+          true,
+        );
+        assert.equal(await store.groups.takeConfirmation(phone, group.id, '444444', T0 + 11), 'DEL 5');
+        assert.equal(await store.groups.countCreatedBy(owner.id, T0), 1);
+        assert.equal(await store.groups.countCreatedBy(owner.id, T0 + 1), 0);
+      } finally {
+        await store.close();
+      }
+    });
+
     test('text that looks like SQL is stored and read back as text', async () => {
       const store = await factory.open();
       try {

@@ -38,10 +38,10 @@ test('a membership change waits for the code; a wrong code changes nothing; the 
   await s.api.sms(OWNER, address, 'DEL 13300133001');
   await s.settle();
   const ask = await last(OWNER);
-  const code = /CONFIRM (\d{4})/.exec(ask)?.[1];
+  const code = /CONFIRM (\d{6})\b/.exec(ask)?.[1];
   assert.ok(code, ask);
   assert.equal(await memberCount(), 2, 'nothing changed before the code');
-  const wrong = code === '1111' ? '2222' : '1111';
+  const wrong = code === '111111' ? '222222' : '111111';
   await s.api.sms(OWNER, address, `CONFIRM ${wrong}`);
   await s.settle();
   assert.match(await last(OWNER), /wrong or expired/);
@@ -52,7 +52,7 @@ test('a membership change waits for the code; a wrong code changes nothing; the 
   assert.equal(await memberCount(), 2);
   await s.api.sms(OWNER, address, 'DEL 13300133001');
   await s.settle();
-  const code2 = /CONFIRM (\d{4})/.exec(await last(OWNER))![1]!;
+  const code2 = /CONFIRM (\d{6})\b/.exec(await last(OWNER))![1]!;
   await s.api.sms(OWNER, address, `CONFIRM ${code2}`);
   await s.settle();
   assert.match(await last(OWNER), /13300133001/);

@@ -23,7 +23,7 @@ import {
   wsSender,
 } from '../helpers/workload.ts';
 
-const REMOVED_NOTICE = /You were removed from/;
+const REMOVED_NOTICE = /You were removed from|您已被移出群/;
 
 describe('a removed member gets nothing more', () => {
   const closers: (() => void)[] = [];

@@ -3,11 +3,11 @@
 import type { WebSocket } from 'ws';
 import type { AuthService } from '../../core/auth-service.ts';
 import type { Clock } from '../../core/clock.ts';
+import type { CommandService } from '../../core/commands/command-service.ts';
 import { deliveredVia } from '../../core/delivered-via.ts';
 import type { DeliveryEngine } from '../../core/delivery-engine.ts';
 import { type MessageFramer, visibleTo } from '../../core/frames.ts';
 import type { MessageService } from '../../core/message-service.ts';
-import type { SmsInbound } from '../../core/sms-inbound.ts';
 import { type AddressPlan, groupAddress } from '../../domain/address.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import { isStorageFailure } from '../../store/storage-errors.ts';
@@ -21,6 +21,7 @@ import {
   PROTOCOL_VERSION,
   type ServerFrame,
 } from './protocol.ts';
+import { wsCommand } from './ws-commands.ts';
 
 export interface WsDeps {
   store: Store;
@@ -29,12 +30,10 @@ export interface WsDeps {
   tracker: AckTracker;
   delivery: DeliveryEngine;
   messages: MessageService;
-  inbound: SmsInbound;
+  commands: CommandService;
   framer: MessageFramer;
   clock: Clock;
   plan: AddressPlan;
-  /** A real app number, to address commands for an unknown group to a group number that cannot exist. */
-  defaultAppNumber: string;
   heartbeatMs: number;
   authTimeoutMs: number;
 }
@@ -240,17 +239,7 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
       case 'cmd': {
         const user = await d.store.users.byId(conn.userId);
         if (!user) throw new QunError('unauthenticated');
-        let to = d.plan.serviceNumber;
-        if (f.g !== undefined) {
-          const group = await d.store.groups.byId(f.g);
-          // An unknown id is sent to a group number that cannot exist ("0"), so the reply is the same
-          // generic one a non-member gets: the answer never tells whether a group exists.
-          to = group
-            ? groupAddress(d.plan, group.appNumber, group.groupNumber)
-            : groupAddress(d.plan, d.defaultAppNumber, '0');
-        }
-        const r = await d.inbound.run({ from: user.phone, to, text: f.text, gateway: 'ws', ref: null }, true);
-        send({ t: 'cmd_result', ...(f.rid ? { rid: f.rid } : {}), text: r.replies.join('\n') });
+        send(await wsCommand(d, user, f));
         return;
       }
       case 'ping':

@@ -45,6 +45,7 @@ export const en: Templates = {
       ...list('Invalid numbers', r.invalid),
       ...list(`Group full (max ${r.cap})`, r.refused_cap),
       ...list('Opted out of texts', r.opted_out),
+      ...list('Not texted (premium, satellite or other region)', r.not_allowed),
     ];
     return `Invites to ${q(r.group)}. ${parts.length > 0 ? parts.join('. ') : 'Nobody was invited'}.`;
   },
@@ -82,6 +83,9 @@ export const en: Templates = {
   signin_code: (r) => `Your Qun sign-in code is ${r.code}. It expires in ${r.minutes} min. Do not share it.`,
   confirm_needed: (r) => `${q(r.group)}: reply CONFIRM ${r.code} within ${r.minutes} min to ${r.action}.`,
   confirm_failed: (r) => `${q(r.group)}: that code is wrong or expired; nothing was changed.`,
+  confirm_locked: (r) =>
+    `${q(r.group)}: too many wrong codes. Changes by text are paused for ${r.minutes} min; use the app.`,
+  create_limit: (r) => `You have created ${r.max} groups today, the most allowed. Try again tomorrow.`,
   group_full: (r) => `${q(r.group)} is full (${r.cap} members); ask an admin to make room.`,
   reminder: (r) => `${r.count} new message${r.count === 1 ? '' : 's'} in ${q(r.group)}: ${r.url}`,
 };

@@ -28,6 +28,7 @@ export const zh: Templates = {
       ...list('号码无效', r.invalid),
       ...list(`群已满（上限 ${r.cap} 人），未加入`, r.refused_cap),
       ...list('已退订短信', r.opted_out),
+      ...list('不支持的号码', r.not_allowed),
     ];
     return `群${q(r.group)}邀请结果：${parts.length > 0 ? parts.join('；') : '没有邀请任何人'}。`;
   },
@@ -63,6 +64,9 @@ export const zh: Templates = {
   signin_code: (r) => `Qun 登录验证码：${r.code}，${r.minutes} 分钟内有效。请勿告诉他人。`,
   confirm_needed: (r) => `群${q(r.group)}：请在 ${r.minutes} 分钟内回复 确认${r.code} 以${r.action}。`,
   confirm_failed: (r) => `群${q(r.group)}：验证码错误或已过期，未做任何更改。`,
+  confirm_locked: (r) =>
+    `群${q(r.group)}：验证码错误次数过多，${r.minutes} 分钟内不接受短信修改成员，请用应用操作。`,
+  create_limit: (r) => `您今天已创建 ${r.max} 个群，已达上限，请明天再试。`,
   group_full: (r) => `群${q(r.group)}已满（${r.cap} 人），请联系管理员。`,
   reminder: (r) => `群${q(r.group)}有 ${r.count} 条新消息：${r.url}`,
 };

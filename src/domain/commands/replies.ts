@@ -20,6 +20,8 @@ export type Reply =
       invalid: string[];
       refused_cap: string[];
       opted_out: string[];
+      /** Numbers Qun does not text (high-cost types, regions not allowed). */
+      not_allowed: string[];
       cap: number;
     }
   | { kind: 'joined'; group: string; address: string }
@@ -48,6 +50,8 @@ export type Reply =
   | { kind: 'reminder'; group: string; count: number; url: string }
   | { kind: 'confirm_needed'; group: string; code: string; action: string; minutes: number }
   | { kind: 'confirm_failed'; group: string }
+  | { kind: 'confirm_locked'; group: string; minutes: number }
+  | { kind: 'create_limit'; max: number }
   | { kind: 'group_full'; group: string; cap: number };
 
 export type ReplyKind = Reply['kind'];

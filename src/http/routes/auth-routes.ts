@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { cleanName } from '../../domain/names.ts';
+import { cleanName, looksLikePhoneNumber } from '../../domain/names.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import { type HttpContext, requireUser, SESSION_COOKIE } from '../context.ts';
 
@@ -85,6 +85,9 @@ export function authRoutes(ctx: HttpContext): FastifyPluginAsync {
         const { user } = await requireUser(ctx, req);
         const name = req.body.name === null ? null : cleanName(req.body.name);
         if (name === undefined) throw new QunError('invalid_name', 'Names are 1 to 40 printable characters.');
+        // A name that reads as a phone number would let its holder pass as that number's owner.
+        if (name !== null && looksLikePhoneNumber(name))
+          throw new QunError('invalid_name', 'A display name may not be or contain a phone number.');
         await ctx.store.users.setDisplayName(user.id, name);
         ctx.ws.framer.forget(user.id);
         return { id: user.id, phone: user.phone, name };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { groupAddress } from '../../domain/address.ts';
 import { type GroupInfo, hasRole, type Membership } from '../../domain/group.ts';
 import { QunError } from '../../errors/catalogue.ts';
+import { httpCommand } from '../command-http.ts';
 import { type HttpContext, requireUser } from '../context.ts';
 
 export const GroupId = z.object({ id: z.coerce.number().int().positive() });
@@ -97,9 +98,15 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
       },
       async (req, reply) => {
         const { user } = await requireUser(ctx, req);
-        const g = await ctx.membership.create(user, req.body.name, req.body.appNumber);
-        const m = await ctx.store.groups.member(g.id, user.id);
-        return reply.code(201).send(groupOut(ctx, g, m!));
+        const r = await httpCommand(
+          ctx.commands,
+          user,
+          { service: true, appNumber: req.body.appNumber },
+          { kind: 'create', name: req.body.name },
+        );
+        if (r.kind !== 'created') throw new QunError('internal');
+        const m = await ctx.store.groups.member(r.group.id, user.id);
+        return reply.code(201).send(groupOut(ctx, r.group, m!));
       },
     );
 
@@ -162,7 +169,8 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
           }
           await ctx.store.groups.setPolicy(group.id, b);
         }
-        if (b.name !== undefined) await ctx.membership.rename(group, user, b.name);
+        if (b.name !== undefined)
+          await httpCommand(ctx.commands, user, { group }, { kind: 'rename', name: b.name });
         ({ group, me } = await ctx.membership.requireMember(await ctx.store.groups.byId(group.id), user.id));
         return groupOut(ctx, group, me);
       },
@@ -220,6 +228,7 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
               refusedCap: z.array(z.string()),
               optedOut: z.array(z.string()),
               rateLimited: z.array(z.string()),
+              notAllowed: z.array(z.string()),
             }),
           },
         },
@@ -227,14 +236,17 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
       async (req) => {
         const { user } = await requireUser(ctx, req);
         const group = await ctx.store.groups.byId(req.params.id);
-        if (!group) throw new QunError('not_found');
-        const lang = user.phone.startsWith('+86') ? 'zh' : 'en';
-        const r = await ctx.membership.invite(group, user, req.body.phones);
-        await ctx.inbound.notifyInvitees(group, user, r, lang);
+        const r = await httpCommand(
+          ctx.commands,
+          user,
+          { group },
+          { kind: 'invite', phones: req.body.phones },
+        );
+        if (r.kind !== 'invited') throw new QunError('internal');
         return {
-          ...r,
-          invited: r.invited.map((u) => u.phone),
-          added: r.added.map((u) => u.phone),
+          ...r.report,
+          invited: r.report.invited.map((u) => u.phone),
+          added: r.report.added.map((u) => u.phone),
         };
       },
     );
@@ -256,10 +268,8 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
         async (req) => {
           const { user } = await requireUser(ctx, req);
           const group = await ctx.store.groups.byId(req.params.id);
-          const r = group ? await ctx.membership.answer(group, user, accept) : 'no_invitation';
-          if (r === 'no_invitation') throw new QunError('no_invitation');
-          if (r === 'cap') throw new QunError('member_cap');
-          return { state: r };
+          const r = await httpCommand(ctx.commands, user, { group }, { kind: accept ? 'accept' : 'decline' });
+          return { state: r.kind };
         },
       );
     }
@@ -270,15 +280,15 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
       async (req, reply) => {
         const { user } = await requireUser(ctx, req);
         const group = await ctx.store.groups.byId(req.params.id);
-        await ctx.membership.quit(group, user);
+        await httpCommand(ctx.commands, user, { group }, { kind: 'quit' });
         return reply.code(204).send();
       },
     );
 
     // Commands aimed at one member by phone number: the same shape, the same errors.
-    for (const [path, summary, act] of [
-      ['removals', 'Remove a member (owner or admin)', ctx.membership.remove.bind(ctx.membership)],
-      ['admins', 'Make a member an admin (owner)', ctx.membership.makeAdmin.bind(ctx.membership)],
+    for (const [path, summary, kind] of [
+      ['removals', 'Remove a member (owner or admin)', 'remove'],
+      ['admins', 'Make a member an admin (owner)', 'admin'],
     ] as const) {
       r.post(
         `/v1/groups/:id/${path}`,
@@ -293,9 +303,7 @@ export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
         async (req, reply) => {
           const { user } = await requireUser(ctx, req);
           const group = await ctx.store.groups.byId(req.params.id);
-          if (!group) throw new QunError('not_found');
-          const r = await act(group, user, req.body.phone);
-          if ('error' in r) throw new QunError(r.error === 'invalid_phone' ? 'invalid_phone' : 'not_found');
+          await httpCommand(ctx.commands, user, { group }, { kind, phone: req.body.phone });
           return reply.code(204).send();
         },
       );

@@ -176,4 +176,18 @@ CREATE INDEX trail_member ON trail(group_id, user_id, seq_to);
 CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at BIGINT NOT NULL);
 `,
   },
+  {
+    version: 3,
+    name: 'SMS abuse caps: who created a group, and wrong confirmation codes',
+    up: `
+ALTER TABLE groups ADD COLUMN created_by BIGINT;
+CREATE INDEX groups_created_by ON groups(created_by, created_at);
+CREATE TABLE sms_confirm_failures (
+  phone TEXT NOT NULL,
+  group_id BIGINT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX sms_confirm_failures_key ON sms_confirm_failures(phone, group_id, at);
+`,
+  },
 ];

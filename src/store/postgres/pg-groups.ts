@@ -16,8 +16,8 @@ const MAX_NUMBER_ATTEMPTS = 64;
 
 // A taken number is skipped by NOT EXISTS before ON CONFLICT gets to see it: a conflict would burn an
 // identity value, and group ids would drift from the SQLite engine's.
-const INSERT_GROUP = `INSERT INTO groups (app_number, group_number, name, invite_policy, member_cap, created_at)
-  SELECT $1::text, $2::text, $3::text, $4::text, $5::int, $6::bigint
+const INSERT_GROUP = `INSERT INTO groups (app_number, group_number, name, invite_policy, member_cap, created_at, created_by)
+  SELECT $1::text, $2::text, $3::text, $4::text, $5::int, $6::bigint, $7::bigint
   WHERE NOT EXISTS (SELECT 1 FROM groups WHERE app_number = $1 AND group_number = $2)
   ON CONFLICT (app_number, group_number) DO NOTHING RETURNING *`;
 
@@ -50,6 +50,7 @@ export function pgGroups(db: Db): GroupStore {
             g.invitePolicy,
             g.memberCap,
             now,
+            g.ownerId,
           ]);
           if (r) {
             await c.query(
@@ -147,20 +148,47 @@ export function pgGroups(db: Db): GroupStore {
         cols.member_cap,
       ]);
     },
-    async putConfirmation(phone, groupId, code, command, expiresAt) {
-      await db.query(
+    async putConfirmation(phone, groupId, code, command, expiresAt, now) {
+      const n = await changes(
+        db,
         `INSERT INTO sms_confirmations (phone, group_id, code, command, expires_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (phone, group_id) DO UPDATE SET code = excluded.code, command = excluded.command, expires_at = excluded.expires_at`,
-        [phone, groupId, code, command, expiresAt],
+         ON CONFLICT (phone, group_id) DO UPDATE SET code = excluded.code, command = excluded.command, expires_at = excluded.expires_at
+         WHERE sms_confirmations.expires_at <= $6`,
+        [phone, groupId, code, command, expiresAt, now],
       );
+      return n === 1;
     },
     async takeConfirmation(phone, groupId, code, now) {
-      const r = await row<{ code: string; command: string; expires_at: number }>(
+      return tx(db, async (c) => {
+        const r = await row<{ code: string; command: string; expires_at: number }>(
+          c,
+          'DELETE FROM sms_confirmations WHERE phone = $1 AND group_id = $2 RETURNING code, command, expires_at',
+          [phone, groupId],
+        );
+        if (r && r.code === code && Number(r.expires_at) > now) return r.command;
+        await c.query('INSERT INTO sms_confirm_failures (phone, group_id, at) VALUES ($1, $2, $3)', [
+          phone,
+          groupId,
+          now,
+        ]);
+        return undefined;
+      });
+    },
+    async countConfirmFailures(phone, groupId, since) {
+      const r = await row<{ n: number }>(
         db,
-        'DELETE FROM sms_confirmations WHERE phone = $1 AND group_id = $2 RETURNING code, command, expires_at',
-        [phone, groupId],
+        'SELECT count(*)::int AS n FROM sms_confirm_failures WHERE phone = $1 AND group_id = $2 AND at >= $3',
+        [phone, groupId, since],
       );
-      return r && r.code === code && r.expires_at > now ? r.command : undefined;
+      return r?.n ?? 0;
+    },
+    async countCreatedBy(userId, since) {
+      const r = await row<{ n: number }>(
+        db,
+        'SELECT count(*)::int AS n FROM groups WHERE created_by = $1 AND created_at >= $2',
+        [userId, since],
+      );
+      return r?.n ?? 0;
     },
     async countInvitesBy(userId, since) {
       const r = await row<{ n: number }>(

@@ -212,4 +212,18 @@ CREATE INDEX trail_member ON trail(group_id, user_id, seq_to);
 CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
 `,
   },
+  {
+    version: 9,
+    name: 'SMS abuse caps: who created a group, and wrong confirmation codes',
+    up: `
+ALTER TABLE groups ADD COLUMN created_by INTEGER;
+CREATE INDEX groups_created_by ON groups(created_by, created_at);
+CREATE TABLE sms_confirm_failures (
+  phone TEXT NOT NULL,
+  group_id INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX sms_confirm_failures_key ON sms_confirm_failures(phone, group_id, at);
+`,
+  },
 ];

@@ -25,8 +25,8 @@ export function sqliteGroups(db: Database): GroupStore {
      WHERE m.group_id = ? AND m.user_id = ?`,
   );
   const insertGroup = db.prepare(
-    `INSERT INTO groups (app_number, group_number, name, invite_policy, member_cap, created_at)
-     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app_number, group_number) DO NOTHING`,
+    `INSERT INTO groups (app_number, group_number, name, invite_policy, member_cap, created_at, created_by)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app_number, group_number) DO NOTHING`,
   );
   const insertOwner = db.prepare(
     `INSERT INTO memberships (group_id, user_id, role, state, joined_at, updated_at)
@@ -36,7 +36,7 @@ export function sqliteGroups(db: Database): GroupStore {
     (g: Parameters<GroupStore['create']>[0], pickNumber: (attempt: number) => string, now: number) => {
       for (let attempt = 0; attempt < MAX_NUMBER_ATTEMPTS; attempt++) {
         const number = pickNumber(attempt);
-        const r = insertGroup.run(g.appNumber, number, g.name, g.invitePolicy, g.memberCap, now);
+        const r = insertGroup.run(g.appNumber, number, g.name, g.invitePolicy, g.memberCap, now, g.ownerId);
         if (r.changes === 1) {
           const id = Number(r.lastInsertRowid);
           insertOwner.run(id, g.ownerId, now, now);
@@ -46,6 +46,16 @@ export function sqliteGroups(db: Database): GroupStore {
       throw new Error(`no free group number in app ${g.appNumber} after ${MAX_NUMBER_ATTEMPTS} attempts`);
     },
   );
+  const takePending = db.prepare<[string, number], { code: string; command: string; expires_at: number }>(
+    'DELETE FROM sms_confirmations WHERE phone = ? AND group_id = ? RETURNING code, command, expires_at',
+  );
+  const addFailure = db.prepare('INSERT INTO sms_confirm_failures (phone, group_id, at) VALUES (?, ?, ?)');
+  const takeConfirmation = db.transaction((phone: string, groupId: number, code: string, now: number) => {
+    const row = takePending.get(phone, groupId);
+    if (row && row.code === code && row.expires_at > now) return row.command;
+    addFailure.run(phone, groupId, now);
+    return undefined;
+  });
   const bumpVersion = db.prepare('UPDATE groups SET version = version + 1 WHERE id = ? AND version = ?');
   const lastSeq = db.prepare<[number], { last_seq: number }>('SELECT last_seq FROM groups WHERE id = ?');
   const memberRow = db.prepare<[number, number], MemberRow>(
@@ -140,19 +150,36 @@ export function sqliteGroups(db: Database): GroupStore {
       const cols = policyColumns(p);
       if (cols) setPolicy.run({ ...cols, id: groupId });
     },
-    async putConfirmation(phone, groupId, code, command, expiresAt) {
-      db.prepare(
-        `INSERT INTO sms_confirmations (phone, group_id, code, command, expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (phone, group_id) DO UPDATE SET code = excluded.code, command = excluded.command, expires_at = excluded.expires_at`,
-      ).run(phone, groupId, code, command, expiresAt);
+    async putConfirmation(phone, groupId, code, command, expiresAt, now) {
+      const r = db
+        .prepare(
+          `INSERT INTO sms_confirmations (phone, group_id, code, command, expires_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (phone, group_id) DO UPDATE SET code = excluded.code, command = excluded.command, expires_at = excluded.expires_at
+           WHERE sms_confirmations.expires_at <= ?`,
+        )
+        .run(phone, groupId, code, command, expiresAt, now);
+      return r.changes === 1;
     },
     async takeConfirmation(phone, groupId, code, now) {
-      const row = db
-        .prepare<[string, number], { code: string; command: string; expires_at: number }>(
-          'DELETE FROM sms_confirmations WHERE phone = ? AND group_id = ? RETURNING code, command, expires_at',
-        )
-        .get(phone, groupId);
-      return row && row.code === code && row.expires_at > now ? row.command : undefined;
+      return takeConfirmation(phone, groupId, code, now);
+    },
+    async countConfirmFailures(phone, groupId, since) {
+      return (
+        db
+          .prepare<[string, number, number], { n: number }>(
+            'SELECT count(*) AS n FROM sms_confirm_failures WHERE phone = ? AND group_id = ? AND at >= ?',
+          )
+          .get(phone, groupId, since)?.n ?? 0
+      );
+    },
+    async countCreatedBy(userId, since) {
+      return (
+        db
+          .prepare<[number, number], { n: number }>(
+            'SELECT count(*) AS n FROM groups WHERE created_by = ? AND created_at >= ?',
+          )
+          .get(userId, since)?.n ?? 0
+      );
     },
     async countInvitesBy(userId, since) {
       return (

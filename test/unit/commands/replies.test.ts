@@ -27,6 +27,8 @@ const SAMPLES: { [K in ReplyKind]: Extract<Reply, { kind: K }> } = {
     invalid: ['12'],
     refused_cap: ['+15550000004'],
     opted_out: ['+15550000005'],
+    // Kept empty here so the all-lists sample stays within two parts; rendered in its own test below.
+    not_allowed: [],
     cap: 100,
   },
   joined: { kind: 'joined', group: GROUP, address: ADDRESS },
@@ -70,6 +72,8 @@ const SAMPLES: { [K in ReplyKind]: Extract<Reply, { kind: K }> } = {
     minutes: 5,
   },
   confirm_failed: { kind: 'confirm_failed', group: GROUP },
+  confirm_locked: { kind: 'confirm_locked', group: GROUP, minutes: 60 },
+  create_limit: { kind: 'create_limit', max: 10 },
   group_full: { kind: 'group_full', group: GROUP, cap: 500 },
 };
 const ALL: Reply[] = Object.values(SAMPLES);
@@ -142,16 +146,21 @@ describe('specific replies', () => {
       invalid: [],
       refused_cap: [],
       opted_out: [],
+      not_allowed: [],
     };
     const en = reply('en', r);
     assert.ok(en.includes('+15550000001'));
-    assert.ok(!/Added|Already|Invalid|full|Opted/.test(en), en);
+    assert.ok(!/Added|Already|Invalid|full|Opted|Not texted/.test(en), en);
     const zh = reply('zh', r);
-    assert.ok(!/已加入|已在群中|无效|已满|退订/.test(zh), zh);
+    assert.ok(!/已加入|已在群中|无效|已满|退订|高资费/.test(zh), zh);
     const all = reply('en', SAMPLES.invite_report);
     assert.match(all, /max 100/);
     for (const p of ['+15550000002', '+15550000003', '12', '+15550000004', '+15550000005'])
       assert.ok(all.includes(p));
+    const refused: Reply = { ...r, not_allowed: ['+19005550123'] };
+    assert.match(reply('en', refused), /Not texted \(premium, satellite or other region\): \+19005550123/);
+    assert.match(reply('zh', refused), /不支持的号码 \+19005550123/);
+    assert.equal(segments(reply('en', refused)).encodingName, 'GSM-7');
     const none: Reply = { ...r, invited: [] };
     for (const lang of LANGS) assert.ok(reply(lang, none).includes(GROUP));
   });

@@ -49,8 +49,11 @@ test('a slow pass is never overlapped: ticks while it runs are skipped and count
   });
   jobs.start();
   await until(() => runs === 1);
-  let n = 0;
-  while ((n = await skipped()) < 3) await new Promise((r) => setTimeout(r, 3));
+  let n = await skipped();
+  while (n < 3) {
+    await new Promise((r) => setTimeout(r, 3));
+    n = await skipped();
+  }
   assert.equal(runs, 1, 'no second pass while the first is still going');
   gate.release();
   await until(() => runs >= 3);
