@@ -140,7 +140,12 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
   });
   return new Promise((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
+    // Generous: on a loaded 2-core machine a start can take seconds. A child that does not start in time
+    // is killed, so that no server outlives the test that made it (and keeps its process from exiting).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 60 s: ${stderr}`));
+    }, 60_000);
     child.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
     child.stdout!.on('data', (d) => {
       buf += d;

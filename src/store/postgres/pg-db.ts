@@ -29,6 +29,12 @@ export function createPool(url: string, max: number): Db {
   // An idle client whose server went away emits 'error' on the pool; without a listener Node would
   // crash the process. The next query gets a fresh connection, and its own error if the server is down.
   pool.on('error', () => {});
+  // The same for a client that is checked out (inside a transaction, between two statements) when the
+  // server goes: pg emits 'error' on it, and without a listener that is an uncaught exception. The
+  // statement in flight, or the next one, rejects with the error instead (storage_unavailable).
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 
