@@ -16,8 +16,8 @@ import type { CommandRequest, CommandResult } from './commands/command-result.ts
 import type { CommandService } from './commands/command-service.ts';
 import { replyText } from './commands/reply-texts.ts';
 import { type InboundSms, withoutNul } from './inbound-sms.ts';
-import { KeyedChain } from './keyed-chain.ts';
-import type { Metrics } from './metrics.ts';
+import { KeyedChain } from '../util/keyed-chain.ts';
+import type { Metrics } from '../util/metrics.ts';
 import type { SmsPumpingGuard } from './sms-pumping-guard.ts';
 
 export type InboundOutcome = 'command' | 'message' | 'duplicate' | 'rejected' | 'ignored';

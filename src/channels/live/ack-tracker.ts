@@ -1,12 +1,8 @@
 // Ack deadlines per member and group, not per message: one FIFO of deadlines (the timeout is constant,
 // so insertion order is deadline order) and one timer for the whole node.
-export interface AckTimeout {
-  userId: number;
-  groupId: number;
-  /** The member's unacked range (fromSeq, toSeq] falls to the next rung. */
-  fromSeq: number;
-  toSeq: number;
-}
+import type { AckDeadlines, AckTimeout } from '../../core/ports/live-delivery.ts';
+
+export type { AckTimeout };
 
 interface Pending {
   acked: number;
@@ -15,7 +11,7 @@ interface Pending {
   queued: boolean;
 }
 
-export class AckTracker {
+export class AckTracker implements AckDeadlines {
   readonly #timeoutMs: number;
   // group → user → pending: numeric keys, no string building on the per-delivery path.
   readonly #pending = new Map<number, Map<number, Pending>>();

@@ -2,8 +2,9 @@
 // writes themselves. Frames for one socket are coalesced per event-loop turn into one write; a socket
 // that falls behind is caught up from the log, and one that cannot keep up is closed (its member then
 // falls down the ladder by ack timeout) rather than growing the server's memory.
+
+import type { AckDeadlines, LiveDelivery } from '../../core/ports/live-delivery.ts';
 import type { PresenceRegistry } from '../../presence/presence.ts';
-import type { AckTracker } from './ack-tracker.ts';
 
 /** The part of a WebSocket the hub uses; ws's WebSocket satisfies it. */
 export interface LiveSocket {
@@ -115,16 +116,16 @@ export interface CatchUpSource {
 
 const NO_CONNECTIONS: ReadonlySet<LiveConnection> = new Set();
 
-export class LiveHub {
+export class LiveHub implements LiveDelivery {
   readonly #byUser = new Map<number, Set<LiveConnection>>();
   /** Highest seq seen per group on this node, so a catch-up that just ended can tell it missed one. */
   readonly #latest = new Map<number, number>();
   readonly #presence: PresenceRegistry;
-  readonly #tracker: AckTracker;
+  readonly #tracker: AckDeadlines;
   readonly #maxBufferedBytes: number;
   #catchUp: CatchUpSource | undefined;
 
-  constructor(presence: PresenceRegistry, tracker: AckTracker, maxBufferedBytes = 4 * 1024 * 1024) {
+  constructor(presence: PresenceRegistry, tracker: AckDeadlines, maxBufferedBytes = 4 * 1024 * 1024) {
     this.#presence = presence;
     this.#tracker = tracker;
     this.#maxBufferedBytes = maxBufferedBytes;
@@ -205,6 +206,10 @@ export class LiveHub {
       return;
     }
     conn.write(frame);
+  }
+
+  catchUp(userId: number, groupId: number): void {
+    for (const conn of this.connections(userId)) this.startCatchUp(conn, groupId);
   }
 
   startCatchUp(conn: LiveConnection, groupId: number): void {

@@ -13,7 +13,7 @@ import type { Clock } from '../clock.ts';
 import type { MemberCache } from '../member-cache.ts';
 import type { MembershipService } from '../membership-service.ts';
 import type { MessageService } from '../message-service.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../../util/metrics.ts';
 import type { CommandOutcome, CommandRequest, CommandResult } from './command-result.ts';
 import { clipAction, inviteTexts, notice } from './notices.ts';
 

@@ -1,26 +1,31 @@
 // One live client session over WebSocket: authentication, resume, acks, sends, commands and the
 // heartbeat. Reads the log to catch a connection up, so live push is only ever a shortcut.
 import type { WebSocket } from 'ws';
-import type { AuthService } from '../../core/auth-service.ts';
-import type { Clock } from '../../core/clock.ts';
-import type { CommandService } from '../../core/commands/command-service.ts';
-import { deliveredVia } from '../../core/delivered-via.ts';
-import type { DeliveryEngine } from '../../core/delivery-engine.ts';
-import { type MessageFramer, visibleTo } from '../../core/frames.ts';
-import type { MessageService } from '../../core/message-service.ts';
-import { type AddressPlan, groupAddress } from '../../domain/address.ts';
-import { QunError } from '../../errors/catalogue.ts';
-import { isStorageFailure } from '../../store/storage-errors.ts';
-import type { Store } from '../../store/store.ts';
-import type { AckTracker } from './ack-tracker.ts';
-import { type CatchUpSource, type LiveConnection as Conn, LiveConnection, type LiveHub } from './live-hub.ts';
+import type { AckTracker } from '../channels/live/ack-tracker.ts';
+import {
+  type CatchUpSource,
+  type LiveConnection as Conn,
+  LiveConnection,
+  type LiveHub,
+} from '../channels/live/live-hub.ts';
+import type { AuthService } from '../core/auth-service.ts';
+import type { Clock } from '../core/clock.ts';
+import type { CommandService } from '../core/commands/command-service.ts';
+import { deliveredVia } from '../core/delivered-via.ts';
+import type { DeliveryEngine } from '../core/delivery-engine.ts';
+import { type MessageFramer, visibleTo } from '../core/frames.ts';
+import type { MessageService } from '../core/message-service.ts';
+import { type AddressPlan, groupAddress } from '../domain/address.ts';
 import {
   type ClientFrame,
   decodeClientFrames,
   encodeFrame,
   PROTOCOL_VERSION,
   type ServerFrame,
-} from './protocol.ts';
+} from '../domain/live-protocol.ts';
+import { QunError } from '../errors/catalogue.ts';
+import { isStorageFailure } from '../store/storage-errors.ts';
+import type { Store } from '../store/store.ts';
 import { wsCommand } from './ws-commands.ts';
 
 export interface WsDeps {
