@@ -21,7 +21,6 @@ import { MessageFramer } from './core/frames.ts';
 import { MemberCache } from './core/member-cache.ts';
 import { MembershipService } from './core/membership-service.ts';
 import { MessageService } from './core/message-service.ts';
-import { createMetrics } from './util/metrics.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
@@ -32,6 +31,7 @@ import { DurablePresence } from './presence/durable/durable-presence.ts';
 import { JobRunner } from './scheduler/job-runner.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
 import { openStore } from './store/open-store.ts';
+import { createMetrics } from './util/metrics.ts';
 import { logCatchUp, type WsDeps } from './ws/ws-session.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -231,6 +231,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock,
     plan,
     heartbeatMs: config.liveHeartbeat,
+    onTextsTakenBack: (n) => metrics.deliveries.inc({ rung: 'sms', outcome: 'cancelled' }, n),
     authTimeoutMs: 10_000,
   };
   hub.setCatchUpSource(logCatchUp(ws));

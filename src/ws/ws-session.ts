@@ -41,6 +41,8 @@ export interface WsDeps {
   plan: AddressPlan;
   heartbeatMs: number;
   authTimeoutMs: number;
+  /** Counts texts a reconnecting live client took back before they left (a metric). */
+  onTextsTakenBack: (n: number) => void;
 }
 
 const CATCH_UP_PAGE = 200;
@@ -59,8 +61,19 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
         if (!cur || !group || cur.sent >= group.lastSeq) return;
         const page = await d.store.messages.range(groupId, cur.sent, group.lastSeq, CATCH_UP_PAGE);
         if (page.length === 0) return;
-        // Messages that already reached the member by text or inbox go with `via`: history, not news.
-        const via = await deliveredVia(d.store, groupId, conn.userId, cur.sent, page.at(-1)!.seq);
+        // Texts still queued for this page are taken back by the live rung (atomically: a text the queue
+        // claimed first has gone and is marked instead); what already reached the member by text or inbox
+        // goes with `via`: history, not news.
+        const pageEnd = page.at(-1)!.seq;
+        const takenBack = await d.store.delivery.takeBackTexts(
+          groupId,
+          conn.userId,
+          cur.sent,
+          pageEnd,
+          d.clock.now(),
+        );
+        if (takenBack.length > 0) d.onTextsTakenBack(takenBack.length);
+        const via = await deliveredVia(d.store, groupId, conn.userId, cur.sent, pageEnd);
         const now = d.clock.now();
         for (const msg of page) {
           if (msg.seq !== cur.sent + 1) break;
@@ -154,7 +167,7 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         return;
       }
       clearTimeout(authTimer);
-      conn = new LiveConnection(session.user.id, session.sessionHash, socket);
+      conn = new LiveConnection(session.user.id, session.sessionHash, socket, d.clock.now());
       const groups = await d.store.groups.ofUser(session.user.id, ['active']);
       for (const { membership } of groups) {
         conn.groups.set(membership.groupId, {

@@ -74,7 +74,13 @@ export class AckTracker implements AckDeadlines {
         // Progress since this deadline was set: the rest gets a fresh timeout, like a TCP retransmit timer.
         this.#enqueue(e.userId, e.groupId, p, now);
       } else {
-        out.push({ userId: e.userId, groupId: e.groupId, fromSeq: p.acked, toSeq: p.sentUpTo });
+        out.push({
+          userId: e.userId,
+          groupId: e.groupId,
+          fromSeq: p.acked,
+          toSeq: p.sentUpTo,
+          armedAt: e.deadline - this.#timeoutMs,
+        });
         this.#delete(e.userId, e.groupId);
       }
     }

@@ -63,13 +63,16 @@ export class LiveConnection {
   readonly sessionHash: string;
   readonly socket: LiveSocket;
   readonly groups = new Map<number, GroupCursor>();
+  /** When the connection was authenticated (a fresh one gets its own ack timeout for a range in flight). */
+  readonly openedAt: number;
   /** Time of the oldest frame written since this connection last acked; 0 when none. */
   unackedSince = 0;
   #out: string[] = [];
   #outBytes = 0;
   #flushScheduled = false;
 
-  constructor(userId: number, sessionHash: string, socket: LiveSocket) {
+  constructor(userId: number, sessionHash: string, socket: LiveSocket, openedAt = Date.now()) {
+    this.openedAt = openedAt;
     this.userId = userId;
     this.sessionHash = sessionHash;
     this.socket = socket;
@@ -243,6 +246,14 @@ export class LiveHub implements LiveDelivery {
   /** Sends a frame to every connection of a user (group events). */
   notify(userId: number, frame: string): void {
     for (const conn of this.connections(userId)) conn.write(frame);
+  }
+
+  freshSince(userId: number, groupId: number, since: number): boolean {
+    for (const conn of this.connections(userId)) {
+      const fresh = conn.openedAt > since && (conn.unackedSince === 0 || conn.unackedSince > since);
+      if (fresh && conn.groups.has(groupId)) return true;
+    }
+    return false;
   }
 
   /** Closes the connections that hold unacked frames older than the ack timeout: they are half-open or frozen. */

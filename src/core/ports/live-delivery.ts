@@ -8,6 +8,8 @@ export interface AckTimeout {
   groupId: number;
   fromSeq: number;
   toSeq: number;
+  /** When this deadline was armed (the oldest unacked frame, or the last progress). */
+  armedAt: number;
 }
 
 /** Ack deadlines per member and group (not per message): one deadline set by the oldest unacked frame. */
@@ -41,6 +43,12 @@ export interface LiveDelivery {
   ): number;
   /** The member is live again after a restart: each of their connections reads the group's log. */
   catchUp(userId: number, groupId: number): void;
+  /**
+   * Whether the member has a connection that follows the group, opened after `since` and holding no
+   * unacked frame older than that: a client that came back (after a cut, a blackhole, a restart) and is
+   * catching up on a range whose deadline belonged to its old socket.
+   */
+  freshSince(userId: number, groupId: number, since: number): boolean;
   /** Closes the member's connections holding unacked frames older than `olderThan` (half-open). */
   closeUnresponsive(userId: number, olderThan: number): number;
 }
