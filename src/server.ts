@@ -7,7 +7,6 @@ import { AppRegistry } from './apps/registry.ts';
 import { AckTracker } from './channels/live/ack-tracker.ts';
 import { LiveHub } from './channels/live/live-hub.ts';
 import { liveMembershipEvents } from './channels/live/live-membership-events.ts';
-import { logCatchUp, type WsDeps } from './channels/live/ws-session.ts';
 import type { GatewayHooks, SmsGateway } from './channels/sms/gateway.ts';
 import { checkGatewayName, createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
@@ -22,7 +21,6 @@ import { MessageFramer } from './core/frames.ts';
 import { MemberCache } from './core/member-cache.ts';
 import { MembershipService } from './core/membership-service.ts';
 import { MessageService } from './core/message-service.ts';
-import { createMetrics } from './core/metrics.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
@@ -33,6 +31,8 @@ import { DurablePresence } from './presence/durable/durable-presence.ts';
 import { JobRunner } from './scheduler/job-runner.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
 import { openStore } from './store/open-store.ts';
+import { createMetrics } from './util/metrics.ts';
+import { logCatchUp, type WsDeps } from './ws/ws-session.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -231,6 +231,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock,
     plan,
     heartbeatMs: config.liveHeartbeat,
+    onTextsTakenBack: (n) => metrics.deliveries.inc({ rung: 'sms', outcome: 'cancelled' }, n),
     authTimeoutMs: 10_000,
   };
   hub.setCatchUpSource(logCatchUp(ws));

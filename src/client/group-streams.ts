@@ -1,6 +1,6 @@
 // The client's stream bookkeeping, shared by Node and the browser: frame splitting, ids, and per-group
 // ordering with de-duplication and gap detection. Type imports only, so it is served type-stripped as is.
-import type { ServerFrame, WireMessage } from '../channels/live/protocol.ts';
+import type { ServerFrame, WireMessage } from '../domain/live-protocol.ts';
 
 export type StreamFrame = WireMessage | Extract<ServerFrame, { t: 'skip' }>;
 

@@ -1,7 +1,7 @@
 // Qun's client for Node 24 and browsers: typed /v1 HTTP helpers, and a live connection that orders, de-duplicates,
 // acks and resumes per group. The server serves it (and group-streams.ts beside it) type-stripped under
 // /assets/, so its only runtime import is that relative one.
-import type { ClientFrame, ServerFrame, WireMessage } from '../channels/live/protocol.ts';
+import type { ClientFrame, ServerFrame, WireMessage } from '../domain/live-protocol.ts';
 import { GroupStreams, randomId, type StreamFrame, splitFrames } from './group-streams.ts';
 import { QunApiError, QunHttp } from './qun-http.ts';
 

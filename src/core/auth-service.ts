@@ -6,8 +6,8 @@ import { textLanguage } from '../domain/language.ts';
 import { normalisePhone } from '../domain/phone.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { Store, User } from '../store/store.ts';
+import type { Metrics } from '../util/metrics.ts';
 import { type Clock, sha256 } from './clock.ts';
-import type { Metrics } from './metrics.ts';
 import type { SmsPumpingGuard } from './sms-pumping-guard.ts';
 
 const HOUR_MS = 3_600_000;

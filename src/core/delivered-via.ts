@@ -1,7 +1,7 @@
 // Which messages already reached a member by a channel other than live: a text handed to the gateway,
 // or an inbox item shown and confirmed. A live frame for such a message carries `via` so the client
 // shows it in history without raising it as new — the one-delivery-per-member promise across channels.
-import type { Via } from '../channels/live/protocol.ts';
+import type { Via } from '../domain/live-protocol.ts';
 import type { Store } from '../store/store.ts';
 
 /** Delivered-elsewhere messages of one member in (afterSeq, upToSeq], by seq. */

@@ -1,25 +1,24 @@
 // The ladder at work: fan-out of each committed message to every member on the rung the routing
 // decision picks, fall-through when live acks do not come, crash recovery of undecided ranges, and the
 // acks and inbox fetches that settle a member's cursor (cancelling SMS that have not left yet).
-import type { AckTimeout, AckTracker } from '../channels/live/ack-tracker.ts';
-import type { LiveHub } from '../channels/live/live-hub.ts';
 import type { GroupInfo, Membership } from '../domain/group.ts';
 import { decideRoute, type RouteDecision, shouldEscalate } from '../domain/routing.ts';
 import type { PresenceRegistry } from '../presence/presence.ts';
 import type { FallbackRoute, NewOutbound, Store, StoredMessage, User } from '../store/store.ts';
-import { Batcher } from './batcher.ts';
+import { Batcher } from '../util/batcher.ts';
+import type { Metrics } from '../util/metrics.ts';
 import type { Clock } from './clock.ts';
 import { deliveredVia } from './delivered-via.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
 import type { MemberCache } from './member-cache.ts';
-import type { Metrics } from './metrics.ts';
+import type { AckDeadlines, AckTimeout, LiveDelivery } from './ports/live-delivery.ts';
 import { groupMessageText, senderLabel } from './sms-text.ts';
 
 export interface DeliveryDeps {
   store: Store;
   presence: PresenceRegistry;
-  hub: LiveHub;
-  tracker: AckTracker;
+  hub: LiveDelivery;
+  tracker: AckDeadlines;
   members: MemberCache;
   framer: MessageFramer;
   clock: Clock;
@@ -217,7 +216,7 @@ export class DeliveryEngine {
     }
     if (decision.rung === 'live') {
       // Live again (reconnected after a crash): the connection's catch-up reads the range from the log.
-      for (const conn of d.hub.connections(userId)) d.hub.startCatchUp(conn, groupId);
+      d.hub.catchUp(userId, groupId);
       return;
     }
     for (let after = fromSeq; after < toSeq; ) {
@@ -267,8 +266,17 @@ export class DeliveryEngine {
   async #fallThrough(timeouts: AckTimeout[]): Promise<void> {
     const now = this.#d.clock.now();
     for (const t of timeouts) {
+      const stale = now - this.#d.liveAckTimeoutMs;
+      this.#d.hub.closeUnresponsive(t.userId, stale);
+      // The member came back on a fresh connection that is catching up on this range (a reconnect after a
+      // cut, a blackhole, a restart): the deadline was the old socket's. The new one gets one full ack
+      // timeout of its own (opened after the deadline was set, so at most once per reconnect), or a frame
+      // it is about to raise as new would also be texted.
+      if (this.#d.hub.freshSince(t.userId, t.groupId, t.armedAt)) {
+        this.#d.tracker.sent(t.userId, t.groupId, t.toSeq, t.fromSeq, now);
+        continue;
+      }
       this.#d.metrics.deliveries.inc({ rung: 'live', outcome: 'ack_timeout' }, t.toSeq - t.fromSeq);
-      this.#d.hub.closeUnresponsive(t.userId, now - this.#d.liveAckTimeoutMs);
       const m = await this.#d.store.groups.member(t.groupId, t.userId);
       const from = Math.max(t.fromSeq, m?.ackedSeq ?? 0);
       await this.#d.store.delivery.addTrail([

@@ -1,6 +1,7 @@
 // Builds the protocol's message frames once per message, with the sender's name from a small cache.
-import { encodeFrame, type Via, type WireMessage } from '../channels/live/protocol.ts';
+
 import type { Membership } from '../domain/group.ts';
+import { encodeFrame, type Via, type WireMessage } from '../domain/live-protocol.ts';
 import type { Store, StoredMessage, User } from '../store/store.ts';
 
 /** Whether a member may see a message: announcement replies are for admins (and their sender). */

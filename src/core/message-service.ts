@@ -4,11 +4,11 @@ import type { AppRegistry } from '../apps/registry.ts';
 import type { GroupInfo, Membership } from '../domain/group.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { AppendResult, MessageSource, NewMessage, Store, StoredMessage, User } from '../store/store.ts';
-import { Batcher } from './batcher.ts';
+import { Batcher } from '../util/batcher.ts';
+import type { Metrics } from '../util/metrics.ts';
 import { type Clock, newMessageId } from './clock.ts';
 import type { DeliveryEngine } from './delivery-engine.ts';
 import { visibleTo } from './frames.ts';
-import type { Metrics } from './metrics.ts';
 
 export interface PostInput {
   group: GroupInfo;

@@ -11,13 +11,13 @@ import type { GroupInfo } from '../domain/group.ts';
 import { textLanguage } from '../domain/language.ts';
 import { normalisePhone } from '../domain/phone.ts';
 import type { NewOutbound, Store, User } from '../store/store.ts';
+import { KeyedChain } from '../util/keyed-chain.ts';
+import type { Metrics } from '../util/metrics.ts';
 import type { Clock } from './clock.ts';
 import type { CommandRequest, CommandResult } from './commands/command-result.ts';
 import type { CommandService } from './commands/command-service.ts';
 import { replyText } from './commands/reply-texts.ts';
 import { type InboundSms, withoutNul } from './inbound-sms.ts';
-import { KeyedChain } from './keyed-chain.ts';
-import type { Metrics } from './metrics.ts';
 import type { SmsPumpingGuard } from './sms-pumping-guard.ts';
 
 export type InboundOutcome = 'command' | 'message' | 'duplicate' | 'rejected' | 'ignored';

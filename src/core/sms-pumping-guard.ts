@@ -5,8 +5,8 @@
 // window raises a log alarm.
 import { type NumberPolicy, type NumberVerdict, numberVerdict } from '../domain/sms-policy.ts';
 import type { OutboundKind, Store } from '../store/store.ts';
+import type { Metrics } from '../util/metrics.ts';
 import type { Clock } from './clock.ts';
-import type { Metrics } from './metrics.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

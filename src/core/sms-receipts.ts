@@ -3,9 +3,9 @@
 // held and retried for a while before they count as unmatched.
 import type { GatewayHooks, Receipt } from '../channels/sms/gateway.ts';
 import type { Store } from '../store/store.ts';
+import type { Metrics } from '../util/metrics.ts';
 import type { Clock } from './clock.ts';
 import type { MemberCache } from './member-cache.ts';
-import type { Metrics } from './metrics.ts';
 
 const HOLD_MS = 10_000;
 const RETRY_MS = 200;

@@ -2,7 +2,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppRegistry } from '../apps/registry.ts';
 import type { LiveHub } from '../channels/live/live-hub.ts';
-import type { WsDeps } from '../channels/live/ws-session.ts';
 import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
 import type { Config } from '../config/config.ts';
 import type { AuthService } from '../core/auth-service.ts';
@@ -11,12 +10,13 @@ import type { CommandService } from '../core/commands/command-service.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import type { MembershipService } from '../core/membership-service.ts';
 import type { MessageService } from '../core/message-service.ts';
-import type { Metrics } from '../core/metrics.ts';
 import type { SmsInbound } from '../core/sms-inbound.ts';
 import type { AddressPlan } from '../domain/address.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { PresenceRegistry } from '../presence/presence.ts';
 import type { Store, User } from '../store/store.ts';
+import type { Metrics } from '../util/metrics.ts';
+import type { WsDeps } from '../ws/ws-session.ts';
 
 export interface HttpContext {
   config: Config;

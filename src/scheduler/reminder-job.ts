@@ -5,9 +5,9 @@
 import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
 import type { Clock } from '../core/clock.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
-import type { Metrics } from '../core/metrics.ts';
 import { reply } from '../domain/commands/replies.ts';
 import type { DueReminder, Store, TrailEntry } from '../store/store.ts';
+import type { Metrics } from '../util/metrics.ts';
 
 const BATCH = 1000;
 const PUSH_ATTEMPTS = 3;

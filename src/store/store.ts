@@ -265,6 +265,18 @@ export interface DeliveryStore {
     afterSeq: number,
     upToSeq: number,
   ): Promise<{ seqFrom: number; seqTo: number }[]>;
+  /**
+   * A live client that came back is about to be sent (afterSeq, upToSeq]: the member's texts for those
+   * messages still queued are cancelled (the live rung takes them back, and a later ack timeout texts them
+   * again); texts already handed to the gateway stay. Returns the seqs taken back.
+   */
+  takeBackTexts(
+    groupId: number,
+    userId: number,
+    afterSeq: number,
+    upToSeq: number,
+    now: number,
+  ): Promise<number[]>;
   addTrail(entries: TrailEntry[]): Promise<void>;
 }
 

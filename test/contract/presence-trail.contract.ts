@@ -131,5 +131,51 @@ export function presenceTrailContract(engine: string, factory: StoreFactory): vo
         await store.close();
       }
     });
+
+    test('a live client that came back takes back the texts still queued, never one the queue claimed', async () => {
+      const store: Store = await factory.open();
+      try {
+        const owner = await store.users.upsertByPhone('+8613800000200', T0);
+        const member = await store.users.upsertByPhone('+8613800000201', T0);
+        const group = await store.groups.create(
+          { appNumber: '01', name: 'Back', invitePolicy: 'direct', memberCap: 50, ownerId: owner.id },
+          (a) => String(3000 + a),
+          T0,
+        );
+        assert.ok(
+          await store.groups.applyMembership(
+            group.id,
+            0,
+            [{ userId: member.id, state: 'active', role: 'member' }],
+            T0,
+          ),
+        );
+        const text = (seq: number) => ({
+          kind: 'group_message' as const,
+          toPhone: member.phone,
+          fromAddr: '1065801',
+          text: `t${seq}`,
+          groupId: group.id,
+          seq,
+          userId: member.id,
+        });
+        await store.outbound.enqueue([text(1)], T0);
+        const [claimed] = await store.outbound.claim(1, T0 + 1);
+        assert.equal(claimed?.seq, 1);
+        await store.outbound.enqueue([text(2), text(3), text(4)], T0 + 2);
+        assert.deepEqual(await store.delivery.takeBackTexts(group.id, member.id, 0, 3, T0 + 3), [2, 3]);
+        assert.deepEqual(await store.delivery.takeBackTexts(group.id, member.id, 0, 3, T0 + 4), [], 'once');
+        const states = await Promise.all([1, 2, 3, 4].map((q) => store.outbound.forMessage(group.id, q)));
+        assert.deepEqual(
+          states.map((l) => l.map((o) => o.state)),
+          [['submitting'], ['cancelled'], ['cancelled'], ['queued']],
+        );
+        assert.match(states[1]![0]!.error ?? '', /sent live/);
+        // A text taken back may be queued again later (an ack timeout on the new connection).
+        assert.equal((await store.outbound.enqueue([text(2)], T0 + 5)).filter((id) => id > 0).length, 1);
+      } finally {
+        await store.close();
+      }
+    });
   });
 }

@@ -3,8 +3,8 @@
 // the live member by resuming from its last sequence number, the inbox member by pulling.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { WireMessage } from '../../src/channels/live/protocol.ts';
 import { QunClient } from '../../src/client/qun-client.ts';
+import type { WireMessage } from '../../src/domain/live-protocol.ts';
 import { Api, type ChildServer, eventually, spawnServer, tempDir } from '../helpers/server.ts';
 
 const N = 60;

@@ -2,8 +2,8 @@
 // timeout fall-through, Web Push reminder, escalation with cancel, and resume after a reconnect.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { WireMessage } from '../../src/channels/live/protocol.ts';
 import { QunClient } from '../../src/client/qun-client.ts';
+import type { WireMessage } from '../../src/domain/live-protocol.ts';
 import { type PushService, startPushService } from '../helpers/push-service.ts';
 import { eventually, startTestServer, type TestServer } from '../helpers/server.ts';
 

@@ -1,8 +1,8 @@
 // Fault-test workload: sign-in, group setup, senders that retry one client id until accepted, and recorders for live frames, inbox pulls and texts.
 import fs from 'node:fs';
 import WebSocket from 'ws';
-import type { WireMessage } from '../../src/channels/live/protocol.ts';
 import type { QunClient } from '../../src/client/qun-client.ts';
+import type { WireMessage } from '../../src/domain/live-protocol.ts';
 import type { Channel, DeliveryChecker } from './checker.ts';
 import { type Api, eventually, SIGNIN_CODE, type TestServer } from './server.ts';
 

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { WireMessage } from '../../src/channels/live/protocol.ts';
 import { QunClient } from '../../src/client/qun-client.ts';
+import type { WireMessage } from '../../src/domain/live-protocol.ts';
 import { Api, type ChildServer, eventually, spawnServer, tempDir } from '../helpers/server.ts';
 import {
   addMembers,

@@ -1,12 +1,8 @@
 // Ack deadlines per member and group, not per message: one FIFO of deadlines (the timeout is constant,
 // so insertion order is deadline order) and one timer for the whole node.
-export interface AckTimeout {
-  userId: number;
-  groupId: number;
-  /** The member's unacked range (fromSeq, toSeq] falls to the next rung. */
-  fromSeq: number;
-  toSeq: number;
-}
+import type { AckDeadlines, AckTimeout } from '../../core/ports/live-delivery.ts';
+
+export type { AckTimeout };
 
 interface Pending {
   acked: number;
@@ -15,7 +11,7 @@ interface Pending {
   queued: boolean;
 }
 
-export class AckTracker {
+export class AckTracker implements AckDeadlines {
   readonly #timeoutMs: number;
   // group → user → pending: numeric keys, no string building on the per-delivery path.
   readonly #pending = new Map<number, Map<number, Pending>>();
@@ -78,7 +74,13 @@ export class AckTracker {
         // Progress since this deadline was set: the rest gets a fresh timeout, like a TCP retransmit timer.
         this.#enqueue(e.userId, e.groupId, p, now);
       } else {
-        out.push({ userId: e.userId, groupId: e.groupId, fromSeq: p.acked, toSeq: p.sentUpTo });
+        out.push({
+          userId: e.userId,
+          groupId: e.groupId,
+          fromSeq: p.acked,
+          toSeq: p.sentUpTo,
+          armedAt: e.deadline - this.#timeoutMs,
+        });
         this.#delete(e.userId, e.groupId);
       }
     }

@@ -2,8 +2,9 @@
 // writes themselves. Frames for one socket are coalesced per event-loop turn into one write; a socket
 // that falls behind is caught up from the log, and one that cannot keep up is closed (its member then
 // falls down the ladder by ack timeout) rather than growing the server's memory.
+
+import type { AckDeadlines, LiveDelivery } from '../../core/ports/live-delivery.ts';
 import type { PresenceRegistry } from '../../presence/presence.ts';
-import type { AckTracker } from './ack-tracker.ts';
 
 /** The part of a WebSocket the hub uses; ws's WebSocket satisfies it. */
 export interface LiveSocket {
@@ -62,13 +63,16 @@ export class LiveConnection {
   readonly sessionHash: string;
   readonly socket: LiveSocket;
   readonly groups = new Map<number, GroupCursor>();
+  /** When the connection was authenticated (a fresh one gets its own ack timeout for a range in flight). */
+  readonly openedAt: number;
   /** Time of the oldest frame written since this connection last acked; 0 when none. */
   unackedSince = 0;
   #out: string[] = [];
   #outBytes = 0;
   #flushScheduled = false;
 
-  constructor(userId: number, sessionHash: string, socket: LiveSocket) {
+  constructor(userId: number, sessionHash: string, socket: LiveSocket, openedAt = Date.now()) {
+    this.openedAt = openedAt;
     this.userId = userId;
     this.sessionHash = sessionHash;
     this.socket = socket;
@@ -115,16 +119,16 @@ export interface CatchUpSource {
 
 const NO_CONNECTIONS: ReadonlySet<LiveConnection> = new Set();
 
-export class LiveHub {
+export class LiveHub implements LiveDelivery {
   readonly #byUser = new Map<number, Set<LiveConnection>>();
   /** Highest seq seen per group on this node, so a catch-up that just ended can tell it missed one. */
   readonly #latest = new Map<number, number>();
   readonly #presence: PresenceRegistry;
-  readonly #tracker: AckTracker;
+  readonly #tracker: AckDeadlines;
   readonly #maxBufferedBytes: number;
   #catchUp: CatchUpSource | undefined;
 
-  constructor(presence: PresenceRegistry, tracker: AckTracker, maxBufferedBytes = 4 * 1024 * 1024) {
+  constructor(presence: PresenceRegistry, tracker: AckDeadlines, maxBufferedBytes = 4 * 1024 * 1024) {
     this.#presence = presence;
     this.#tracker = tracker;
     this.#maxBufferedBytes = maxBufferedBytes;
@@ -207,6 +211,10 @@ export class LiveHub {
     conn.write(frame);
   }
 
+  catchUp(userId: number, groupId: number): void {
+    for (const conn of this.connections(userId)) this.startCatchUp(conn, groupId);
+  }
+
   startCatchUp(conn: LiveConnection, groupId: number): void {
     const cur = conn.groups.get(groupId);
     if (!cur || cur.catchingUp || !this.#catchUp) return;
@@ -238,6 +246,14 @@ export class LiveHub {
   /** Sends a frame to every connection of a user (group events). */
   notify(userId: number, frame: string): void {
     for (const conn of this.connections(userId)) conn.write(frame);
+  }
+
+  freshSince(userId: number, groupId: number, since: number): boolean {
+    for (const conn of this.connections(userId)) {
+      const fresh = conn.openedAt > since && (conn.unackedSince === 0 || conn.unackedSince > since);
+      if (fresh && conn.groups.has(groupId)) return true;
+    }
+    return false;
   }
 
   /** Closes the connections that hold unacked frames older than the ack timeout: they are half-open or frozen. */

@@ -1,8 +1,8 @@
 // Keeps live connections in step with membership: a join starts following the group at its current
 // end, a removal stops it at once (nothing more is written to that socket for the group).
 import type { MembershipEvents } from '../../core/membership-service.ts';
+import { encodeFrame } from '../../domain/live-protocol.ts';
 import type { LiveHub } from './live-hub.ts';
-import { encodeFrame } from './protocol.ts';
 
 export function liveMembershipEvents(hub: LiveHub): MembershipEvents {
   return {

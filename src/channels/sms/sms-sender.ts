@@ -2,12 +2,12 @@
 // crash left unknown before sending anything, keeps to the gateway's TPS, retries transient failures
 // with back-off, and records every outcome. One worker per node; claims are transactional.
 
-import { Batcher } from '../../core/batcher.ts';
 import type { Clock } from '../../core/clock.ts';
-import { KeyedChain } from '../../core/keyed-chain.ts';
-import type { Metrics } from '../../core/metrics.ts';
 import { analyze } from '../../domain/sms/segments.ts';
 import type { OutboundSms, Store } from '../../store/store.ts';
+import { Batcher } from '../../util/batcher.ts';
+import { KeyedChain } from '../../util/keyed-chain.ts';
+import type { Metrics } from '../../util/metrics.ts';
 import type { SmsGateway } from './gateway.ts';
 
 export interface SmsSenderOptions {

@@ -9,11 +9,11 @@ import { parseCommand } from '../../domain/commands/parse.ts';
 import type { GroupInfo, Membership } from '../../domain/group.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import type { NewOutbound, Store, User } from '../../store/store.ts';
+import type { Metrics } from '../../util/metrics.ts';
 import type { Clock } from '../clock.ts';
 import type { MemberCache } from '../member-cache.ts';
 import type { MembershipService } from '../membership-service.ts';
 import type { MessageService } from '../message-service.ts';
-import type { Metrics } from '../metrics.ts';
 import type { CommandOutcome, CommandRequest, CommandResult } from './command-result.ts';
 import { clipAction, inviteTexts, notice } from './notices.ts';
 

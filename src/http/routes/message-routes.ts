@@ -2,11 +2,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Via } from '../../channels/live/protocol.ts';
 import { deliveredVia } from '../../core/delivered-via.ts';
 import { visibleTo, wireMessage } from '../../core/frames.ts';
 import type { HistoryItem } from '../../core/message-service.ts';
 import { hasRole } from '../../domain/group.ts';
+import type { Via } from '../../domain/live-protocol.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import type { HttpContext } from '../context.ts';
 import { requireUser } from '../context.ts';

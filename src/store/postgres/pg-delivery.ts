@@ -140,7 +140,10 @@ async function writeCursors(c: Queryable, ws: { groupId: number; userId: number;
 
 const key = (groupId: number, userId: number) => `${groupId}:${userId}`;
 
-export function pgDelivery(db: Db, reminderDelayMs: number): Omit<DeliveryStore, 'inboxConfirmed'> {
+export function pgDelivery(
+  db: Db,
+  reminderDelayMs: number,
+): Omit<DeliveryStore, 'inboxConfirmed' | 'takeBackTexts'> {
   const settle = (
     which: SettleCursor,
     items: { groupId: number; userId: number; seq: number }[],

@@ -12,8 +12,8 @@ import { pgOutbound } from './pg-outbound.ts';
 import { pgPresence, pgProbe } from './pg-presence.ts';
 import { pgPush } from './pg-push.ts';
 import { pgSim } from './pg-sim.ts';
-import { pgTrailReads } from './pg-trail.ts';
 import { pgUsers } from './pg-users.ts';
+import { pgVia } from './pg-via.ts';
 
 /** Any key: one number that every Qun node agrees on, held while the schema is migrated. */
 const MIGRATION_LOCK = 0x7175_6e00;
@@ -35,7 +35,7 @@ export async function openPostgresStore(
     users: pgUsers(db),
     groups: pgGroups(db),
     messages: pgMessages(db),
-    delivery: { ...pgDelivery(db, opts.reminderDelayMs ?? 600_000), ...pgTrailReads(db) },
+    delivery: { ...pgDelivery(db, opts.reminderDelayMs ?? 600_000), ...pgVia(db) },
     outbound: pgOutbound(db, opts.gateway),
     sim: pgSim(db),
     push: pgPush(db),

@@ -6,6 +6,7 @@ export const CANCEL_REASON = {
   acked: 'acked live before the SMS left',
   fetched: 'fetched from the inbox before the SMS left',
   shown: 'shown in the inbox before it left',
+  takenBack: 'sent live to the client that came back before the SMS left',
   removed: 'no longer a member',
   optedOut: 'number opted out (STOP)',
   gone: 'no longer pending',

@@ -61,7 +61,10 @@ const SQL = {
   trailFor: 'SELECT * FROM trail WHERE group_id = ? AND seq_to >= ? AND seq_from < ? ORDER BY id',
 } as const;
 
-export function sqliteDelivery(db: Database, reminderDelayMs: number): Omit<DeliveryStore, 'inboxConfirmed'> {
+export function sqliteDelivery(
+  db: Database,
+  reminderDelayMs: number,
+): Omit<DeliveryStore, 'inboxConfirmed' | 'takeBackTexts'> {
   const s = {
     cursors: db.prepare<[number, number], CursorRow & { last_seq: number }>(SQL.cursors),
     writeCursors: db.prepare(SQL.writeCursors),

@@ -13,8 +13,8 @@ import { sqliteOutbound } from './sqlite-outbound.ts';
 import { sqlitePresence, sqliteProbe } from './sqlite-presence.ts';
 import { sqlitePush } from './sqlite-push.ts';
 import { sqliteSim } from './sqlite-sim.ts';
-import { sqliteTrailReads } from './sqlite-trail.ts';
 import { sqliteUsers } from './sqlite-users.ts';
+import { sqliteVia } from './sqlite-via.ts';
 
 export async function openSqliteStore(
   file: string,
@@ -46,7 +46,7 @@ export async function openSqliteStore(
     users: sqliteUsers(db),
     groups: sqliteGroups(db),
     messages: sqliteMessages(db),
-    delivery: { ...sqliteDelivery(db, opts.reminderDelayMs ?? 600_000), ...sqliteTrailReads(db) },
+    delivery: { ...sqliteDelivery(db, opts.reminderDelayMs ?? 600_000), ...sqliteVia(db) },
     outbound: sqliteOutbound(db, opts.gateway),
     sim: sqliteSim(db),
     push: sqlitePush(db),

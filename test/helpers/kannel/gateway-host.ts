@@ -6,8 +6,8 @@ import type { SmsGateway } from '../../../src/channels/sms/gateway.ts';
 import { createKannelGateway } from '../../../src/channels/sms/gateways/kannel/index.ts';
 import type { GatewayContext } from '../../../src/channels/sms/gateways/registry.ts';
 import { systemClock } from '../../../src/core/clock.ts';
-import { createMetrics } from '../../../src/core/metrics.ts';
 import { installErrorHandler } from '../../../src/http/errors.ts';
+import { createMetrics } from '../../../src/util/metrics.ts';
 import { RecordingHooks } from '../../contract/sms-gateway.contract.ts';
 
 export interface GatewayHost {

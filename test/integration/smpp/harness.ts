@@ -5,8 +5,8 @@ import type { GatewayContext, GatewayLog } from '../../../src/channels/sms/gatew
 import { createSmppGateway } from '../../../src/channels/sms/gateways/smpp/index.ts';
 import type { SmppGateway } from '../../../src/channels/sms/gateways/smpp/smpp-gateway.ts';
 import { systemClock } from '../../../src/core/clock.ts';
-import { createMetrics, type Metrics } from '../../../src/core/metrics.ts';
 import type { Store } from '../../../src/store/store.ts';
+import { createMetrics, type Metrics } from '../../../src/util/metrics.ts';
 import { RecordingHooks } from '../../contract/sms-gateway.contract.ts';
 import { type ConfigPatch, Smsc } from '../../helpers/smsc/smsc.ts';
 

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { WireMessage } from '../../../src/channels/live/protocol.ts';
 import { GroupStreams, QunApiError, randomId, splitFrames } from '../../../src/client/qun-client.ts';
+import type { WireMessage } from '../../../src/domain/live-protocol.ts';
 
 const msg = (g: number, seq: number, id = `m${g}-${seq}`): WireMessage => ({
   t: 'msg',

@@ -1,7 +1,7 @@
 // KeyedChain: one task at a time per key, in order; keys independent; failures do not block a key.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KeyedChain } from '../../../src/core/keyed-chain.ts';
+import { KeyedChain } from '../../../src/util/keyed-chain.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ClientFrame, decodeClientFrames } from '../../../src/channels/live/protocol.ts';
+import { ClientFrame, decodeClientFrames } from '../../../src/domain/live-protocol.ts';
 
 const numRuns = Number(process.env.QUN_FUZZ_RUNS ?? 2000);
 

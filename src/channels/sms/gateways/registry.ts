@@ -3,9 +3,9 @@
 
 import type { Setting } from '../../../config/setting.ts';
 import type { Clock } from '../../../core/clock.ts';
-import type { Metrics } from '../../../core/metrics.ts';
 import type { AddressPlan } from '../../../domain/address.ts';
 import type { Store } from '../../../store/store.ts';
+import type { Metrics } from '../../../util/metrics.ts';
 import type { GatewayHooks, SmsGateway } from '../gateway.ts';
 import { createKannelGateway } from './kannel/index.ts';
 import { KANNEL_SETTINGS } from './kannel/settings.ts';

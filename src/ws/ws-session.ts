@@ -1,26 +1,31 @@
 // One live client session over WebSocket: authentication, resume, acks, sends, commands and the
 // heartbeat. Reads the log to catch a connection up, so live push is only ever a shortcut.
 import type { WebSocket } from 'ws';
-import type { AuthService } from '../../core/auth-service.ts';
-import type { Clock } from '../../core/clock.ts';
-import type { CommandService } from '../../core/commands/command-service.ts';
-import { deliveredVia } from '../../core/delivered-via.ts';
-import type { DeliveryEngine } from '../../core/delivery-engine.ts';
-import { type MessageFramer, visibleTo } from '../../core/frames.ts';
-import type { MessageService } from '../../core/message-service.ts';
-import { type AddressPlan, groupAddress } from '../../domain/address.ts';
-import { QunError } from '../../errors/catalogue.ts';
-import { isStorageFailure } from '../../store/storage-errors.ts';
-import type { Store } from '../../store/store.ts';
-import type { AckTracker } from './ack-tracker.ts';
-import { type CatchUpSource, type LiveConnection as Conn, LiveConnection, type LiveHub } from './live-hub.ts';
+import type { AckTracker } from '../channels/live/ack-tracker.ts';
+import {
+  type CatchUpSource,
+  type LiveConnection as Conn,
+  LiveConnection,
+  type LiveHub,
+} from '../channels/live/live-hub.ts';
+import type { AuthService } from '../core/auth-service.ts';
+import type { Clock } from '../core/clock.ts';
+import type { CommandService } from '../core/commands/command-service.ts';
+import { deliveredVia } from '../core/delivered-via.ts';
+import type { DeliveryEngine } from '../core/delivery-engine.ts';
+import { type MessageFramer, visibleTo } from '../core/frames.ts';
+import type { MessageService } from '../core/message-service.ts';
+import { type AddressPlan, groupAddress } from '../domain/address.ts';
 import {
   type ClientFrame,
   decodeClientFrames,
   encodeFrame,
   PROTOCOL_VERSION,
   type ServerFrame,
-} from './protocol.ts';
+} from '../domain/live-protocol.ts';
+import { QunError } from '../errors/catalogue.ts';
+import { isStorageFailure } from '../store/storage-errors.ts';
+import type { Store } from '../store/store.ts';
 import { wsCommand } from './ws-commands.ts';
 
 export interface WsDeps {
@@ -36,6 +41,8 @@ export interface WsDeps {
   plan: AddressPlan;
   heartbeatMs: number;
   authTimeoutMs: number;
+  /** Counts texts a reconnecting live client took back before they left (a metric). */
+  onTextsTakenBack: (n: number) => void;
 }
 
 const CATCH_UP_PAGE = 200;
@@ -54,8 +61,19 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
         if (!cur || !group || cur.sent >= group.lastSeq) return;
         const page = await d.store.messages.range(groupId, cur.sent, group.lastSeq, CATCH_UP_PAGE);
         if (page.length === 0) return;
-        // Messages that already reached the member by text or inbox go with `via`: history, not news.
-        const via = await deliveredVia(d.store, groupId, conn.userId, cur.sent, page.at(-1)!.seq);
+        // Texts still queued for this page are taken back by the live rung (atomically: a text the queue
+        // claimed first has gone and is marked instead); what already reached the member by text or inbox
+        // goes with `via`: history, not news.
+        const pageEnd = page.at(-1)!.seq;
+        const takenBack = await d.store.delivery.takeBackTexts(
+          groupId,
+          conn.userId,
+          cur.sent,
+          pageEnd,
+          d.clock.now(),
+        );
+        if (takenBack.length > 0) d.onTextsTakenBack(takenBack.length);
+        const via = await deliveredVia(d.store, groupId, conn.userId, cur.sent, pageEnd);
         const now = d.clock.now();
         for (const msg of page) {
           if (msg.seq !== cur.sent + 1) break;
@@ -149,7 +167,7 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         return;
       }
       clearTimeout(authTimer);
-      conn = new LiveConnection(session.user.id, session.sessionHash, socket);
+      conn = new LiveConnection(session.user.id, session.sessionHash, socket, d.clock.now());
       const groups = await d.store.groups.ofUser(session.user.id, ['active']);
       for (const { membership } of groups) {
         conn.groups.set(membership.groupId, {

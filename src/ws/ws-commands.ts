@@ -1,13 +1,13 @@
 // The WebSocket `cmd` frame as an ingress of core/commands: parse the text as if texted to the group
 // (with `g`) or the service number (without), run it, render the sender's reply as `cmd_result`.
 // A group the member cannot see, or that does not exist, is a not_found error: never a guess.
-import type { CommandService } from '../../core/commands/command-service.ts';
-import { replyText } from '../../core/commands/reply-texts.ts';
-import { parseCommand } from '../../domain/commands/parse.ts';
-import { textLanguage } from '../../domain/language.ts';
-import { QunError } from '../../errors/catalogue.ts';
-import type { Store, User } from '../../store/store.ts';
-import type { ServerFrame } from './protocol.ts';
+import type { CommandService } from '../core/commands/command-service.ts';
+import { replyText } from '../core/commands/reply-texts.ts';
+import { parseCommand } from '../domain/commands/parse.ts';
+import { textLanguage } from '../domain/language.ts';
+import type { ServerFrame } from '../domain/live-protocol.ts';
+import { QunError } from '../errors/catalogue.ts';
+import type { Store, User } from '../store/store.ts';
 
 export async function wsCommand(
   d: { commands: CommandService; store: Store },
