@@ -197,7 +197,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     authTimeoutMs: 10_000,
   };
   hub.setCatchUpSource(logCatchUp(ws));
-  const receipts = new ReceiptMatcher(store, gateway.name, clock, metrics);
+  const receipts = new ReceiptMatcher(store, gateway.name, clock, metrics, log);
   hooks = gatewayHooks({
     store,
     clock,

@@ -12,7 +12,8 @@ export interface PreparedText {
 }
 
 export type SubmitResult =
-  | { outcome: 'submitted'; ref: string | null }
+  /** session: the link session (an SMPP bind) the text went through, for gateways whose ids repeat. */
+  | { outcome: 'submitted'; ref: string | null; session?: string }
   /**
    * unknownOutcome: no answer came (timeout, lost link), so the peer may have the text; the resend may
    * duplicate it, and the queue counts it in qun_sms_in_doubt_total so that duplicates are never silent.
@@ -35,6 +36,11 @@ export interface Receipt {
   delivered: boolean;
   /** The peer's words: a stat code, an error code, a reason. */
   detail: string;
+  /**
+   * The link session the receipt arrived on (an SMPP bind). Refs repeat across sessions (a restarted SMSC
+   * numbers from 0 again), so a receipt is matched within its session first. Absent: refs are unique.
+   */
+  session?: string;
 }
 
 /** What a gateway hands upwards. Each resolves once the effect is durable, so the gateway may then ack its peer. */

@@ -7,7 +7,7 @@ import type { Clock } from '../../core/clock.ts';
 import { KeyedChain } from '../../core/keyed-chain.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import { analyze } from '../../domain/sms/segments.ts';
-import type { OutboundSms, Store } from '../../store/store.ts';
+import type { OutboundSms, Store, SubmittedText } from '../../store/store.ts';
 import type { SmsGateway } from './gateway.ts';
 
 export interface SmsSenderOptions {
@@ -31,10 +31,7 @@ export class SmsSender {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #nextSlot = 0;
-  readonly #submitted: Batcher<
-    { id: number; gatewayRef: string | null; encoding: string; segments: number },
-    undefined
-  >;
+  readonly #submitted: Batcher<SubmittedText & { id: number }, undefined>;
 
   constructor(
     store: Store,
@@ -159,6 +156,7 @@ export class SmsSender {
       await this.#submitted.submit({
         id: o.id,
         gatewayRef: r.ref,
+        gatewaySession: r.session ?? null,
         encoding: t.encoding,
         segments: t.segments,
       });

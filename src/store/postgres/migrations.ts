@@ -159,4 +159,11 @@ CREATE TABLE sms_confirmations (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'receipts match within the gateway session their text was submitted in',
+    up: `
+ALTER TABLE outbound_sms ADD COLUMN gateway_session TEXT;
+`,
+  },
 ];

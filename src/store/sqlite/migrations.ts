@@ -195,4 +195,11 @@ CREATE UNIQUE INDEX outbound_one_per_member ON outbound_sms(group_id, seq, user_
 ALTER TABLE memberships ADD COLUMN shown_seq INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 8,
+    name: 'receipts match within the gateway session their text was submitted in',
+    up: `
+ALTER TABLE outbound_sms ADD COLUMN gateway_session TEXT;
+`,
+  },
 ];
