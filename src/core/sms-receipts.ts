@@ -74,6 +74,12 @@ export class ReceiptMatcher {
       await this.#record(r, 'unmatched', undefined, 'no text was submitted with this id');
       return true;
     }
+    if (r.progress) {
+      // A notice on the way changes no state; it goes in the trail of the text it is about, if open.
+      const row = v.kind === 'apply' ? candidates.find((c) => c.id === v.id) : undefined;
+      await this.#record(r, 'progress', row, `receipt: ${r.detail}`);
+      return true;
+    }
     if (v.kind === 'apply') {
       const row = await this.#store.outbound.settleReceipt(v.id, r.delivered, r.detail, now);
       // Another receipt settled it in between: judge this one again against what is stored now.
@@ -89,7 +95,7 @@ export class ReceiptMatcher {
 
   async #record(r: Receipt, outcome: string, row: OutboundSms | undefined, reason: string): Promise<void> {
     this.#metrics.receipts.inc({ gateway: this.#gateway, outcome });
-    if (outcome !== 'delivered' && outcome !== 'failed' && outcome !== 'duplicate')
+    if (!['delivered', 'failed', 'duplicate', 'progress'].includes(outcome))
       this.#log.warn(
         { gateway: this.#gateway, ref: r.ref, session: r.session, outboundId: row?.id, detail: r.detail },
         `SMS receipt ${outcome}: ${reason}`,

@@ -41,6 +41,11 @@ export interface Receipt {
    * numbers from 0 again), so a receipt is matched within its session first. Absent: refs are unique.
    */
   session?: string;
+  /**
+   * An intermediate notice (buffered, accepted by the SMSC): the text's state stays as it is and the
+   * notice is recorded in its trail. `delivered` is then false and means nothing.
+   */
+  progress?: boolean;
 }
 
 /** What a gateway hands upwards. Each resolves once the effect is durable, so the gateway may then ack its peer. */

@@ -63,11 +63,11 @@ export function matchReceipt(
 
 /**
  * Text from a gateway, cleaned for storing as a reason: UDH and other control bytes (Kannel's %A copies
- * the SMSC's answer, binary and all) are dropped, runs of space are collapsed, and the length is capped.
+ * the SMSC's answer, binary and all) are dropped, line breaks and runs of space become one space, and the length is capped.
  */
 export function cleanReason(s: string, max = 200): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  const controls = /[\u0000-\u001f\u007f-\u009f\ufffd]+/g;
-  const out = s.replace(controls, ' ').replace(/\s+/g, ' ').trim();
+  const controls = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffd]/g;
+  const out = s.replace(controls, '').replace(/\s+/g, ' ').trim();
   return [...out].slice(0, max).join('');
 }
