@@ -11,6 +11,7 @@ import { logCatchUp, type WsDeps } from './channels/live/ws-session.ts';
 import type { GatewayHooks, SmsGateway } from './channels/sms/gateway.ts';
 import { checkGatewayName, createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
+import { WapPushSender } from './channels/wappush/wap-push-sender.ts';
 import { loadOrCreateVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
@@ -28,6 +29,7 @@ import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { buildHttp } from './http/app.ts';
 import { MemoryPresence } from './presence/memory/memory-presence.ts';
+import { ReminderFallback } from './scheduler/reminder-fallback.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
 import { openStore } from './store/open-store.ts';
 
@@ -218,6 +220,34 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     escalateDelayMs: config.escalateDelay,
     reminderDelayMs: config.reminderDelay,
     log,
+    fallback: new ReminderFallback({
+      wapPush: config.wapPushUrl
+        ? new WapPushSender({
+            url: config.wapPushUrl,
+            username: config.wapPushUsername,
+            password: config.wapPushPassword,
+            timeoutMs: 10_000,
+          })
+        : undefined,
+      sms: config.reminderSms
+        ? async (r, user, text) => {
+            const g = await store.groups.byId(r.groupId);
+            if (!g) return false;
+            const fromAddr = smsFrom(plan, g.appNumber, g.groupNumber);
+            const base = { kind: 'reminder' as const, toPhone: user.phone, fromAddr, text, seq: null };
+            const [id] = await store.outbound.enqueue(
+              [{ ...base, groupId: g.id, userId: user.id }],
+              clock.now(),
+            );
+            onSmsQueued();
+            return (id ?? 0) > 0;
+          }
+        : undefined,
+      inboxUrl,
+      clock,
+      metrics,
+      log,
+    }),
   });
 
   const http = await buildHttp(
