@@ -24,6 +24,7 @@ import { MembershipService } from './core/membership-service.ts';
 import { MessageService } from './core/message-service.ts';
 import { createMetrics } from './core/metrics.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
+import { mediaNotice } from './core/sms-media.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
@@ -205,6 +206,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock,
     members,
     receipts,
+    media: mediaNotice({ store, clock, metrics, gateway: gateway.name, onQueued: onSmsQueued }),
     inbound: async (t) => {
       const outcome = await inbound.handle({ ...t, gateway: gateway.name });
       return outcome;

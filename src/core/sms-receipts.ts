@@ -3,7 +3,7 @@
 // is never given another ending), then recorded: the text's state, a trail row, a metric. A receipt can
 // beat its own submit response; such receipts are held and retried for a while, and one that still
 // names no text, or names several, is counted and logged as such rather than guessed.
-import type { GatewayHooks, Receipt } from '../channels/sms/gateway.ts';
+import type { GatewayHooks, InboundText, Receipt } from '../channels/sms/gateway.ts';
 import { cleanReason, matchReceipt, type ReceiptVerdict } from '../domain/sms/receipt-match.ts';
 import type { OutboundSms, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
@@ -148,10 +148,14 @@ export function gatewayHooks(o: {
   members: MemberCache;
   receipts: ReceiptMatcher;
   inbound: (t: { from: string; to: string; text: string; ref: string | null }) => Promise<unknown>;
+  /** A text came with media (MMS) Qun does not carry: tell the sender (sms-media.ts). */
+  media?: (t: InboundText) => Promise<void>;
 }): GatewayHooks {
   return {
-    inbound: async (t) => {
-      await o.inbound(t);
+    inbound: async ({ media, ...t }) => {
+      // A picture with no words has nothing for the core: only the sender is told.
+      if (!media || t.text.trim() !== '') await o.inbound(t);
+      if (media) await o.media?.({ ...t, media });
     },
     receipt: (r) => o.receipts.receipt(r),
     optedOut: async (phone) => {

@@ -27,6 +27,11 @@ export interface InboundText {
   text: string;
   /** The gateway's id for the text, for de-duplication of redelivered texts. */
   ref: string | null;
+  /**
+   * How many media items (MMS pictures) came with it. Qun carries text only: the core tells the sender
+   * (see docs/gateways.md, MMS). Absent or 0 for plain texts.
+   */
+  media?: number;
 }
 
 /** A delivery receipt as a gateway reports it. */

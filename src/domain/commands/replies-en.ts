@@ -84,4 +84,8 @@ export const en: Templates = {
   confirm_failed: (r) => `${q(r.group)}: that code is wrong or expired; nothing was changed.`,
   group_full: (r) => `${q(r.group)} is full (${r.cap} members); ask an admin to make room.`,
   reminder: (r) => `${r.count} new message${r.count === 1 ? '' : 's'} in ${q(r.group)}: ${r.url}`,
+  media_not_carried: (r) =>
+    r.textSent
+      ? 'Qun carries text only: the picture in your message was not passed on; the text was.'
+      : 'Qun carries text only: your picture was not passed on. Please send it as text.',
 };

@@ -65,4 +65,8 @@ export const zh: Templates = {
   confirm_failed: (r) => `群${q(r.group)}：验证码错误或已过期，未做任何更改。`,
   group_full: (r) => `群${q(r.group)}已满（${r.cap} 人），请联系管理员。`,
   reminder: (r) => `群${q(r.group)}有 ${r.count} 条新消息：${r.url}`,
+  media_not_carried: (r) =>
+    r.textSent
+      ? 'Qun 只转发文字：您消息中的图片未转发，文字已收到。'
+      : 'Qun 只转发文字：您的图片未转发，请改发文字。',
 };

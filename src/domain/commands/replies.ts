@@ -48,7 +48,8 @@ export type Reply =
   | { kind: 'reminder'; group: string; count: number; url: string }
   | { kind: 'confirm_needed'; group: string; code: string; action: string; minutes: number }
   | { kind: 'confirm_failed'; group: string }
-  | { kind: 'group_full'; group: string; cap: number };
+  | { kind: 'group_full'; group: string; cap: number }
+  | { kind: 'media_not_carried'; textSent: boolean };
 
 export type ReplyKind = Reply['kind'];
 

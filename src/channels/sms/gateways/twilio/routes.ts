@@ -46,6 +46,7 @@ const Inbound = z.object({
   To: z.string().min(1),
   Body: z.string().default(''),
   MessageSid: z.string().min(1),
+  NumMedia: z.coerce.number().int().min(0).max(100).default(0),
 });
 
 const Status = z.object({
@@ -120,7 +121,8 @@ export function twilioRoutes(o: RouteOptions): FastifyPluginAsync {
       async (req, reply) => {
         const p = parse(Inbound, verified(req));
         // The core de-duplicates by MessageSid, so a retried webhook creates nothing twice.
-        await o.hooks.inbound({ from: p.From, to: p.To, text: p.Body, ref: p.MessageSid });
+        const media = p.NumMedia > 0 ? { media: p.NumMedia } : {};
+        await o.hooks.inbound({ from: p.From, to: p.To, text: p.Body, ref: p.MessageSid, ...media });
         return reply.code(200).type('text/xml; charset=utf-8').send(EMPTY_TWIML);
       },
     );
