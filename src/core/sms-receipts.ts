@@ -67,7 +67,8 @@ export class ReceiptMatcher {
     const { r } = h;
     const now = this.#clock.now();
     const candidates = await this.#store.outbound.receiptCandidates(this.#gateway, r.ref);
-    const settled = expired || now - h.since >= OTHER_SESSIONS_AFTER_MS;
+    // A receipt whose id the gateway saw given in its own session is never matched outside it.
+    const settled = (expired || now - h.since >= OTHER_SESSIONS_AFTER_MS) && !r.submittedHere;
     const v = matchReceipt(candidates, { session: r.session ?? null, delivered: r.delivered }, settled);
     if (v.kind === 'wait') {
       if (!expired) return false;

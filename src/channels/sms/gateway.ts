@@ -47,6 +47,11 @@ export interface Receipt {
    */
   session?: string;
   /**
+   * The gateway itself saw this id handed out in `session` (the submit response came on this bind):
+   * only a text of that session can be meant, however long its submit takes to be recorded.
+   */
+  submittedHere?: boolean;
+  /**
    * An intermediate notice (buffered, accepted by the SMSC): the text's state stays as it is and the
    * notice is recorded in its trail. `delivered` is then false and means nothing.
    */

@@ -150,6 +150,7 @@ export class SmppGateway implements SmsGateway {
         delivered: false,
         detail: receipts.failure,
         session: receipts.session,
+        submittedHere: true,
       };
       this.#ctx.hooks
         .receipt(receipt)

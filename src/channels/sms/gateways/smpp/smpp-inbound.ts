@@ -93,12 +93,24 @@ export class SmppInbound {
       // the gateway reports the failure once it has one.
       text.failure ??= r.detail;
       if (text.ref)
-        await this.#d.hooks.receipt({ ref: text.ref, delivered: false, detail: r.detail, session });
+        await this.#d.hooks.receipt({
+          ref: text.ref,
+          delivered: false,
+          detail: r.detail,
+          session,
+          submittedHere: true,
+        });
       return ESME_ROK;
     }
     // "Delivered" is the last part's word (the one receipts are asked for), unless a part failed.
     if (part.last && text.ref && !text.failure)
-      await this.#d.hooks.receipt({ ref: text.ref, delivered: true, detail: r.detail, session });
+      await this.#d.hooks.receipt({
+        ref: text.ref,
+        delivered: true,
+        detail: r.detail,
+        session,
+        submittedHere: true,
+      });
     return ESME_ROK;
   }
 
