@@ -35,7 +35,9 @@ export class ReminderFallback {
   ): Promise<{ outcome: string; reason: string }> {
     const d = this.#d;
     const problems: string[] = [];
-    if (d.wapPush) {
+    // A WAP Push is a (binary) SMS too: an opted-out number gets neither.
+    if (user.smsOptedOut && (d.wapPush || d.sms)) problems.push('number opted out (STOP)');
+    else if (d.wapPush) {
       // The indication carries the link itself; its text need not repeat it.
       const shown = text.replace(`: ${d.inboxUrl}`, '').replace(`：${d.inboxUrl}`, '');
       const o = await d.wapPush.send(user.phone, {
@@ -54,9 +56,8 @@ export class ReminderFallback {
       d.log.warn({ userId: r.userId, reason: o.reason }, 'WAP Push reminder failed');
       problems.push(`wap_push failed: ${o.reason}`);
     }
-    if (d.sms) {
-      if (user.smsOptedOut) problems.push('sms: number opted out (STOP)');
-      else if (await d.sms(r, user, text)) {
+    if (d.sms && !user.smsOptedOut) {
+      if (await d.sms(r, user, text)) {
         d.metrics.reminders.inc({ channel: 'sms', outcome: 'reminded' });
         const before = problems.length ? `; ${problems.join('; ')}` : '';
         return {

@@ -109,6 +109,7 @@ if (ppgInstalled('WAP Push reminders through Kannel’s PPG')) {
       await sms(O, address, 'G 13500135002');
       await sms(C, address, 'Y');
       const token = await s.api.signIn(C, () => s.settle());
+      tokens[C] = token;
       await s.api.req('GET', '/v1/inbox', undefined, token);
       const before = (await s.api.texts(C)).length;
       await sms(O, address, 'Second');
@@ -119,6 +120,21 @@ if (ppgInstalled('WAP Push reminders through Kannel’s PPG')) {
       assert.match(after.at(-1)!.text, /Ppg2.*1.*https:\/\/qun\.example\.test\/m$/);
       assert.equal(await metric('wap_push', 'failed'), 1);
       assert.equal(await metric('sms', 'reminded'), 1);
+    });
+
+    test('an opted-out number gets neither a WAP Push (a binary SMS) nor an SMS reminder', async () => {
+      await sms(C, address, 'STOP');
+      // Signed in before the STOP (a sign-in code is a text, and no text reaches C now).
+      await s.api.req('GET', '/v1/inbox', undefined, tokens[C]);
+      const texts = (await s.api.texts(C)).length;
+      const pushed = ppg.received().length;
+      await sms(O, address, 'Third');
+      assert.equal((await s.reminders.run()).reminded, 1);
+      await s.settle();
+      assert.equal((await s.api.texts(C)).length, texts);
+      assert.equal(ppg.received().length, pushed);
+      assert.equal(await metric('wap_push', 'failed'), 1, 'the PPG was not asked');
+      assert.equal(await metric('none', 'no_channel'), 1);
     });
   });
 }
