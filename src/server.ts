@@ -10,6 +10,7 @@ import { liveMembershipEvents } from './channels/live/live-membership-events.ts'
 import type { GatewayHooks, SmsGateway } from './channels/sms/gateway.ts';
 import { checkGatewayName, createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
+import { WapPushSender } from './channels/wappush/wap-push-sender.ts';
 import { loadOrCreateVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
@@ -22,6 +23,7 @@ import { MemberCache } from './core/member-cache.ts';
 import { MembershipService } from './core/membership-service.ts';
 import { MessageService } from './core/message-service.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
+import { mediaNotice } from './core/sms-media.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
@@ -29,6 +31,7 @@ import { numberPolicy } from './domain/sms-policy.ts';
 import { buildHttp } from './http/app.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
 import { JobRunner } from './scheduler/job-runner.ts';
+import { ReminderFallback } from './scheduler/reminder-fallback.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
 import { openStore } from './store/open-store.ts';
 import { createMetrics } from './util/metrics.ts';
@@ -235,12 +238,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     authTimeoutMs: 10_000,
   };
   hub.setCatchUpSource(logCatchUp(ws));
-  const receipts = new ReceiptMatcher(store, gateway.name, clock, metrics);
+  const receipts = new ReceiptMatcher(store, gateway.name, clock, metrics, log);
   hooks = gatewayHooks({
     store,
     clock,
     members,
     receipts,
+    media: mediaNotice({ store, clock, metrics, gateway: gateway.name, onQueued: onSmsQueued }),
     inbound: async (t) => {
       const outcome = await inbound.handle({ ...t, gateway: gateway.name });
       return outcome;
@@ -256,6 +260,34 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     escalateDelayMs: config.escalateDelay,
     reminderDelayMs: config.reminderDelay,
     log,
+    fallback: new ReminderFallback({
+      wapPush: config.wapPushUrl
+        ? new WapPushSender({
+            url: config.wapPushUrl,
+            username: config.wapPushUsername,
+            password: config.wapPushPassword,
+            timeoutMs: 10_000,
+          })
+        : undefined,
+      sms: config.reminderSms
+        ? async (r, user, text) => {
+            const g = await store.groups.byId(r.groupId);
+            if (!g) return false;
+            const fromAddr = smsFrom(plan, g.appNumber, g.groupNumber);
+            const base = { kind: 'reminder' as const, toPhone: user.phone, fromAddr, text, seq: null };
+            const [id] = await store.outbound.enqueue(
+              [{ ...base, groupId: g.id, userId: user.id }],
+              clock.now(),
+            );
+            onSmsQueued();
+            return (id ?? 0) > 0;
+          }
+        : undefined,
+      inboxUrl,
+      clock,
+      metrics,
+      log,
+    }),
   });
 
   const http = await buildHttp(

@@ -46,6 +46,10 @@ export interface Config {
   smsTps: number;
   smsMaxSegments: number;
   smartSubstitution: boolean;
+  wapPushUrl: string | undefined;
+  wapPushUsername: string | undefined;
+  wapPushPassword: string | undefined;
+  reminderSms: boolean;
 }
 
 export class ConfigError extends Error {

@@ -256,6 +256,30 @@ export const SETTINGS = {
     'one curly quote would otherwise switch a text to UCS-2 and double its cost',
     bool,
   ),
+  wapPushUrl: s(
+    'QUN_WAP_PUSH_URL',
+    undefined,
+    "unset, no WAP Push; a push proxy gateway's PAP URL (Kannel wapbox: http://host:8080/wappush) sends members without Web Push their reminder as a WAP Push Service Indication",
+    z.string().url().optional(),
+  ),
+  wapPushUsername: s(
+    'QUN_WAP_PUSH_USERNAME',
+    undefined,
+    "the PPG's push user (Kannel's ppg-username or a wap-push-user), sent as ?username=",
+    z.string().min(1).optional(),
+  ),
+  wapPushPassword: s(
+    'QUN_WAP_PUSH_PASSWORD',
+    undefined,
+    "that push user's password, sent as ?password=",
+    z.string().min(1).optional(),
+  ),
+  reminderSms: s(
+    'QUN_REMINDER_SMS',
+    'true',
+    'a member with neither Web Push nor WAP Push gets the reminder as one SMS with the inbox link, so the reminder always reaches someone',
+    bool,
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

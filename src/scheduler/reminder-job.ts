@@ -1,13 +1,16 @@
 // The reminder scan (patent step 107): inbox items not fetched within the reminder delay earn their
-// member one coalesced Web Push per group and scan; in groups that ask for it, items still unread
-// after a further delay escalate to SMS. Both scans are indexed on their due time, so a scan costs
-// what is due, not what is waiting.
+// member one coalesced reminder per group and scan, by the first channel that reaches them: Web Push
+// when they have a subscription, else a WAP Push Service Indication when a PPG is configured, else an
+// SMS with the inbox link (reminder-fallback.ts). In groups that ask for it, items still unread after a
+// further delay escalate to SMS. Both scans are indexed on their due time, so a scan costs what is due.
 import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
 import type { Clock } from '../core/clock.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import { reply } from '../domain/commands/replies.ts';
+import { textLanguage } from '../domain/language.ts';
 import type { DueReminder, Store, TrailEntry } from '../store/store.ts';
 import type { Metrics } from '../util/metrics.ts';
+import type { ReminderFallback } from './reminder-fallback.ts';
 
 const BATCH = 1000;
 const PUSH_ATTEMPTS = 3;
@@ -23,6 +26,8 @@ export interface ReminderJobDeps {
   escalateDelayMs: number;
   reminderDelayMs: number;
   log: { warn: (o: object, m: string) => void };
+  /** WAP Push, then SMS, for members Web Push did not reach. */
+  fallback?: ReminderFallback;
 }
 
 export class ReminderJob {
@@ -66,7 +71,8 @@ export class ReminderJob {
     const now = d.clock.now();
     const user = await d.store.users.byId(r.userId);
     const subs = await d.store.push.forUser(r.userId);
-    const lang = user?.phone.startsWith('+86') ? 'zh' : 'en';
+    // The one language rule (domain/language.ts): nothing was typed, so the number's region decides.
+    const lang = user ? textLanguage({ phone: user.phone }) : 'en';
     const payload = {
       title: r.groupName,
       body: reply(lang, { kind: 'reminder', group: r.groupName, count: r.unread, url: d.inboxUrl }),
@@ -98,8 +104,15 @@ export class ReminderJob {
         if (attempt === PUSH_ATTEMPTS) problems.push(`gave up: ${o.reason}`);
       }
     }
-    const outcome = sent > 0 ? 'reminded' : subs.length === 0 ? 'no_subscription' : 'failed';
+    let outcome = sent > 0 ? 'reminded' : subs.length === 0 ? 'no_subscription' : 'failed';
     if (outcome === 'failed') d.log.warn({ userId: r.userId, problems }, 'reminder push failed');
+    let reason = `web_push: ${r.unread} unread; web push to ${sent}/${subs.length} subscription(s)${problems.length ? `; ${problems.join(', ')}` : ''}`;
+    if (sent > 0 || !d.fallback || !user) d.metrics.reminders.inc({ channel: 'web_push', outcome });
+    else {
+      const alt = await d.fallback.remind(r, user, lang, payload.body);
+      outcome = alt.outcome;
+      reason = subs.length > 0 ? `${alt.reason}; before it, ${reason}` : alt.reason;
+    }
     return {
       groupId: r.groupId,
       userId: r.userId,
@@ -110,7 +123,7 @@ export class ReminderJob {
         seqTo: r.toSeq,
         rung: 'reminder',
         outcome,
-        reason: `${r.unread} unread; web push to ${sent}/${subs.length} subscription(s)${problems.length ? `; ${problems.join(', ')}` : ''}`,
+        reason,
         at: now,
       },
       escalateAt: r.escalate ? now + d.escalateDelayMs : null,

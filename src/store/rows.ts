@@ -115,6 +115,7 @@ export interface OutboundRow {
   encoding: string | null;
   segments: number | null;
   gateway_ref: string | null;
+  gateway_session?: string | null;
   attempts: number;
   error: string | null;
   created_at: number;
@@ -134,6 +135,7 @@ export const toOutbound = (r: OutboundRow): OutboundSms => ({
   encoding: r.encoding,
   segments: r.segments,
   gatewayRef: r.gateway_ref,
+  gatewaySession: r.gateway_session ?? null,
   attempts: r.attempts,
   error: r.error,
   createdAt: r.created_at,

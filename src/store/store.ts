@@ -66,10 +66,21 @@ export interface OutboundSms extends NewOutbound {
   encoding: string | null;
   segments: number | null;
   gatewayRef: string | null;
+  /** The gateway link session (an SMPP bind) the text was submitted in; receipts match within it first. */
+  gatewaySession: string | null;
   attempts: number;
   error: string | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** What a submit recorded about a text. */
+export interface SubmittedText {
+  gatewayRef: string | null;
+  /** The gateway's link session the submit went through (an SMPP bind), when the gateway has one. */
+  gatewaySession?: string | null;
+  encoding: string;
+  segments: number;
 }
 
 export interface TrailEntry {
@@ -292,25 +303,22 @@ export interface OutboundStore {
   recheck(id: number, now: number): Promise<string | undefined>;
   /** Texts left in `submitting` by a process that died: their submit outcome is unknown. */
   inDoubt(): Promise<OutboundSms[]>;
-  markSubmitted(
-    id: number,
-    r: { gatewayRef: string | null; encoding: string; segments: number },
-    now: number,
-  ): Promise<void>;
+  markSubmitted(id: number, r: SubmittedText, now: number): Promise<void>;
   /** The same for many texts in one transaction (the queue's group commit). */
-  markSubmittedMany(
-    items: { id: number; gatewayRef: string | null; encoding: string; segments: number }[],
-    now: number,
-  ): Promise<void>;
+  markSubmittedMany(items: (SubmittedText & { id: number })[], now: number): Promise<void>;
   markFailed(id: number, error: string, now: number): Promise<void>;
   requeue(id: number, error: string, notBefore: number, now: number): Promise<void>;
-  markDelivered(
-    gateway: string,
-    gatewayRef: string,
-    ok: boolean,
-    detail: string,
-    now: number,
-  ): Promise<OutboundSms | undefined>;
+  /**
+   * Texts a receipt may belong to: submitted through `gateway` with this ref (compared ignoring case and
+   * leading zeros), in any state a submit leads to, newest first, at most 20. Which one the receipt is
+   * for is decided by one shared rule (domain/sms/receipt-match.ts), not by the engine.
+   */
+  receiptCandidates(gateway: string, gatewayRef: string): Promise<OutboundSms[]>;
+  /**
+   * Settles one text by its receipt: submitted → delivered (error cleared) or failed (error = detail).
+   * Only from `submitted`: a final state is never moved to another. Undefined when it was not submitted.
+   */
+  settleReceipt(id: number, ok: boolean, detail: string, now: number): Promise<OutboundSms | undefined>;
   get(id: number): Promise<OutboundSms | undefined>;
   forMessage(groupId: number, seq: number): Promise<OutboundSms[]>;
   depth(): Promise<number>;

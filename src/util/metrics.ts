@@ -99,6 +99,18 @@ export function createMetrics() {
       labelNames: ['job'] as const,
       registers: [registry],
     }),
+    reminders: new Counter({
+      name: 'qun_reminders_total',
+      help: 'Inbox reminders, by the channel that carried them (web_push, wap_push, sms, none) and outcome',
+      labelNames: ['channel', 'outcome'] as const,
+      registers: [registry],
+    }),
+    mediaDropped: new Counter({
+      name: 'qun_sms_media_not_carried_total',
+      help: 'Inbound picture messages (MMS) whose media Qun does not carry; the sender is told by reply',
+      labelNames: ['gateway'] as const,
+      registers: [registry],
+    }),
     reminderScan: new Histogram({
       name: 'qun_reminder_scan_seconds',
       help: 'Duration of one reminder scan',

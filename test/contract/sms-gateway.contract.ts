@@ -48,6 +48,7 @@ export function outbound(to: string, from: string, text: string): OutboundSms {
     encoding: null,
     segments: null,
     gatewayRef: null,
+    gatewaySession: null,
     attempts: 1,
     error: null,
     createdAt: now,

@@ -260,14 +260,80 @@ export function storeContract(engine: string, factory: StoreFactory): void {
           { gatewayRef: '00AB12', encoding: 'gsm7', segments: 1 },
           T0,
         );
-        const hit = await store.outbound.markDelivered('sim', 'ab12', true, 'DELIVRD', T0 + 1);
-        assert.equal(hit?.id, first);
+        const [hit] = await store.outbound.receiptCandidates('sim', 'ab12');
+        assert.equal(hit?.id, first, 'found ignoring case and leading zeros');
+        assert.equal(
+          (await store.outbound.settleReceipt(first, true, 'DELIVRD', T0 + 1))?.state,
+          'delivered',
+        );
         assert.equal((await store.outbound.get(first))!.state, 'delivered');
-        assert.equal(await store.outbound.markDelivered('sim', 'ffff', true, 'DELIVRD', T0 + 1), undefined);
+        assert.deepEqual(await store.outbound.receiptCandidates('sim', 'ffff'), []);
         assert.equal(await store.outbound.countTexts(['reply'], u.phone, T0), 40);
         assert.equal(await store.outbound.countTexts(['code'], null, T0), 0);
       } finally {
         if (second !== store) await second.close();
+        await store.close();
+      }
+    });
+
+    test('a receipt settles only a submitted text, records its session, and clears old errors', async () => {
+      const store = await factory.open();
+      try {
+        const u = await store.users.upsertByPhone('+8613700000009', T0);
+        const base = {
+          kind: 'reply' as const,
+          toPhone: u.phone,
+          fromAddr: '10658',
+          groupId: null,
+          seq: null,
+          userId: u.id,
+        };
+        await store.outbound.enqueue(
+          [1, 2, 3].map((i) => ({ ...base, text: `t${i}` })),
+          T0,
+        );
+        const [a, b, c] = await store.outbound.claim(3, T0);
+        // b was retried once (its error text stays until it settles).
+        await store.outbound.requeue(b!.id, 'no response', T0, T0);
+        const [b2] = await store.outbound.claim(1, T0);
+        assert.equal(b2!.id, b!.id);
+        await store.outbound.markSubmittedMany(
+          [
+            { id: a!.id, gatewayRef: '1', gatewaySession: 's1', encoding: 'gsm7', segments: 1 },
+            { id: b!.id, gatewayRef: '1', gatewaySession: 's2', encoding: 'gsm7', segments: 1 },
+          ],
+          T0,
+        );
+        await store.outbound.markSubmitted(
+          c!.id,
+          { gatewayRef: '2', gatewaySession: 's2', encoding: 'gsm7', segments: 1 },
+          T0,
+        );
+        const cands = await store.outbound.receiptCandidates('sim', '01');
+        assert.deepEqual(
+          cands.map((x) => [x.id, x.gatewaySession]),
+          [
+            [b!.id, 's2'],
+            [a!.id, 's1'],
+          ],
+          'newest first, each with its session',
+        );
+        assert.equal(
+          (await store.outbound.settleReceipt(a!.id, false, 'UNDELIV err:901', T0 + 1))?.error,
+          'UNDELIV err:901',
+        );
+        assert.equal(
+          await store.outbound.settleReceipt(a!.id, true, 'DELIVRD', T0 + 2),
+          undefined,
+          'failed stays failed',
+        );
+        assert.equal((await store.outbound.get(a!.id))!.state, 'failed');
+        const got = await store.outbound.settleReceipt(b!.id, true, 'DELIVRD', T0 + 3);
+        assert.equal(got?.state, 'delivered');
+        assert.equal(got?.error, null, 'no old error text on a delivered text');
+        assert.equal(await store.outbound.settleReceipt(b!.id, false, 'EXPIRED', T0 + 4), undefined);
+        assert.equal((await store.outbound.get(c!.id))!.gatewaySession, 's2');
+      } finally {
         await store.close();
       }
     });

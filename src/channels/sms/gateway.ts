@@ -12,7 +12,8 @@ export interface PreparedText {
 }
 
 export type SubmitResult =
-  | { outcome: 'submitted'; ref: string | null }
+  /** session: the link session (an SMPP bind) the text went through, for gateways whose ids repeat. */
+  | { outcome: 'submitted'; ref: string | null; session?: string }
   /**
    * unknownOutcome: no answer came (timeout, lost link), so the peer may have the text; the resend may
    * duplicate it, and the queue counts it in qun_sms_in_doubt_total so that duplicates are never silent.
@@ -20,32 +21,9 @@ export type SubmitResult =
   | { outcome: 'retry'; reason: string; afterMs: number; unknownOutcome?: boolean }
   | { outcome: 'failed'; reason: string; optedOut?: boolean };
 
-export interface InboundText {
-  from: string;
-  to: string;
-  text: string;
-  /** The gateway's id for the text, for de-duplication of redelivered texts. */
-  ref: string | null;
-}
-
-/** A delivery receipt as a gateway reports it. */
-export interface Receipt {
-  /** The id the peer gave the text when it accepted it (matched case- and leading-zero-insensitively). */
-  ref: string;
-  delivered: boolean;
-  /** The peer's words: a stat code, an error code, a reason. */
-  detail: string;
-}
-
-/** What a gateway hands upwards. Each resolves once the effect is durable, so the gateway may then ack its peer. */
-export interface GatewayHooks {
-  /** A mobile-originated text (reassembled if it came in parts). Rejects if it could not be stored. */
-  inbound(t: InboundText): Promise<void>;
-  /** A delivery receipt; receipts that arrive before their submit response are held and matched later. */
-  receipt(r: Receipt): Promise<void>;
-  /** The provider reports the number opted out (e.g. Twilio error 21610). */
-  optedOut(phone: string): Promise<void>;
-}
+// What a gateway hands upwards is the core's port (core/ports/gateway-hooks.ts); named here too for
+// the gateways that implement this interface.
+export type { GatewayHooks, InboundText, Receipt } from '../../core/ports/gateway-hooks.ts';
 
 export interface SmsGateway {
   readonly name: string;

@@ -4,7 +4,7 @@
 
 import type { Clock } from '../../core/clock.ts';
 import { analyze } from '../../domain/sms/segments.ts';
-import type { OutboundSms, Store } from '../../store/store.ts';
+import type { OutboundSms, Store, SubmittedText } from '../../store/store.ts';
 import { Batcher } from '../../util/batcher.ts';
 import { KeyedChain } from '../../util/keyed-chain.ts';
 import type { Metrics } from '../../util/metrics.ts';
@@ -31,10 +31,7 @@ export class SmsSender {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #nextSlot = 0;
-  readonly #submitted: Batcher<
-    { id: number; gatewayRef: string | null; encoding: string; segments: number },
-    undefined
-  >;
+  readonly #submitted: Batcher<SubmittedText & { id: number }, undefined>;
 
   constructor(
     store: Store,
@@ -162,6 +159,7 @@ export class SmsSender {
       await this.#submitted.submit({
         id: o.id,
         gatewayRef: r.ref,
+        gatewaySession: r.session ?? null,
         encoding: t.encoding,
         segments: t.segments,
       });

@@ -88,4 +88,8 @@ export const en: Templates = {
   create_limit: (r) => `You have created ${r.max} groups today, the most allowed. Try again tomorrow.`,
   group_full: (r) => `${q(r.group)} is full (${r.cap} members); ask an admin to make room.`,
   reminder: (r) => `${r.count} new message${r.count === 1 ? '' : 's'} in ${q(r.group)}: ${r.url}`,
+  media_not_carried: (r) =>
+    r.textSent
+      ? 'Qun carries text only: the picture in your message was not passed on; the text was.'
+      : 'Qun carries text only: your picture was not passed on. Please send it as text.',
 };

@@ -69,4 +69,8 @@ export const zh: Templates = {
   create_limit: (r) => `您今天已创建 ${r.max} 个群，已达上限，请明天再试。`,
   group_full: (r) => `群${q(r.group)}已满（${r.cap} 人），请联系管理员。`,
   reminder: (r) => `群${q(r.group)}有 ${r.count} 条新消息：${r.url}`,
+  media_not_carried: (r) =>
+    r.textSent
+      ? 'Qun 只转发文字：您消息中的图片未转发，文字已收到。'
+      : 'Qun 只转发文字：您的图片未转发，请改发文字。',
 };

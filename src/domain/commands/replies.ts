@@ -52,7 +52,8 @@ export type Reply =
   | { kind: 'confirm_failed'; group: string }
   | { kind: 'confirm_locked'; group: string; minutes: number }
   | { kind: 'create_limit'; max: number }
-  | { kind: 'group_full'; group: string; cap: number };
+  | { kind: 'group_full'; group: string; cap: number }
+  | { kind: 'media_not_carried'; textSent: boolean };
 
 export type ReplyKind = Reply['kind'];
 

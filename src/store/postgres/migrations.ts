@@ -190,4 +190,11 @@ CREATE TABLE sms_confirm_failures (
 CREATE INDEX sms_confirm_failures_key ON sms_confirm_failures(phone, group_id, at);
 `,
   },
+  {
+    version: 4,
+    name: 'receipts match within the gateway session their text was submitted in',
+    up: `
+ALTER TABLE outbound_sms ADD COLUMN gateway_session TEXT;
+`,
+  },
 ];

@@ -89,9 +89,9 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
       const first = items.filter((r) => !seen.has(r.id) && seen.add(r.id));
       if (first.length === 0) return;
       await db.query(
-        `UPDATE outbound_sms o SET state = 'submitted', gateway = $1, gateway_ref = t.ref, encoding = t.enc,
-           segments = t.seg, updated_at = $2
-         FROM unnest($3::bigint[], $4::text[], $5::text[], $6::integer[]) AS t(id, ref, enc, seg)
+        `UPDATE outbound_sms o SET state = 'submitted', gateway = $1, gateway_ref = t.ref, gateway_session = t.sess,
+           encoding = t.enc, segments = t.seg, updated_at = $2
+         FROM unnest($3::bigint[], $4::text[], $5::text[], $6::integer[], $7::text[]) AS t(id, ref, enc, seg, sess)
          WHERE o.id = t.id AND o.state = 'submitting'`,
         [
           gateway,
@@ -100,15 +100,16 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
           first.map((r) => r.gatewayRef),
           first.map((r) => r.encoding),
           first.map((r) => r.segments),
+          first.map((r) => r.gatewaySession ?? null),
         ],
       );
     },
     async markSubmitted(id, r, now) {
       await db.query(
         `UPDATE outbound_sms SET state = 'submitted', gateway = $1, gateway_ref = $2, encoding = $3, segments = $4,
-           updated_at = $5
+           updated_at = $5, gateway_session = $7
          WHERE id = $6 AND state = 'submitting'`,
-        [gateway, r.gatewayRef, r.encoding, r.segments, now, id],
+        [gateway, r.gatewayRef, r.encoding, r.segments, now, id, r.gatewaySession ?? null],
       );
     },
     async markFailed(id, error, now) {
@@ -120,15 +121,26 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
         [error, notBefore, now, id],
       );
     },
-    async markDelivered(gw, ref, ok, detail, now) {
+    async receiptCandidates(gw, ref) {
       // Gateways echo their reference in another case or without leading zeros: both sides are compared as
       // ltrim(lower(...), '0'), the expression of the outbound_gateway_ref index.
+      return (
+        await rows<OutboundRow>(
+          db,
+          `SELECT * FROM outbound_sms WHERE gateway = $1 AND ltrim(lower(gateway_ref), '0') = ltrim(lower($2::text), '0')
+             AND gateway_ref IS NOT NULL AND state IN ('submitted','delivered','failed','cancelled')
+           ORDER BY id DESC LIMIT 20`,
+          [gw, ref],
+        )
+      ).map(toOutbound);
+    },
+    async settleReceipt(id, ok, detail, now) {
+      // Only a submitted text takes a receipt; a delivered text carries no error text from earlier attempts.
       const r = await row<OutboundRow>(
         db,
-        `UPDATE outbound_sms SET state = $1, updated_at = $2, error = CASE WHEN $3::text = '' THEN error ELSE $3 END
-         WHERE gateway = $4 AND ltrim(lower(gateway_ref), '0') = ltrim(lower($5::text), '0')
-           AND gateway_ref IS NOT NULL AND state IN ('submitted','delivered','failed') RETURNING *`,
-        [ok ? 'delivered' : 'failed', now, detail, gw, ref],
+        `UPDATE outbound_sms SET state = $1, error = $2, updated_at = $3 WHERE id = $4 AND state = 'submitted'
+         RETURNING *`,
+        [ok ? 'delivered' : 'failed', ok ? null : detail, now, id],
       );
       return r && toOutbound(r);
     },

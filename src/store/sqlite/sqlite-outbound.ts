@@ -69,6 +69,21 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
     if (why && facts) setState.run('cancelled', why, now, 0, id);
     return why;
   });
+  const submitted = db.prepare(
+    `UPDATE outbound_sms SET state = 'submitted', gateway = ?, gateway_ref = ?, gateway_session = ?, encoding = ?,
+       segments = ?, updated_at = ?
+     WHERE id = ? AND state = 'submitting'`,
+  );
+  // The expression of the outbound_gateway_ref index: gateways echo refs in another case or without zeros.
+  const candidates = db.prepare<[string, string], OutboundRow>(
+    `SELECT * FROM outbound_sms WHERE gateway = ? AND ltrim(lower(gateway_ref), '0') = ltrim(lower(?), '0')
+       AND gateway_ref IS NOT NULL AND state IN ('submitted','delivered','failed','cancelled')
+     ORDER BY id DESC LIMIT 20`,
+  );
+  // Only a submitted text takes a receipt; a delivered text carries no error text from earlier attempts.
+  const settle = db.prepare<[string, string | null, number, number], OutboundRow>(
+    `UPDATE outbound_sms SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state = 'submitted' RETURNING *`,
+  );
 
   return {
     async enqueue(items, now) {
@@ -87,19 +102,13 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
         .map(toOutbound);
     },
     async markSubmittedMany(items, now) {
-      const stmt = db.prepare(
-        `UPDATE outbound_sms SET state = 'submitted', gateway = ?, gateway_ref = ?, encoding = ?, segments = ?, updated_at = ?
-         WHERE id = ? AND state = 'submitting'`,
-      );
       db.transaction(() => {
-        for (const r of items) stmt.run(gateway, r.gatewayRef, r.encoding, r.segments, now, r.id);
+        for (const r of items)
+          submitted.run(gateway, r.gatewayRef, r.gatewaySession ?? null, r.encoding, r.segments, now, r.id);
       })();
     },
     async markSubmitted(id, r, now) {
-      db.prepare(
-        `UPDATE outbound_sms SET state = 'submitted', gateway = ?, gateway_ref = ?, encoding = ?, segments = ?, updated_at = ?
-         WHERE id = ? AND state = 'submitting'`,
-      ).run(gateway, r.gatewayRef, r.encoding, r.segments, now, id);
+      submitted.run(gateway, r.gatewayRef, r.gatewaySession ?? null, r.encoding, r.segments, now, id);
     },
     async markFailed(id, error, now) {
       setState.run('failed', error, now, 0, id);
@@ -109,15 +118,12 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
         "UPDATE outbound_sms SET state = 'queued', error = ?, not_before = ?, updated_at = ? WHERE id = ?",
       ).run(error, notBefore, now, id);
     },
-    async markDelivered(gw, ref, ok, detail, now) {
-      const row = db
-        .prepare<[string, number, string, string, string, string], OutboundRow>(
-          `UPDATE outbound_sms SET state = ?, updated_at = ?, error = CASE WHEN ? = '' THEN error ELSE ? END
-           WHERE gateway = ? AND ltrim(lower(gateway_ref), '0') = ltrim(lower(?), '0') AND gateway_ref IS NOT NULL
-             AND state IN ('submitted','delivered','failed') RETURNING *`,
-        )
-        .get(ok ? 'delivered' : 'failed', now, detail, detail, gw, ref);
-      return row && toOutbound(row);
+    async receiptCandidates(gw, ref) {
+      return candidates.all(gw, ref).map(toOutbound);
+    },
+    async settleReceipt(id, ok, detail, now) {
+      const r = settle.get(ok ? 'delivered' : 'failed', ok ? null : detail, now, id);
+      return r && toOutbound(r);
     },
     async get(id) {
       const r = get.get(id);

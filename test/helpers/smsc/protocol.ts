@@ -22,6 +22,8 @@ export interface SmscConfig {
     /** Also send receipted_message_id and message_state TLVs. */
     tlvs: boolean;
     delayMs: number;
+    /** Destination address → the stat its receipts carry (with err 901 unless DELIVRD), or 'none' for no receipt. */
+    perDest: Record<string, string>;
   };
   faults: {
     throttlePct: number;
@@ -56,6 +58,7 @@ export const DEFAULT_CONFIG: SmscConfig = {
     duplicates: 0,
     tlvs: false,
     delayMs: 0,
+    perDest: {},
   },
   faults: { throttlePct: 0, queueFullPct: 0, dropPct: 0, perDest: {}, silent: false },
   respondDelayMs: 0,
@@ -124,6 +127,8 @@ export type Op =
   | { op: 'binds' }
   | { op: 'sendMo'; mo: MoRequest }
   | { op: 'drop' }
+  /** A restarted SMSC: every connection cut, and message ids counted from 0 again (as SMPPSim does). */
+  | { op: 'restart' }
   | { op: 'reset' }
   | { op: 'stats' };
 

@@ -23,6 +23,9 @@ async function run(r: Request): Promise<unknown> {
     case 'drop':
       sim.drop();
       return null;
+    case 'restart':
+      sim.restart();
+      return null;
     case 'reset':
       sim.records.reset();
       return null;

@@ -57,6 +57,13 @@ export class SmscSim {
     for (const s of [...this.server.sessions]) s.destroy();
   }
 
+  /** A restart: every connection cut and the id counter back to 0, so earlier ids come round again. */
+  restart(): void {
+    this.drop();
+    this.#bound.clear();
+    this.#nextId = 0;
+  }
+
   /** The most recently bound session, waiting a little for one. */
   async session(waitMs = 5_000): Promise<LibSession> {
     const end = Date.now() + waitMs;
@@ -180,6 +187,7 @@ export class SmscSim {
     const wantsReceipt =
       messageId !== null &&
       c.receipts.mode !== 'off' &&
+      c.receipts.perDest[dest] !== 'none' &&
       ((num(p, 'registered_delivery') & 1) === 1 || c.receipts.allParts);
     // 'before': the receipt goes at once, ahead of a response that respondDelayMs may hold back.
     if (wantsReceipt && c.receipts.mode === 'before') this.#receipt(session, p, messageId);
@@ -207,7 +215,10 @@ export class SmscSim {
           : messageId;
     id = '0'.repeat(r.idZeros) + id;
     const stamp = new Date().toISOString().replace(/\D/g, '').slice(2, 12);
-    const text = `id:${id} sub:001 dlvrd:${r.stat === 'DELIVRD' ? '001' : '000'} submit date:${stamp} done date:${stamp} stat:${r.stat} err:${r.err} text:`;
+    const forced = r.perDest[str(submit, 'destination_addr')];
+    const stat = forced ?? r.stat;
+    const err = forced === undefined ? r.err : forced === 'DELIVRD' ? '000' : '901';
+    const text = `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${stamp} done date:${stamp} stat:${stat} err:${err} text:`;
     const states: Record<string, number> = {
       DELIVRD: 2,
       EXPIRED: 3,
@@ -227,7 +238,7 @@ export class SmscSim {
       esm_class: 0x04,
       data_coding: 0,
       short_message: Buffer.from(text, 'latin1'),
-      ...(r.tlvs ? { receipted_message_id: id, message_state: states[r.stat] ?? 7 } : {}),
+      ...(r.tlvs ? { receipted_message_id: id, message_state: states[stat] ?? 7 } : {}),
     };
     for (let i = 0; i <= r.duplicates; i++)
       this.request(session, 'deliver_sm', fields).catch(() => undefined);

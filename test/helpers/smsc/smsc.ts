@@ -90,6 +90,10 @@ export class Smsc {
   drop(): Promise<void> {
     return this.#call({ op: 'drop' });
   }
+  /** As if the SMSC process restarted: connections cut, message ids from 0 again. */
+  restart(): Promise<void> {
+    return this.#call({ op: 'restart' });
+  }
   reset(): Promise<void> {
     return this.#call({ op: 'reset' });
   }

@@ -18,6 +18,8 @@ export interface TwilioHarness {
   gateway: SmsGateway;
   hooks: RecordingHooks;
   warnings: string[];
+  /** Where the webhook routes really listen (PUBLIC_BASE is how Twilio knows them). */
+  actualBase: string;
   close(): Promise<void>;
 }
 
@@ -76,13 +78,15 @@ export async function twilioHarness(env: Record<string, string> = {}): Promise<T
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   if (gateway.httpRoutes) await app.register(gateway.httpRoutes);
   await app.listen({ port: 0, host: '127.0.0.1' });
-  fake.connect(PUBLIC_BASE, `http://127.0.0.1:${(app.server.address() as { port: number }).port}`);
+  const actualBase = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  fake.connect(PUBLIC_BASE, actualBase);
   await gateway.start();
   return {
     fake,
     gateway,
     hooks,
     warnings,
+    actualBase,
     async close() {
       await gateway.stop();
       await app.close();

@@ -110,10 +110,19 @@ if (kannelInstalled('Qun end to end through Kannel')) {
         await eventually(
           async () => {
             const trail = await s.api.req('GET', `/v1/messages/${msg.id}/trail`, undefined, token);
-            const delivered = trail.json.members.filter((m: { steps: { rung: string; outcome: string }[] }) =>
+            type Step = { rung: string; outcome: string; reason: string };
+            const delivered = trail.json.members.filter((m: { steps: Step[] }) =>
               m.steps.some((st) => st.rung === 'sms' && st.outcome === 'delivered'),
             );
-            return delivered.length === 2 ? true : undefined;
+            // The trail says what Kannel reported: the SMSC's ack (8) on the way, then delivery (1).
+            const said = delivered.filter((m: { steps: Step[] }) => {
+              const reasons = m.steps.map((st) => `${st.outcome}: ${st.reason}`).join('\n');
+              return (
+                /delivered: receipt: delivered to the phone \(Kannel DLR 1 = 0x01\)/.test(reasons) &&
+                /receipt_progress: receipt: accepted by the SMSC \(Kannel DLR 8 = 0x08\)/.test(reasons)
+              );
+            });
+            return delivered.length === 2 && said.length === 2 ? true : undefined;
           },
           15_000,
           `receipts for "${body}"`,

@@ -75,6 +75,7 @@ const SAMPLES: { [K in ReplyKind]: Extract<Reply, { kind: K }> } = {
   confirm_locked: { kind: 'confirm_locked', group: GROUP, minutes: 60 },
   create_limit: { kind: 'create_limit', max: 10 },
   group_full: { kind: 'group_full', group: GROUP, cap: 500 },
+  media_not_carried: { kind: 'media_not_carried', textSent: true },
 };
 const ALL: Reply[] = Object.values(SAMPLES);
 // Replies the recipient must answer, or that tell them where to post: they must name the address.

@@ -8,15 +8,11 @@ import { kannelRoutes } from './routes.ts';
 import { sendsms, sendsmsUrl } from './sendsms.ts';
 import type { KannelSettings } from './settings.ts';
 
-// Enough to cover the parts of recent texts; older refs only lose the "failure sticks" guarantee.
-const FAILED_REFS_KEPT = 10_000;
-
 export class KannelGateway implements SmsGateway {
   readonly name = 'kannel';
   readonly httpRoutes: FastifyPluginAsync;
   readonly #settings: KannelSettings;
   readonly #callbackBase: string;
-  readonly #failed = new Set<string>();
 
   constructor(ctx: GatewayContext, settings: KannelSettings) {
     this.#settings = settings;
@@ -25,7 +21,6 @@ export class KannelGateway implements SmsGateway {
       settings,
       hooks: ctx.hooks,
       log: ctx.log,
-      receiptFilter: (ref, delivered) => this.#keepReceipt(ref, delivered),
     });
   }
 
@@ -49,18 +44,5 @@ export class KannelGateway implements SmsGateway {
   /** Kannel's sendsms has no lookup by our id: a text left in doubt is resent (and counted). */
   async reconcile(_o: OutboundSms): Promise<'sent' | 'not_sent' | 'unknown'> {
     return 'unknown';
-  }
-
-  /**
-   * A long text is several SMS and an SMSC may report on each part. A failed part means the member did
-   * not get the whole text, so a later "delivered" for another part must not hide it.
-   */
-  #keepReceipt(ref: string, delivered: boolean): boolean {
-    if (!delivered) {
-      this.#failed.add(ref);
-      if (this.#failed.size > FAILED_REFS_KEPT) this.#failed.delete(this.#failed.values().next().value!);
-      return true;
-    }
-    return !this.#failed.has(ref);
   }
 }

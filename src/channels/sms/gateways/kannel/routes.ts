@@ -7,18 +7,12 @@ import { QunError } from '../../../../errors/catalogue.ts';
 import type { GatewayHooks } from '../../gateway.ts';
 import type { GatewayLog } from '../registry.ts';
 import { addressAllowed, basicPassword, secretMatches } from './access.ts';
+import { readDlrType } from './dlr-types.ts';
 import { decodeText, rawQuery } from './query.ts';
 import { DLR_PATH } from './sendsms.ts';
 import type { KannelSettings } from './settings.ts';
 
 export const INBOUND_PATH = '/v1/sms/kannel/inbound';
-
-/** Kannel's DLR types (%d) that end a text's story; 4 (buffered) and 8 (SMSC ack) are on the way. */
-const FINAL: Record<number, { delivered: boolean; what: string }> = {
-  1: { delivered: true, what: 'delivered to the phone' },
-  2: { delivered: false, what: 'not delivered (the SMSC gave up)' },
-  16: { delivered: false, what: 'rejected by the SMSC' },
-};
 
 const secretParam = z.string().max(256).optional().describe('the shared secret, unless sent as basic auth');
 
@@ -26,8 +20,6 @@ export interface KannelRouteDeps {
   settings: KannelSettings;
   hooks: GatewayHooks;
   log: GatewayLog;
-  /** Called with each final receipt before it goes up, so that one failed part of a text sticks. */
-  receiptFilter(ref: string, delivered: boolean): boolean;
 }
 
 export function kannelRoutes(d: KannelRouteDeps): FastifyPluginAsync {
@@ -94,11 +86,15 @@ export function kannelRoutes(d: KannelRouteDeps): FastifyPluginAsync {
       },
       async (req, reply) => {
         const { id, status, answer } = req.query;
-        const final = FINAL[status];
-        if (final && d.receiptFilter(id, final.delivered)) {
-          const detail = `${final.what} (Kannel DLR ${status})${answer ? `: ${answer}` : ''}`;
-          await d.hooks.receipt({ ref: id, delivered: final.delivered, detail });
-        }
+        // Every type is recorded in the trail: final ones settle the text, the others say where it is.
+        const dlr = readDlrType(status);
+        const detail = `${dlr.what}${answer ? `: ${answer}` : ''}`;
+        if ('unknown' in dlr)
+          d.log.warn({ id, status, answer }, 'Kannel DLR of an unknown type; recorded only');
+        if (!dlr.final) await d.hooks.receipt({ ref: id, delivered: false, detail, progress: true });
+        // A long text reports per part; the first final report settles it and the core never lets a
+        // later one rewrite that (a part failing after another was delivered is counted as a conflict).
+        else await d.hooks.receipt({ ref: id, delivered: dlr.delivered, detail });
         return empty(reply);
       },
     );

@@ -9,6 +9,8 @@ export interface TextReceipts {
   ref: string | null;
   /** The first failure reported for any part. */
   failure: string | null;
+  /** The bind session the last part was accepted in. */
+  session?: string;
 }
 
 export interface PartRef {
@@ -34,14 +36,20 @@ export class PartRefs {
     return { ref: null, failure: null };
   }
 
-  /** Records an accepted part; the last one gives the text its ref. */
-  accepted(text: TextReceipts, id: string, last: boolean): void {
+  /**
+   * Records a part accepted in a bind session; the last one gives the text its ref. Ids are kept per
+   * session: a restarted SMSC reuses ids, and a receipt must not reach a part of an older text.
+   */
+  accepted(text: TextReceipts, id: string, last: boolean, session: string): void {
     if (!id) return;
-    if (last) text.ref = id;
-    this.#parts.set(normaliseId(id), { text, last });
+    if (last) {
+      text.ref = id;
+      text.session = session;
+    }
+    this.#parts.set(`${session} ${normaliseId(id)}`, { text, last });
   }
 
-  lookup(id: string): PartRef | undefined {
-    return this.#parts.get(normaliseId(id));
+  lookup(id: string, session: string): PartRef | undefined {
+    return this.#parts.get(`${session} ${normaliseId(id)}`);
   }
 }

@@ -77,7 +77,7 @@ export class SmppGateway implements SmsGateway {
         responseTimeoutMs: cfg.responseTimeout,
         log: ctx.log,
       },
-      (p) => this.#inbound.handle(p),
+      (p, session) => this.#inbound.handle(p, session),
     );
   }
 
@@ -134,36 +134,46 @@ export class SmppGateway implements SmsGateway {
       // SMSCs that bill receipts bill one.
       const registered_delivery = last && cfg.registeredDelivery ? 1 : 0;
       const r = await this.#submitPart({ ...base, registered_delivery, short_message: body });
-      if (typeof r !== 'string') {
+      if (!('id' in r)) {
         if (i > 0) this.#ctx.log.warn({ outboundId: o.id, sentParts: i, reason: r.reason }, 'SMPP text cut');
         // A retried text keeps its concatenation ref, so handsets can merge the resent parts.
         if (r.outcome === 'failed') this.#concatRefs.delete(o.id);
         return r;
       }
-      this.#parts.accepted(receipts, r, last);
+      this.#parts.accepted(receipts, r.id, last, r.session);
     }
     this.#concatRefs.delete(o.id);
     // A part failed before the text had its ref (the last part's id): report it under that ref now.
     if (receipts.ref && receipts.failure) {
-      const receipt = { ref: receipts.ref, delivered: false, detail: receipts.failure };
+      const receipt = {
+        ref: receipts.ref,
+        delivered: false,
+        detail: receipts.failure,
+        session: receipts.session,
+        submittedHere: true,
+      };
       this.#ctx.hooks
         .receipt(receipt)
         .catch((e: unknown) => this.#ctx.log.error({ err: e }, 'SMPP receipt lost'));
     }
-    return { outcome: 'submitted', ref: receipts.ref || null };
+    return { outcome: 'submitted', ref: receipts.ref || null, session: receipts.session };
   }
 
-  /** One submit_sm, retried while the SMSC throttles; resolves with the message id or the outcome. */
-  async #submitPart(fields: PduFields): Promise<string | Exclude<SubmitResult, { outcome: 'submitted' }>> {
+  /** One submit_sm, retried while the SMSC throttles; resolves with the message id (and its bind) or the outcome. */
+  async #submitPart(
+    fields: PduFields,
+  ): Promise<{ id: string; session: string } | Exclude<SubmitResult, { outcome: 'submitted' }>> {
     for (let attempt = 0; ; attempt++) {
       let status: number;
       let id: string;
+      let session: string;
       await this.#inFlight.acquire();
       try {
         await this.#pacer.next();
-        const resp = await this.#link.request('submit_sm', fields);
+        const { resp, session: s } = await this.#link.request('submit_sm', fields);
         status = resp.command_status;
         id = str(resp, 'message_id');
+        session = s;
       } catch (e) {
         // Unanswered: the SMSC may have the part. The queue resends (at-least-once).
         const reason = e instanceof LinkError ? e.message : `no response: ${String(e)}`;
@@ -171,7 +181,7 @@ export class SmppGateway implements SmsGateway {
       } finally {
         this.#inFlight.release();
       }
-      if (status === ESME_ROK) return id;
+      if (status === ESME_ROK) return { id, session };
       if (isThrottle(status)) {
         this.#ctx.metrics.throttled.inc({ gateway: 'smpp' });
         if (attempt < THROTTLE_RETRIES) {

@@ -59,16 +59,16 @@ export class SmppInbound {
       this.#d.log.warn({ sets: this.#reassembler.pending }, 'SMPP stopping with incomplete long texts held');
   }
 
-  /** Handles one deliver_sm; resolves with the status to answer. Rejects if a hook did. */
-  async handle(p: Pdu): Promise<number> {
+  /** Handles one deliver_sm that arrived on bind `session`; resolves with the status to answer. Rejects if a hook did. */
+  async handle(p: Pdu, session = ''): Promise<number> {
     const type = num(p, 'esm_class') & ESM_TYPE_MASK;
-    if (type === ESM_SMSC_RECEIPT || has(p, 'receipted_message_id')) return this.#receipt(p);
+    if (type === ESM_SMSC_RECEIPT || has(p, 'receipted_message_id')) return this.#receipt(p, session);
     // SME acknowledgements and intermediate notifications say nothing Qun records.
     if (type !== 0) return ESME_ROK;
     return this.#mo(readMo(p));
   }
 
-  async #receipt(p: Pdu): Promise<number> {
+  async #receipt(p: Pdu, session: string): Promise<number> {
     const r = readReceipt({
       text: messageBody(p).toString('latin1'),
       receiptedId: has(p, 'receipted_message_id') ? str(p, 'receipted_message_id') : undefined,
@@ -78,12 +78,13 @@ export class SmppInbound {
       this.#d.log.warn({ from: str(p, 'source_addr') }, 'SMPP receipt without a message id; ignored');
       return ESME_ROK;
     }
+    // ACCEPTD and ENROUTE leave the text submitted (see receipt-text.ts and docs/gateways.md).
     if (!r.final) return ESME_ROK;
-    const part = this.#d.parts.lookup(r.id);
+    const part = this.#d.parts.lookup(r.id, session);
     // An unknown id is passed on as written: it is the text's own ref when the receipt beat its
     // submit_sm_resp, and the core holds such receipts until the ref is known.
     if (!part) {
-      await this.#d.hooks.receipt({ ref: r.id, delivered: r.delivered, detail: r.detail });
+      await this.#d.hooks.receipt({ ref: r.id, delivered: r.delivered, detail: r.detail, session });
       return ESME_ROK;
     }
     const text = part.text;
@@ -91,12 +92,25 @@ export class SmppInbound {
       // Any failed part fails the text. Before the last part is accepted the text has no ref yet;
       // the gateway reports the failure once it has one.
       text.failure ??= r.detail;
-      if (text.ref) await this.#d.hooks.receipt({ ref: text.ref, delivered: false, detail: r.detail });
+      if (text.ref)
+        await this.#d.hooks.receipt({
+          ref: text.ref,
+          delivered: false,
+          detail: r.detail,
+          session,
+          submittedHere: true,
+        });
       return ESME_ROK;
     }
     // "Delivered" is the last part's word (the one receipts are asked for), unless a part failed.
     if (part.last && text.ref && !text.failure)
-      await this.#d.hooks.receipt({ ref: text.ref, delivered: true, detail: r.detail });
+      await this.#d.hooks.receipt({
+        ref: text.ref,
+        delivered: true,
+        detail: r.detail,
+        session,
+        submittedHere: true,
+      });
     return ESME_ROK;
   }
 

@@ -1,6 +1,7 @@
 // One SMPP 3.4 transceiver link to the SMSC: connects, binds, keeps the link alive with enquire_link,
 // reconnects with exponential back-off and jitter, pairs requests with their responses, and answers
 // the SMSC's own requests (deliver_sm through the handler, one at a time, in arrival order).
+import { randomBytes } from 'node:crypto';
 import type { GatewayLog } from '../registry.ts';
 import { hasResponse, type LibSession, makePdu, type Pdu, type PduFields, smpp, str } from './smpp-lib.ts';
 import { ESME_RINVCMDID, ESME_ROK, ESME_RX_T_APPN, statusName } from './status.ts';
@@ -23,8 +24,11 @@ export class LinkError extends Error {
   override name = 'LinkError';
 }
 
-/** Handles a deliver_sm; resolves with the command_status to answer (rejecting answers ESME_RX_T_APPN). */
-export type DeliverHandler = (pdu: Pdu) => Promise<number>;
+/**
+ * Handles a deliver_sm; resolves with the command_status to answer (rejecting answers ESME_RX_T_APPN).
+ * `session` names the bind it arrived on (see SmppLink.session).
+ */
+export type DeliverHandler = (pdu: Pdu, session: string) => Promise<number>;
 
 interface Pending {
   resolve(p: Pdu): void;
@@ -41,6 +45,10 @@ export class SmppLink {
   readonly #pending = new Map<number, Pending>();
   readonly #boundWaiters = new Set<(bound: boolean) => void>();
   #session: LibSession | undefined;
+  /** A name for each successful bind, unique across restarts of Qun and of the SMSC. */
+  #sessionId = '';
+  readonly #sessionPrefix = randomBytes(4).toString('hex');
+  #binds = 0;
   #bound = false;
   #stopping = false;
   #attempt = 0;
@@ -132,13 +140,25 @@ export class SmppLink {
     });
   }
 
-  /** Sends a request once bound (waiting up to the response timeout) and resolves with its response. */
-  async request(command: string, fields: PduFields): Promise<Pdu> {
+  /**
+   * The current bind's name. SMSCs number their message ids per run (a restarted SMSC may count from 0
+   * again), so an id is only known to mean one text within the bind it was given in.
+   */
+  get session(): string {
+    return this.#sessionId;
+  }
+
+  /**
+   * Sends a request once bound (waiting up to the response timeout) and resolves with its response and
+   * the name of the bind that carried it.
+   */
+  async request(command: string, fields: PduFields): Promise<{ resp: Pdu; session: string }> {
     const wait = this.#o.responseTimeoutMs;
     if (!(await this.whenBound(wait)) || !this.#session) {
       throw new LinkError(`not bound to ${this.where}${this.lastError ? `: ${this.lastError}` : ''}`);
     }
-    return this.#send(this.#session, makePdu(command, fields), wait);
+    const session = this.#sessionId;
+    return { resp: await this.#send(this.#session, makePdu(command, fields), wait), session };
   }
 
   #send(session: LibSession, pdu: Pdu, timeoutMs: number): Promise<Pdu> {
@@ -189,6 +209,7 @@ export class SmppLink {
           return;
         }
         this.#bound = true;
+        this.#sessionId = `${this.#sessionPrefix}-${++this.#binds}`;
         this.#attempt = 0;
         this.lastError = '';
         o.log.info({ smsc: this.where, systemId: o.systemId, peer: str(resp, 'system_id') }, 'SMPP bound');
@@ -236,12 +257,13 @@ export class SmppLink {
     if (p.command === 'deliver_sm') {
       // While stopping, new texts stay unanswered: the SMSC redelivers them to the next bind.
       if (this.#stopping) return;
+      const name = this.#sessionId;
       this.#inbox = this.#inbox.then(async () => {
         // A receipt often arrives in the same read as its submit_sm_resp. Waiting one turn of the
         // event loop lets the submit's continuation (all microtasks) record the message id first.
         await new Promise((r) => setImmediate(r));
         if (session !== this.#session) return; // unanswered on a dead link: it will be redelivered
-        const status = await this.#onDeliver(p).catch((e: unknown) => {
+        const status = await this.#onDeliver(p, name).catch((e: unknown) => {
           this.#o.log.error({ err: e }, 'SMPP deliver_sm not accepted; the SMSC will redeliver');
           return ESME_RX_T_APPN;
         });

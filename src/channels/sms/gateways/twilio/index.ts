@@ -29,6 +29,7 @@ class TwilioGateway implements SmsGateway {
     this.httpRoutes = twilioRoutes({
       webhookBase: s.webhookBase,
       authToken: s.authToken,
+      ...(s.webhookSharedKey ? { sharedKey: s.webhookSharedKey } : {}),
       hooks: ctx.hooks,
       log: ctx.log,
     });

@@ -40,6 +40,12 @@ export const TWILIO_SETTINGS: Record<string, Setting> = {
     'the public base URL Twilio calls (inbound and status webhooks), exactly as Twilio signs it; defaults to QUN_PUBLIC_URL',
     url.optional(),
   ),
+  webhookSharedKey: s(
+    'QUN_TWILIO_WEBHOOK_SHARED_KEY',
+    undefined,
+    'the SharedKey secret for webhooks Twilio signs with a SharedKey (HMAC-SHA256, X-Twilio-Webhooks-Signature-Settings); unset, the auth token is tried',
+    z.string().min(8, 'at least 8 characters').optional(),
+  ),
   timeout: s(
     'QUN_TWILIO_TIMEOUT',
     '10s',
@@ -57,6 +63,7 @@ export interface TwilioSettings {
   messagingServiceSid: string | undefined;
   /** Base URL of Qun as Twilio sees it, no trailing slash. */
   webhookBase: string;
+  webhookSharedKey: string | undefined;
   timeoutMs: number;
 }
 
@@ -73,6 +80,7 @@ export function readTwilioSettings(
     authToken: string;
     from: string;
     webhookUrl: string | undefined;
+    webhookSharedKey: string | undefined;
     timeout: number;
   };
   const service = /^MG/.test(v.from);
@@ -83,6 +91,7 @@ export function readTwilioSettings(
     from: service ? undefined : v.from,
     messagingServiceSid: service ? v.from : undefined,
     webhookBase: (v.webhookUrl ?? publicUrl).replace(/\/+$/, ''),
+    webhookSharedKey: v.webhookSharedKey,
     timeoutMs: v.timeout,
   };
 }
