@@ -8,6 +8,7 @@ import { storeCoverage } from '../helpers/store-coverage.ts';
 import { accountsContract } from './store-accounts.contract.ts';
 import { deliveryContract } from './store-delivery.contract.ts';
 import { groupWithMembers, msg, type StoreFactory, T0, text } from './store-fixtures.ts';
+import { inputContract } from './store-input.contract.ts';
 import { outboundContract } from './store-outbound.contract.ts';
 
 export type { StoreFactory } from './store-fixtures.ts';
@@ -312,6 +313,7 @@ export function storeContract(engine: string, raw: StoreFactory): void {
     deliveryContract(factory);
     outboundContract(factory);
     accountsContract(factory);
+    inputContract(factory);
 
     // Last: a method no case above called (a new one included) fails the contract here.
     test('the contract calls every Store method', () => {
