@@ -27,15 +27,17 @@ function check(method: string, v: unknown, field: string): void {
     if (INT32_FIELDS.has(field) && Math.abs(v) > INT32_MAX)
       throw new RangeError(`${method}: ${field} must be at most ${INT32_MAX}, got ${v}`);
   } else if (Array.isArray(v)) {
-    for (const x of v) check(method, x, field);
+    for (let i = 0; i < v.length; i++) check(method, v[i], field);
   } else if (typeof v === 'object' && v !== null) {
-    for (const [k, x] of Object.entries(v)) check(method, x, k);
+    // for...in rather than Object.entries: an ack batch is thousands of small objects, checked per call.
+    const o = v as Record<string, unknown>;
+    for (const k in o) check(method, o[k], k);
   }
 }
 
 /** Throws the error for the first value of a call's arguments that no engine may store alike. */
 export function checkArguments(method: string, args: unknown[]): void {
-  for (const [i, a] of args.entries()) check(method, a, `argument ${i + 1}`);
+  for (let i = 0; i < args.length; i++) check(method, args[i], 'argument');
   const at = LIMIT_ARG[method];
   if (at !== undefined && (args[at] as number) < 0) {
     throw new RangeError(`${method}: the limit must not be negative, got ${args[at]}`);
