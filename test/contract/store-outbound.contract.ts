@@ -159,6 +159,30 @@ export function outboundContract(factory: StoreFactory): void {
     });
   });
 
+  test('a receipt settles one text: the newest with its reference (a gateway may reuse one)', async () => {
+    await withStore(factory, async (store) => {
+      const ids = await store.outbound.enqueue(
+        [0, 1, 2].map((i) => reply('+8613700000010', i)),
+        T0,
+      );
+      await store.outbound.claim(10, T0);
+      const [old, newer, other] = ids as [number, number, number];
+      await store.outbound.markSubmitted(old, { gatewayRef: '00ab', encoding: 'gsm7', segments: 1 }, T0);
+      await store.outbound.markSubmitted(newer, { gatewayRef: 'AB', encoding: 'gsm7', segments: 1 }, T0 + 1);
+      await store.outbound.markSubmitted(other, { gatewayRef: 'ab1', encoding: 'gsm7', segments: 1 }, T0 + 1);
+      const hit = await store.outbound.markDelivered('sim', '0ab', true, 'DELIVRD', T0 + 2);
+      assert.deepEqual(
+        [hit?.id, hit?.state, hit?.error, hit?.updatedAt],
+        [newer, 'delivered', 'DELIVRD', T0 + 2],
+      );
+      const states = await Promise.all(ids.map(async (id) => (await store.outbound.get(id))!.state));
+      assert.deepEqual(states, ['submitted', 'delivered', 'submitted'], 'the older text keeps its own state');
+      // A later receipt for the same reference (a final state after an intermediate one) finds it again.
+      assert.equal((await store.outbound.markDelivered('sim', 'AB', false, 'UNDELIV', T0 + 3))?.id, newer);
+      assert.equal((await store.outbound.get(newer))!.state, 'failed');
+    });
+  });
+
   test('the simulated phones: a delivery is kept once and marks its text delivered', async () => {
     await withStore(factory, async (store) => {
       const [p1, p2] = ['+8613600000001', '+8613600000002'];
