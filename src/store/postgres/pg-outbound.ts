@@ -122,12 +122,15 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
     },
     async markDelivered(gw, ref, ok, detail, now) {
       // Gateways echo their reference in another case or without leading zeros: both sides are compared as
-      // ltrim(lower(...), '0'), the expression of the outbound_gateway_ref index.
+      // ltrim(lower(...), '0'), the expression of the outbound_gateway_ref index. One text per receipt: the
+      // newest with that reference, should a gateway have reused it (one statement, so atomic).
       const r = await row<OutboundRow>(
         db,
         `UPDATE outbound_sms SET state = $1, updated_at = $2, error = CASE WHEN $3::text = '' THEN error ELSE $3 END
-         WHERE gateway = $4 AND ltrim(lower(gateway_ref), '0') = ltrim(lower($5::text), '0')
-           AND gateway_ref IS NOT NULL AND state IN ('submitted','delivered','failed') RETURNING *`,
+         WHERE id = (SELECT id FROM outbound_sms
+           WHERE gateway = $4 AND ltrim(lower(gateway_ref), '0') = ltrim(lower($5::text), '0')
+             AND gateway_ref IS NOT NULL AND state IN ('submitted','delivered','failed') ORDER BY id DESC LIMIT 1)
+         RETURNING *`,
         [ok ? 'delivered' : 'failed', now, detail, gw, ref],
       );
       return r && toOutbound(r);

@@ -110,11 +110,14 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
       ).run(error, notBefore, now, id);
     },
     async markDelivered(gw, ref, ok, detail, now) {
+      // One text per receipt: the newest with that reference, should a gateway have reused it.
       const row = db
         .prepare<[string, number, string, string, string, string], OutboundRow>(
           `UPDATE outbound_sms SET state = ?, updated_at = ?, error = CASE WHEN ? = '' THEN error ELSE ? END
-           WHERE gateway = ? AND ltrim(lower(gateway_ref), '0') = ltrim(lower(?), '0') AND gateway_ref IS NOT NULL
-             AND state IN ('submitted','delivered','failed') RETURNING *`,
+           WHERE id = (SELECT id FROM outbound_sms
+             WHERE gateway = ? AND ltrim(lower(gateway_ref), '0') = ltrim(lower(?), '0') AND gateway_ref IS NOT NULL
+               AND state IN ('submitted','delivered','failed') ORDER BY id DESC LIMIT 1)
+           RETURNING *`,
         )
         .get(ok ? 'delivered' : 'failed', now, detail, detail, gw, ref);
       return row && toOutbound(row);
