@@ -9,6 +9,7 @@ import { accountsContract } from './store-accounts.contract.ts';
 import { deliveryContract } from './store-delivery.contract.ts';
 import { groupWithMembers, msg, type StoreFactory, T0, text } from './store-fixtures.ts';
 import { inputContract } from './store-input.contract.ts';
+import { nodesContract } from './store-nodes.contract.ts';
 import { outboundContract } from './store-outbound.contract.ts';
 
 export type { StoreFactory } from './store-fixtures.ts';
@@ -314,6 +315,7 @@ export function storeContract(engine: string, raw: StoreFactory): void {
     outboundContract(factory);
     accountsContract(factory);
     inputContract(factory);
+    nodesContract(factory);
 
     // Last: a method no case above called (a new one included) fails the contract here.
     test('the contract calls every Store method', () => {
