@@ -2,7 +2,7 @@
 // the same database standing in for a second Qun node.
 import { openPostgresStore } from '../../src/store/postgres/pg-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freshDatabase, postgresInstalled } from '../helpers/postgres.ts';
+import { freshDatabase, postgresInstalled, preparedDatabase } from '../helpers/postgres.ts';
 import { presenceTrailContract } from './presence-trail.contract.ts';
 import { storeContract } from './store.contract.ts';
 
@@ -10,7 +10,11 @@ if (postgresInstalled('Store contract: postgres')) {
   const urls = new WeakMap<Store, string>();
   storeContract('postgres', {
     async open() {
-      const url = await freshDatabase();
+      // Each case gets its own database, copied from one the migrations ran on once (the first run
+      // migrates an empty database, as a new installation does).
+      const url = await preparedDatabase('migrated', async (u) =>
+        (await openPostgresStore(u, { gateway: 'sim' })).close(),
+      );
       const store = await openPostgresStore(url, { gateway: 'sim' });
       urls.set(store, url);
       return store;

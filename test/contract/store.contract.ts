@@ -1,60 +1,38 @@
 // The Store contract: what every engine must do the same way. Run against SQLite (a temp file) and
-// PostgreSQL (a throwaway local server); a new engine adds a runner that calls storeContract().
+// PostgreSQL (a throwaway local server); a new engine adds a runner that calls storeContract(). Every
+// Store method is called by it: the last case fails when one is not (test/helpers/store-coverage.ts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NewMessage, NewOutbound, Store } from '../../src/store/store.ts';
+import type { NewOutbound, Store } from '../../src/store/store.ts';
+import { storeCoverage } from '../helpers/store-coverage.ts';
+import { accountsContract } from './store-accounts.contract.ts';
+import { deliveryContract } from './store-delivery.contract.ts';
+import { groupWithMembers, msg, type StoreFactory, T0, text } from './store-fixtures.ts';
+import { inputContract } from './store-input.contract.ts';
+import { nodesContract } from './store-nodes.contract.ts';
+import { outboundContract } from './store-outbound.contract.ts';
 
-export interface StoreFactory {
-  /** A new, empty store. */
-  open(): Promise<Store>;
-  /** A second store on the same data (another Qun node), where the engine allows it. */
-  openSecond?(first: Store): Promise<Store>;
-}
+export type { StoreFactory } from './store-fixtures.ts';
 
-const T0 = 1_800_000_000_000;
-
-async function groupWithMembers(store: Store, n: number) {
-  const owner = await store.users.upsertByPhone('+8613800000000', T0);
-  const group = await store.groups.create(
-    { appNumber: '01', name: 'Test', invitePolicy: 'direct', memberCap: 500, ownerId: owner.id },
-    (attempt) => String(1000 + attempt),
-    T0,
-  );
-  const users = [owner];
-  for (let i = 1; i < n; i++) users.push(await store.users.upsertByPhone(`+86138000000${10 + i}`, T0));
-  const changes = users
-    .slice(1)
-    .map((u) => ({ userId: u.id, state: 'active' as const, role: 'member' as const }));
-  assert.ok(await store.groups.applyMembership(group.id, 0, changes, T0));
-  return { group, owner, users };
-}
-
-function msg(groupId: number, senderId: number, i: number, clientMsgId: string | null = null): NewMessage {
-  return {
-    groupId,
-    id: `m-${groupId}-${senderId}-${i}-${clientMsgId ?? 'x'}`,
-    senderId,
-    body: `message ${i}`,
-    source: 'http',
-    clientMsgId,
-    audience: 'all',
-    createdAt: T0 + i,
+export function storeContract(engine: string, raw: StoreFactory): void {
+  const coverage = storeCoverage();
+  let sample: Store | undefined;
+  // The runners key their own state by the store they opened: hand them that one back.
+  const unwrapped = new WeakMap<Store, Store>();
+  const track = (store: Store) => {
+    const tracked = coverage.track(store);
+    unwrapped.set(tracked, store);
+    return tracked;
   };
-}
-
-function text(groupId: number, userId: number, phone: string, seq: number): NewOutbound {
-  return {
-    kind: 'group_message',
-    toPhone: phone,
-    fromAddr: '1065801',
-    text: `t${seq}`,
-    groupId,
-    seq,
-    userId,
+  const factory: StoreFactory = {
+    async open() {
+      const store = await raw.open();
+      sample ??= store;
+      return track(store);
+    },
+    openSecond:
+      raw.openSecond && (async (first) => track(await raw.openSecond!(unwrapped.get(first) ?? first))),
   };
-}
-
-export function storeContract(engine: string, factory: StoreFactory): void {
   describe(`Store contract: ${engine}`, () => {
     test('commits are durable before they are acknowledged', async () => {
       const store = await factory.open();
@@ -439,6 +417,18 @@ export function storeContract(engine: string, factory: StoreFactory): void {
       } finally {
         await store.close();
       }
+    });
+    deliveryContract(factory);
+    outboundContract(factory);
+    accountsContract(factory);
+    inputContract(factory);
+    nodesContract(factory);
+
+    // Last: a method no case above called (a new one included) fails the contract here.
+    test('the contract calls every Store method', () => {
+      assert.ok(sample, 'a store was opened');
+      const missing = coverage.methodsOf(sample).filter((m) => !coverage.called.has(m));
+      assert.deepEqual(missing, [], `Store methods the contract never calls: ${missing.join(', ')}`);
     });
   });
 }

@@ -9,12 +9,17 @@ export async function insertOutbound(c: Queryable, o: NewOutbound, now: number):
   if (o.groupId !== null) {
     await c.query('UPDATE users SET last_group_id = $1 WHERE phone = $2', [o.groupId, o.toPhone]);
   }
-  // DO NOTHING: a group message already texted to this member (and not cancelled) is not texted again,
-  // whichever path (fan-out, ack timeout, recovery, escalation) decided it twice.
+  // NOT EXISTS: a group message already texted to this member (and not cancelled) is not texted again,
+  // whichever path (fan-out, ack timeout, recovery, escalation) decided it twice; tested before the insert
+  // so that it burns no identity value (ids would drift from the SQLite engine's, whose OR IGNORE takes
+  // none). ON CONFLICT DO NOTHING still covers a concurrent insert of the same text.
   const r = await row<{ id: number }>(
     c,
     `INSERT INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $9)
+     SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $7::bigint, $8::int, 'queued', $9::bigint, $9::bigint
+     WHERE $1::text <> 'group_message' OR NOT EXISTS (
+       SELECT 1 FROM outbound_sms WHERE group_id = $5 AND seq = $6 AND user_id = $7
+         AND kind = 'group_message' AND state <> 'cancelled')
      ON CONFLICT DO NOTHING RETURNING id`,
     [o.kind, o.toPhone, o.fromAddr, o.text, o.groupId, o.seq, o.userId, o.ignoreOptOut ? 1 : 0, now],
   );

@@ -2,6 +2,7 @@
 // own backups and replicas, or run more than one Qun node against one database. Same contract as the
 // SQLite engine (test/contract/store.contract.ts runs against both).
 import { migrate } from '../migrate.ts';
+import { guardStore } from '../rules/input-rules.ts';
 import type { Store } from '../store.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { createPool, row, tx } from './pg-db.ts';
@@ -29,7 +30,7 @@ export async function openPostgresStore(
     await db.end();
     throw e;
   }
-  return {
+  return guardStore({
     engine: 'postgres',
     location: redact(url),
     users: pgUsers(db),
@@ -51,7 +52,7 @@ export async function openPostgresStore(
     async close() {
       await db.end();
     },
-  };
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../migrate.ts';
+import { guardStore } from '../rules/input-rules.ts';
 import type { Store } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { sqliteDelivery } from './sqlite-delivery.ts';
@@ -40,7 +41,7 @@ export async function openSqliteStore(
     },
     SQLITE_MIGRATIONS,
   );
-  return {
+  return guardStore({
     engine: 'sqlite',
     location: path.resolve(file),
     users: sqliteUsers(db),
@@ -63,5 +64,5 @@ export async function openSqliteStore(
     async close() {
       if (db.open) db.close();
     },
-  };
+  });
 }

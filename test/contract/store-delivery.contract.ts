@@ -1,0 +1,267 @@
+// The Store contract, delivery part: inbox fetches and pulls, reads, reminders, escalation and the trail,
+// each checked for what it returns and what it changed. Called inside storeContract's describe.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  groupWithMembers,
+  msg,
+  type StoreFactory,
+  smsRoute,
+  T0,
+  text,
+  textStates,
+  withStore,
+} from './store-fixtures.ts';
+
+export function deliveryContract(factory: StoreFactory): void {
+  test('an inbox fetch settles the cursor, cancels queued texts and never passes the log', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 3);
+      const [member, leaver] = [users[1]!, users[2]!];
+      await store.messages.append([1, 2, 3].map((i) => msg(group.id, owner.id, i)));
+      await store.delivery.route([smsRoute(group.id, member, 0, 3), smsRoute(group.id, leaver, 0, 3)]);
+      assert.equal(await store.delivery.fetched(member.id, [{ groupId: group.id, seq: 2 }], T0 + 1), 2);
+      const m = (await store.groups.member(group.id, member.id))!;
+      assert.deepEqual([m.fetchedSeq, m.ackedSeq, m.routedSeq], [2, 0, 3]);
+      const texts = await Promise.all([1, 2, 3].map((s) => store.outbound.forMessage(group.id, s)));
+      const mine = texts.map((l) => l.find((o) => o.userId === member.id)!);
+      assert.deepEqual(
+        mine.map((o) => [o.state, o.error]),
+        [
+          ['cancelled', 'fetched from the inbox before the SMS left'],
+          ['cancelled', 'fetched from the inbox before the SMS left'],
+          ['queued', null],
+        ],
+      );
+      assert.equal(mine[0]!.updatedAt, T0 + 1);
+      // Beyond the end of the log: the cursor stops at the end; the last text goes too.
+      assert.equal(await store.delivery.fetched(member.id, [{ groupId: group.id, seq: 50 }], T0 + 2), 1);
+      assert.equal((await store.groups.member(group.id, member.id))!.fetchedSeq, 3);
+      assert.equal(await store.delivery.fetched(member.id, [], T0 + 3), 0);
+      // A member who left: nothing moves, nothing is cancelled (their texts were cancelled on leaving).
+      const v = await store.groups.version(group.id);
+      await store.groups.applyMembership(
+        group.id,
+        v,
+        [{ userId: leaver.id, state: 'left', role: 'member' }],
+        T0,
+      );
+      assert.deepEqual(await textStates(store, group.id, [1]), [['cancelled', 'cancelled']]);
+      assert.equal(await store.delivery.fetched(leaver.id, [{ groupId: group.id, seq: 3 }], T0 + 4), 0);
+      assert.equal((await store.groups.member(group.id, leaver.id))!.fetchedSeq, 0);
+      const left = (await store.outbound.forMessage(group.id, 1)).find((o) => o.userId === leaver.id)!;
+      assert.equal(left.error, 'no longer a member');
+    });
+  });
+
+  test('one batch may hold several acks of one member and several routes of one member', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 3);
+      const [a, b] = [users[1]!, users[2]!];
+      await store.messages.append([1, 2, 3, 4, 5].map((i) => msg(group.id, owner.id, i)));
+      // Two routes of one member in one batch: the second sees the cursor the first wrote.
+      await store.delivery.route([
+        smsRoute(group.id, a, 0, 2),
+        smsRoute(group.id, a, 2, 4),
+        smsRoute(group.id, b, 0, 5),
+      ]);
+      assert.equal((await store.groups.member(group.id, a.id))!.routedSeq, 4);
+      assert.equal(await store.outbound.depth(), 9);
+      const ack = (user: { id: number }, seq: number) => ({ groupId: group.id, userId: user.id, seq });
+      assert.equal(await store.delivery.ack([ack(a, 1), ack(b, 2), ack(a, 3), ack(a, 2)], T0 + 1), 5);
+      const [ma, mb] = [
+        (await store.groups.member(group.id, a.id))!,
+        (await store.groups.member(group.id, b.id))!,
+      ];
+      assert.deepEqual([ma.ackedSeq, ma.routedSeq, mb.ackedSeq, mb.routedSeq], [3, 4, 2, 5]);
+      assert.deepEqual(
+        (await textStates(store, group.id, [1, 2, 3, 4, 5])).map((l) => l.sort()),
+        [
+          ['cancelled', 'cancelled'],
+          ['cancelled', 'cancelled'],
+          ['cancelled', 'queued'],
+          ['queued', 'queued'],
+          ['queued'],
+        ],
+      );
+      assert.equal(await store.delivery.ack([], T0 + 2), 0);
+      // What is left undecided, by member then group: a's range (4, 5], nothing of b's.
+      assert.deepEqual(await store.delivery.unrouted(), [
+        { groupId: group.id, userId: a.id, fromSeq: 4, toSeq: 5 },
+      ]);
+      assert.equal(await store.delivery.ack([ack(a, 2)], T0 + 2), 0, 'an older ack changes nothing');
+      assert.equal((await store.groups.member(group.id, a.id))!.ackedSeq, 3);
+    });
+  });
+
+  test('read marks only move forward', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 2);
+      await store.messages.append([1, 2, 3].map((i) => msg(group.id, owner.id, i)));
+      await store.delivery.markRead(users[1]!.id, group.id, 2);
+      assert.equal((await store.groups.member(group.id, users[1]!.id))!.readSeq, 2);
+      await store.delivery.markRead(users[1]!.id, group.id, 1);
+      assert.equal((await store.groups.member(group.id, users[1]!.id))!.readSeq, 2);
+      assert.equal((await store.groups.member(group.id, owner.id))!.readSeq, 0, 'only that member');
+    });
+  });
+
+  test('an inbox pull takes over queued texts, leaves texts already handed over, and keeps them', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 2);
+      const member = users[1]!;
+      await store.messages.append([1, 2, 3, 4].map((i) => msg(group.id, owner.id, i)));
+      await store.delivery.route([smsRoute(group.id, member, 0, 3)]);
+      const [claimed] = await store.outbound.claim(1, T0);
+      assert.equal(claimed!.seq, 1);
+      assert.deepEqual([...(await store.outbound.textedSeqs(group.id, member.id, 0))], [1]);
+      assert.deepEqual([...(await store.outbound.textedSeqs(group.id, member.id, 1))], []);
+      const handed = await store.delivery.showInInbox(member.id, group.id, [3, 1, 2, 3], T0 + 5, T0 + 500);
+      assert.deepEqual(handed, [3, 2], 'seq 1 already left; each seq once');
+      assert.deepEqual(await textStates(store, group.id, [1, 2, 3]), [
+        ['submitting'],
+        ['cancelled'],
+        ['cancelled'],
+      ]);
+      assert.equal(
+        (await store.outbound.forMessage(group.id, 2))[0]!.error,
+        'shown in the inbox before it left',
+      );
+      assert.deepEqual(
+        (await store.delivery.trailFor(group.id, 3)).map((t) => [
+          t.rung,
+          t.outcome,
+          t.seqFrom,
+          t.seqTo,
+          t.at,
+        ]),
+        [
+          ['sms', 'sms_queued', 0, 3, T0],
+          ['inbox', 'waiting', 1, 3, T0 + 5],
+        ],
+      );
+      const [due] = await store.delivery.dueReminders(T0 + 500, 10);
+      assert.deepEqual(
+        due && [due.userId, due.fromSeq, due.toSeq, due.unread],
+        [member.id, 0, 3, 3],
+        'the inbox range and its reminder',
+      );
+      assert.deepEqual(await store.delivery.showInInbox(member.id, group.id, [1, 2], T0 + 6, T0 + 600), []);
+      assert.deepEqual(await store.delivery.showInInbox(member.id, group.id, [], T0 + 6, T0 + 600), []);
+      // Routed again (a late decision): what the inbox showed is not texted; an escalation texts it.
+      await store.delivery.route([
+        smsRoute(group.id, member, 3, 4, {
+          sms: [2, 4].map((s) => text(group.id, member.id, member.phone, s)),
+        }),
+      ]);
+      assert.deepEqual(await textStates(store, group.id, [2, 4]), [['cancelled'], ['queued']]);
+      await store.delivery.route([
+        smsRoute(group.id, member, 0, 3, {
+          escalation: true,
+          sms: [text(group.id, member.id, member.phone, 2)],
+        }),
+      ]);
+      assert.deepEqual(await textStates(store, group.id, [2]), [['cancelled', 'queued']]);
+    });
+  });
+
+  test('reminders fall due once, in due order, and schedule their escalation', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 3);
+      const [a, b] = [users[1]!, users[2]!];
+      await store.messages.append([
+        msg(group.id, owner.id, 1),
+        msg(group.id, a.id, 2),
+        msg(group.id, owner.id, 3),
+      ]);
+      const inbox = { rung: 'inbox' as const, sms: [], reminderDueAt: T0 + 100 };
+      await store.delivery.route([smsRoute(group.id, b, 0, 3, inbox), smsRoute(group.id, a, 0, 3, inbox)]);
+      assert.deepEqual(await store.delivery.dueReminders(T0 + 99, 10), []);
+      await store.groups.setPolicy(group.id, { escalateToSms: true });
+      const due = await store.delivery.dueReminders(T0 + 100, 10);
+      assert.deepEqual(due, [
+        {
+          groupId: group.id,
+          userId: a.id,
+          fromSeq: 0,
+          toSeq: 3,
+          unread: 2,
+          groupName: 'Test',
+          escalate: true,
+        },
+        {
+          groupId: group.id,
+          userId: b.id,
+          fromSeq: 0,
+          toSeq: 3,
+          unread: 3,
+          groupName: 'Test',
+          escalate: true,
+        },
+      ]);
+      assert.equal((await store.delivery.dueReminders(T0 + 100, 1)).length, 1, 'the limit holds');
+      const trail = {
+        groupId: group.id,
+        userId: a.id,
+        seqFrom: 0,
+        seqTo: 3,
+        rung: 'reminder' as const,
+        outcome: 'push_sent',
+        reason: 'r',
+        at: T0 + 100,
+      };
+      await store.delivery.reminded([{ groupId: group.id, userId: a.id, trail, escalateAt: T0 + 200 }]);
+      await store.delivery.reminded([]);
+      assert.deepEqual(
+        (await store.delivery.dueReminders(T0 + 1000, 10)).map((d) => d.userId),
+        [b.id],
+      );
+      assert.deepEqual(
+        (await store.delivery.trailFor(group.id, 2)).map((t) => [t.userId, t.rung, t.outcome]),
+        [
+          [b.id, 'inbox', 'waiting'],
+          [a.id, 'inbox', 'waiting'],
+          [a.id, 'reminder', 'push_sent'],
+        ],
+      );
+      assert.deepEqual(await store.delivery.dueEscalations(T0 + 199, 10), []);
+      assert.deepEqual(await store.delivery.dueEscalations(T0 + 200, 10), [
+        { groupId: group.id, userId: a.id, fromSeq: 0, toSeq: 3 },
+      ]);
+      // A second reminder does not move an escalation already scheduled.
+      await store.delivery.reminded([{ groupId: group.id, userId: a.id, trail, escalateAt: T0 + 900 }]);
+      assert.equal((await store.delivery.dueEscalations(T0 + 200, 10)).length, 1);
+      await store.delivery.clearEscalation(group.id, a.id);
+      assert.deepEqual(await store.delivery.dueEscalations(T0 + 10_000, 10), []);
+      // A fetch covering the inbox drops the reminder; one short of it keeps it.
+      await store.delivery.fetched(b.id, [{ groupId: group.id, seq: 2 }], T0 + 1);
+      assert.deepEqual(
+        (await store.delivery.dueReminders(T0 + 1000, 10)).map((d) => [d.userId, d.fromSeq, d.unread]),
+        [[b.id, 2, 1]],
+      );
+      await store.delivery.fetched(b.id, [{ groupId: group.id, seq: 3 }], T0 + 2);
+      assert.deepEqual(await store.delivery.dueReminders(T0 + 1000, 10), []);
+    });
+  });
+
+  test('the trail keeps what was added, per message, in order', async () => {
+    await withStore(factory, async (store) => {
+      const { group, users } = await groupWithMembers(store, 2);
+      const e = (seqFrom: number, seqTo: number, outcome: string) => ({
+        groupId: group.id,
+        userId: users[1]!.id,
+        seqFrom,
+        seqTo,
+        rung: 'live' as const,
+        outcome,
+        reason: `why ${outcome}`,
+        at: T0 + seqTo,
+      });
+      await store.delivery.addTrail([e(0, 2, 'sent'), e(2, 3, 'acked'), e(1, 2, 'acked')]);
+      await store.delivery.addTrail([]);
+      assert.deepEqual(await store.delivery.trailFor(group.id, 2), [e(0, 2, 'sent'), e(1, 2, 'acked')]);
+      assert.deepEqual(await store.delivery.trailFor(group.id, 3), [e(2, 3, 'acked')]);
+      assert.deepEqual(await store.delivery.trailFor(group.id + 1, 2), []);
+    });
+  });
+}
