@@ -2,8 +2,7 @@
 // the same database standing in for a second Qun node.
 import { openPostgresStore } from '../../src/store/postgres/pg-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freshDatabase, postgresInstalled, preparedDatabase } from '../helpers/postgres.ts';
-import { presenceTrailContract } from './presence-trail.contract.ts';
+import { postgresInstalled, preparedDatabase } from '../helpers/postgres.ts';
 import { storeContract } from './store.contract.ts';
 
 if (postgresInstalled('Store contract: postgres')) {
@@ -20,8 +19,5 @@ if (postgresInstalled('Store contract: postgres')) {
       return store;
     },
     openSecond: (first) => openPostgresStore(urls.get(first)!, { gateway: 'sim' }),
-  });
-  presenceTrailContract('postgres', {
-    open: async () => openPostgresStore(await freshDatabase(), { gateway: 'sim' }),
   });
 }

@@ -137,6 +137,7 @@ export function deliveryContract(factory: StoreFactory): void {
         ]),
         [
           ['sms', 'sms_queued', 0, 3, T0],
+          ['inbox', 'shown', 1, 3, T0 + 5],
           ['inbox', 'waiting', 1, 3, T0 + 5],
         ],
       );

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NewOutbound, Store } from '../../src/store/store.ts';
 import { storeCoverage } from '../helpers/store-coverage.ts';
+import { presenceTrailContract } from './presence-trail.contract.ts';
 import { accountsContract } from './store-accounts.contract.ts';
 import { deliveryContract } from './store-delivery.contract.ts';
 import { groupWithMembers, msg, type StoreFactory, T0, text } from './store-fixtures.ts';
@@ -423,6 +424,7 @@ export function storeContract(engine: string, raw: StoreFactory): void {
     accountsContract(factory);
     inputContract(factory);
     nodesContract(factory);
+    presenceTrailContract(engine, factory);
 
     // Last: a method no case above called (a new one included) fails the contract here.
     test('the contract calls every Store method', () => {
