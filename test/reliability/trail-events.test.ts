@@ -105,6 +105,7 @@ describe('the trail against what clients and phones saw', () => {
         QUN_LIVE_HEARTBEAT: '30s',
         QUN_REMINDER_SCAN_INTERVAL: '1h', // the test runs the scans itself
         QUN_REMINDER_DELAY: '0s',
+        QUN_REMINDER_SMS: 'false', // reminders by Web Push only, so each phone's texts are the deliveries
         QUN_ESCALATE_DELAY: '300ms',
         QUN_WEB_ONLINE_TTL: '60s',
       },

@@ -21,7 +21,8 @@ const submit = (h: TwilioHarness, to = PHONE, text = 'hello 你好'): Promise<Su
 describe('twilio submit', () => {
   let h: TwilioHarness;
   before(async () => {
-    h = await twilioHarness({ QUN_TWILIO_TIMEOUT: '300ms' });
+    // A timeout that a loaded machine's first request never trips; the hang case has its own, short one.
+    h = await twilioHarness({ QUN_TWILIO_TIMEOUT: '5s' });
   });
   after(async () => {
     await h.close();
@@ -69,17 +70,20 @@ describe('twilio submit', () => {
   });
 
   test('a provider that does not answer in time is retried', async () => {
-    h.fake.trouble.push('hang');
-    const t0 = Date.now();
-    const r = await submit(h);
-    assert.equal(r.outcome, 'retry');
-    assert.match(r.outcome === 'retry' ? r.reason : '', /timeout after 300 ms/);
-    assert.equal(
-      r.outcome === 'retry' && r.unknownOutcome,
-      true,
-      'a timeout may have reached Twilio: counted as in doubt',
-    );
-    assert.ok(Date.now() - t0 < 2000);
+    const quick = await twilioHarness({ QUN_TWILIO_TIMEOUT: '300ms' });
+    try {
+      quick.fake.trouble.push('hang');
+      const r = await submit(quick);
+      assert.equal(r.outcome, 'retry');
+      assert.match(r.outcome === 'retry' ? r.reason : '', /timeout after 300 ms/);
+      assert.equal(
+        r.outcome === 'retry' && r.unknownOutcome,
+        true,
+        'a timeout may have reached Twilio: counted as in doubt',
+      );
+    } finally {
+      await quick.close();
+    }
   });
 
   test('reconcile asks Twilio by SID, and cannot know a text it never answered for', async () => {
