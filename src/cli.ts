@@ -1,5 +1,6 @@
 // The command line: parses argv, loads the configuration and runs a command.
 import { Command } from 'commander';
+import { registerOps } from './cli-ops.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { SETTINGS } from './config/schema.ts';
 import { startServer } from './server.ts';
@@ -34,6 +35,8 @@ program
     for (const s of Object.values(SETTINGS))
       process.stdout.write(`${s.env}=${s.default ?? ''}\n    ${s.why}\n`);
   });
+
+registerOps(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError) process.stderr.write(`${e.message}\n`);

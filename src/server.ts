@@ -29,6 +29,7 @@ import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { buildHttp } from './http/app.ts';
 import { MemoryPresence } from './presence/memory/memory-presence.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
+import { RetentionJob } from './scheduler/retention-job.ts';
 import { openStore } from './store/open-store.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -219,6 +220,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     reminderDelayMs: config.reminderDelay,
     log,
   });
+  const retention = new RetentionJob({ store, clock, defaultDays: config.retentionDays, log });
 
   const http = await buildHttp(
     {
@@ -290,6 +292,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       setInterval(
         () => void reminders.run().catch((e) => log.error({ err: e }, 'reminder scan failed')),
         config.reminderScanInterval,
+      ),
+      setInterval(
+        () => void retention.run().catch((e) => log.error({ err: e }, 'history retention failed')),
+        config.retentionInterval,
       ),
     );
     await http.listen({ port: config.port, host: config.host });

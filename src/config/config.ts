@@ -40,6 +40,8 @@ export interface Config {
   smsTps: number;
   smsMaxSegments: number;
   smartSubstitution: boolean;
+  retentionDays: number;
+  retentionInterval: number;
 }
 
 export class ConfigError extends Error {

@@ -212,6 +212,18 @@ export const SETTINGS = {
     'one curly quote would otherwise switch a text to UCS-2 and double its cost',
     bool,
   ),
+  retentionDays: s(
+    'QUN_RETENTION_DAYS',
+    '0',
+    'history is kept until the operator chooses a limit; a group may set its own (qun retention)',
+    int(0, 36_500),
+  ),
+  retentionInterval: s(
+    'QUN_RETENTION_INTERVAL',
+    '1h',
+    'how often the retention job deletes expired history, in batches',
+    duration,
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -44,7 +44,7 @@ export interface WireMessage {
 
 export type ServerFrame =
   | WireMessage
-  | { t: 'skip'; g: number; seq: number }
+  | { t: 'skip'; g: number; seq: number; from?: number }
   | {
       t: 'ready';
       v: number;

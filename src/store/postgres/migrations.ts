@@ -159,4 +159,17 @@ CREATE TABLE sms_confirmations (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'server keys shared by every node; history retention per group',
+    up: `
+CREATE TABLE server_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+ALTER TABLE groups ADD COLUMN retain_days INTEGER;
+ALTER TABLE groups ADD COLUMN pruned_seq BIGINT NOT NULL DEFAULT 0;
+`,
+  },
 ];

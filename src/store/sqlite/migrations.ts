@@ -195,4 +195,17 @@ CREATE UNIQUE INDEX outbound_one_per_member ON outbound_sms(group_id, seq, user_
 ALTER TABLE memberships ADD COLUMN shown_seq INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 8,
+    name: 'server keys shared by every node; history retention per group',
+    up: `
+CREATE TABLE server_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE groups ADD COLUMN retain_days INTEGER;
+ALTER TABLE groups ADD COLUMN pruned_seq INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../migrate.ts';
+import { maintenance } from '../ops/maintenance.ts';
+import { sqliteRunner } from '../ops/sql-runner.ts';
 import type { Store } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { sqliteDelivery } from './sqlite-delivery.ts';
@@ -38,6 +40,10 @@ export async function openSqliteStore(
     },
     SQLITE_MIGRATIONS,
   );
+  // Operator work holds its transactions across awaits: it gets a connection of its own (sql-runner.ts).
+  const side = new Database(file);
+  side.pragma('foreign_keys = ON');
+  side.pragma('busy_timeout = 5000');
   return {
     engine: 'sqlite',
     location: path.resolve(file),
@@ -48,6 +54,7 @@ export async function openSqliteStore(
     outbound: sqliteOutbound(db, opts.gateway),
     sim: sqliteSim(db),
     push: sqlitePush(db),
+    maintenance: maintenance(sqliteRunner(side), async () => {}),
     async durability() {
       const sync = db.pragma('synchronous', { simple: true }) as number;
       const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
@@ -57,6 +64,7 @@ export async function openSqliteStore(
       };
     },
     async close() {
+      if (side.open) side.close();
       if (db.open) db.close();
     },
   };
