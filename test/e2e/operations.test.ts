@@ -99,7 +99,11 @@ async function populate(store: Store) {
   );
   // The SMS member's text went out: a finished text, which retention may drop with its message.
   await store.outbound.claim(10, T0 + 55);
-  await store.outbound.markSubmitted(texted!, { gatewayRef: 'ref-1', encoding: 'GSM-7', segments: 1 }, T0 + 60);
+  await store.outbound.markSubmitted(
+    texted!,
+    { gatewayRef: 'ref-1', encoding: 'GSM-7', segments: 1 },
+    T0 + 60,
+  );
   await store.users.createSession('token-hash-of-inbox', inbox!.id, T0, T0 + DAY);
   await store.users.addSigninCode(inbox!.phone, 'code-hash', T0, T0 + 600_000);
   await store.push.add(inbox!.id, 'https://push.example/inbox', 'p256dh-key', 'auth-key', T0);
