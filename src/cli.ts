@@ -19,6 +19,11 @@ program
       if (stopping) return;
       stopping = true;
       process.stderr.write(`\n${signal}: shutting down\n`);
+      // A stop that hangs (a gateway that never answers) must still end within 10 s, as supervisors expect.
+      setTimeout(() => {
+        process.stderr.write(`${signal}: not stopped after 9.5 s, exiting anyway\n`);
+        process.exit(1);
+      }, 9500).unref();
       await server.close();
       process.exit(0);
     };

@@ -54,6 +54,15 @@ export interface RunningServer {
   reminders: ReminderJob;
 }
 
+/** How long a graceful stop waits for in-flight appends before it closes sockets anyway (exit ≤ 10 s). */
+const DRAIN_MS = 5000;
+
+async function drain(work: () => Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work(), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 /** Builds the gateway; if its settings are refused, the already opened store is closed first. */
 function openGateway(store: { close(): Promise<void> }, create: () => SmsGateway): SmsGateway {
   try {
@@ -237,6 +246,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       metrics,
       clock,
       plan,
+      stopping: () => closed,
       vapidPublicKey: vapid.publicKey,
       push,
       ws,
@@ -262,7 +272,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (closed) return;
     closed = true;
     for (const t of timers) clearTimeout(t);
-    hub.closeAll(1001, 'server shutting down');
+    // A graceful stop: nothing new is accepted (503), what is in flight commits and is answered, then
+    // live sockets close with 1012 (service restart) so clients reconnect at once, to another node.
+    await drain(async () => {
+      // Frames already on the wire are read and queued in the next turns; then their commits finish.
+      if (hub.connectionCount > 0) await new Promise((r) => setTimeout(r, 100));
+      await messages.idle();
+      await delivery.idle();
+    }, DRAIN_MS);
+    hub.closeAll(1012, 'server restarting');
     await http.close();
     await messages.idle();
     await delivery.idle();

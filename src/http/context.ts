@@ -18,6 +18,8 @@ import type { PresenceRegistry } from '../presence/presence.ts';
 import type { Store, User } from '../store/store.ts';
 
 export interface HttpContext {
+  /** True once a graceful stop began: new requests and sockets are refused (503) so they go elsewhere. */
+  stopping?: () => boolean;
   config: Config;
   store: Store;
   apps: AppRegistry;
