@@ -11,7 +11,7 @@ import { logCatchUp, type WsDeps } from './channels/live/ws-session.ts';
 import type { GatewayHooks, SmsGateway } from './channels/sms/gateway.ts';
 import { checkGatewayName, createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
-import { loadOrCreateVapidKeys } from './channels/webpush/vapid-keys.ts';
+import { loadVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
 import { AuthService } from './core/auth-service.ts';
@@ -115,7 +115,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const hub = new LiveHub(presence, tracker);
   const members = new MemberCache(store);
   const framer = new MessageFramer(store);
-  const vapid = loadOrCreateVapidKeys(config.dataDir, config.vapidSubject);
+  const vapid = await loadVapidKeys(
+    store.maintenance,
+    config.dataDir,
+    config.vapidSubject,
+    clock.now(),
+  ).catch(async (e) => {
+    await store.close();
+    throw e;
+  });
+  if (vapid.fileDiffers)
+    log.warn(
+      { file: path.join(config.dataDir, 'vapid.json') },
+      'this vapid.json differs from the VAPID key pair in the store; the store wins (another node set it first)',
+    );
+  else if (vapid.migratedFromFile)
+    log.info(
+      {},
+      "vapid.json's key pair is in the store now, so every node answers it; keep the file as a backup or remove it",
+    );
   const push = new WebPushSender(vapid, opts.pushAgent ? { agent: opts.pushAgent } : {});
   const inboxUrl = `${config.publicUrl}/m`;
 

@@ -22,7 +22,7 @@ export const SETTINGS = {
   dataDir: s(
     'QUN_DATA_DIR',
     './data',
-    'one folder holds the SQLite file and the VAPID keys',
+    'one folder holds the SQLite file (the VAPID key pair is kept in the store)',
     z.string().min(1),
   ),
   databaseUrl: s(
