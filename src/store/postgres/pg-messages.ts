@@ -13,7 +13,10 @@ import { type Db, row, rows, tx } from './pg-db.ts';
  * $1…$8 are the batch's columns as arrays (client ids distinct per group and sender). Seqs: the k-th
  * new message of a group gets (new last_seq − n + k). A sender's routed cursor advances over the first
  * contiguous run of their own new messages if it had reached the message before it, as one append at a
- * time would have done (later runs cannot: another sender's message lies between).
+ * time would have done (later runs cannot: another sender's message lies between). A membership row
+ * locked by another transaction (the member's own ack, which moves routed_seq itself) is skipped rather
+ * than waited for: the log never queues behind the ack path, and a range still holding the sender's
+ * own message is what a sender behind on acks has anyway (fall-backs leave the sender's messages out).
  */
 const APPEND_BATCH = `
 WITH input AS (
@@ -46,16 +49,24 @@ islands AS (
   SELECT group_id, sender_id, rk, rk - row_number() OVER (PARTITION BY group_id, sender_id ORDER BY rk) AS island
   FROM fresh
 ),
+first_islands AS (
+  SELECT group_id, sender_id, rk, island, min(island) OVER (PARTITION BY group_id, sender_id) AS first
+  FROM islands
+),
 first_runs AS (
-  SELECT i.group_id, i.sender_id, min(i.rk) AS a, max(i.rk) AS z FROM islands i
-  WHERE i.island = (SELECT min(j.island) FROM islands j WHERE j.group_id = i.group_id AND j.sender_id = i.sender_id)
-  GROUP BY i.group_id, i.sender_id
+  SELECT group_id, sender_id, min(rk) AS a, max(rk) AS z FROM first_islands
+  WHERE island = first GROUP BY group_id, sender_id
+),
+routable AS (
+  SELECT m.group_id, m.user_id, b.base + r.z AS upto
+  FROM memberships m JOIN first_runs r ON m.group_id = r.group_id AND m.user_id = r.sender_id
+  JOIN bumped b ON b.id = r.group_id
+  WHERE GREATEST(m.routed_seq, m.acked_seq) >= b.base + r.a - 1 AND m.routed_seq < b.base + r.z
+  FOR UPDATE OF m SKIP LOCKED
 ),
 routed AS (
-  UPDATE memberships m SET routed_seq = b.base + r.z
-  FROM first_runs r JOIN bumped b ON b.id = r.group_id
-  WHERE m.group_id = r.group_id AND m.user_id = r.sender_id
-    AND GREATEST(m.routed_seq, m.acked_seq) >= b.base + r.a - 1 AND m.routed_seq < b.base + r.z
+  UPDATE memberships m SET routed_seq = GREATEST(m.routed_seq, t.upto)
+  FROM routable t WHERE m.group_id = t.group_id AND m.user_id = t.user_id
   RETURNING 1
 )
 SELECT
