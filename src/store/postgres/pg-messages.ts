@@ -1,13 +1,14 @@
 // The durable group log on PostgreSQL: gap-free per-group sequence numbers, idempotent by client id.
-// A batch is one set-based statement inside BEGIN … COMMIT (three round trips whatever its size): it
-// finds the client ids already stored, locks the batch's group rows in id order and moves each group's
-// last_seq on by its count of new messages (one UPDATE … RETURNING for all groups), inserts every new
-// message in one multi-row INSERT … ON CONFLICT, and moves each sender's routed cursor past their own
-// messages. The group row locks order concurrent batches from any node (READ COMMITTED: a writer
-// queues on the lock and re-reads last_seq; see tx in pg-db.ts); the transaction is one WAL flush.
+// A batch is ONE set-based statement, its own transaction (one round trip and one WAL flush whatever
+// its size): it finds the client ids already stored, locks the batch's group rows in id order and moves
+// each group's last_seq on by its count of new messages (one UPDATE … RETURNING for all groups),
+// inserts every new message in one multi-row INSERT … ON CONFLICT, and moves each sender's routed
+// cursor past their own messages. The group row locks order concurrent batches from any node (READ
+// COMMITTED: a writer queues on the lock and re-reads last_seq). What must undo the whole batch makes
+// the statement fail, so nothing of it commits: see the last two columns of APPEND_BATCH.
 import { type MessageRow, toMessage } from '../rows.ts';
 import type { AppendResult, MessageStore, NewMessage } from '../store.ts';
-import { type Db, row, rows, tx } from './pg-db.ts';
+import { type Db, row, rows } from './pg-db.ts';
 
 /**
  * $1…$8 are the batch's columns as arrays (client ids distinct per group and sender). Seqs: the k-th
@@ -72,8 +73,18 @@ routed AS (
 SELECT
   (SELECT json_agg(json_build_array(id, seq)) FROM ins) AS inserted,
   (SELECT json_agg(p) FROM prior p) AS prior,
-  (SELECT json_agg(id) FROM bumped) AS groups
+  -- A group that does not exist fails the batch (22P02, not retried).
+  CAST(CASE WHEN (SELECT count(*) FROM counts) = (SELECT count(*) FROM bumped) THEN '0'
+            ELSE 'append to an unknown group' END AS int) AS known,
+  -- The same client id committed by another writer while this one waited for a group lock: ON CONFLICT
+  -- skipped the row but its seq was taken. Division by zero (22012) undoes it all; the retry finds it.
+  1 / CASE WHEN (SELECT count(*) FROM ins) = (SELECT count(*) FROM fresh f WHERE f.group_id IN (SELECT id FROM bumped))
+           THEN 1 ELSE 0 END AS whole
 `;
+
+/** Undone and tried again: a client id raced in (22012, above), a deadlock or serialization failure. */
+const RETRY = new Set(['22012', '40P01', '40001']);
+const MAX_ATTEMPTS = 20;
 
 /** A batch's message of the same group, sender and client id as an earlier one: answered as its duplicate. */
 const dupKey = (m: NewMessage) =>
@@ -98,46 +109,40 @@ export function pgMessages(db: Db): MessageStore {
         slot.push(unique.length);
         unique.push(m);
       }
-      const results = await tx(
-        db,
-        async (c) => {
-          const r = await row<{
-            inserted: [string, number][] | null;
-            prior: (MessageRow & { ord: number })[] | null;
-            groups: number[] | null;
-          }>(c, APPEND_BATCH, [
-            unique.map((m) => m.groupId),
-            unique.map((m) => m.id),
-            unique.map((m) => m.senderId),
-            unique.map((m) => m.body),
-            unique.map((m) => m.source),
-            unique.map((m) => m.clientMsgId),
-            unique.map((m) => m.audience),
-            unique.map((m) => m.createdAt),
-          ]);
-          const inserted = new Map((r?.inserted ?? []).map(([id, seq]) => [id, seq]));
-          const groups = new Set(r?.groups ?? []);
-          const priorByOrd = new Map((r?.prior ?? []).map((p) => [Number(p.ord), p]));
-          const out: AppendResult[] = [];
-          for (const [i, m] of unique.entries()) {
-            const p = priorByOrd.get(i + 1);
-            if (p) {
-              out.push({ message: toMessage(p), duplicate: true });
-              continue;
-            }
-            if (!groups.has(m.groupId)) throw new Error(`append to unknown group ${m.groupId}`);
-            const seq = inserted.get(m.id);
-            if (seq === undefined) {
-              // The same client id was committed by another writer while this one waited for the group
-              // lock: its seq must not be used. Rolled back and retried, the retry finds it as prior.
-              throw Object.assign(new Error('a client id raced in'), { code: '23505' });
-            }
-            out.push({ message: { ...m, seq }, duplicate: false });
-          }
-          return out;
-        },
-        { readCommitted: true },
-      );
+      const params = [
+        unique.map((m) => m.groupId),
+        unique.map((m) => m.id),
+        unique.map((m) => m.senderId),
+        unique.map((m) => m.body),
+        unique.map((m) => m.source),
+        unique.map((m) => m.clientMsgId),
+        unique.map((m) => m.audience),
+        unique.map((m) => m.createdAt),
+      ];
+      let r:
+        | { inserted: [string, number][] | null; prior: (MessageRow & { ord: number })[] | null }
+        | undefined;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          r = await row(db, APPEND_BATCH, params);
+          break;
+        } catch (e) {
+          const err = e as { code?: string; message?: string };
+          if (err.code === '22P02' && err.message?.includes('unknown group'))
+            throw new Error('append to unknown group', { cause: e });
+          if (!RETRY.has(err.code ?? '') || attempt >= MAX_ATTEMPTS) throw e;
+          await new Promise((res) => setTimeout(res, Math.random() * attempt * 5));
+        }
+      }
+      const inserted = new Map((r?.inserted ?? []).map(([id, seq]) => [id, seq]));
+      const priorByOrd = new Map((r?.prior ?? []).map((p) => [Number(p.ord), p]));
+      const results: AppendResult[] = unique.map((m, i) => {
+        const p = priorByOrd.get(i + 1);
+        if (p) return { message: toMessage(p), duplicate: true };
+        const seq = inserted.get(m.id);
+        if (seq === undefined) throw new Error(`message ${m.id} was neither stored nor found`);
+        return { message: { ...m, seq }, duplicate: false };
+      });
       return slot.map((s) => (s >= 0 ? results[s]! : { message: results[-1 - s]!.message, duplicate: true }));
     },
     async range(groupId, afterSeq, upToSeq, limit) {
