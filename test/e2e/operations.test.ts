@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { copyStore } from '../../src/store/ops/copy-store.ts';
+import { createPool } from '../../src/store/postgres/pg-db.ts';
 import { openPostgresStore } from '../../src/store/postgres/pg-store.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -248,7 +249,30 @@ if (pgOk) {
     test('copies every table into an empty PostgreSQL, keeps ids, advances identities, refuses a non-empty target', async () => {
       const file = path.join(tempDir(), 'qun.db');
       const source = await openSqliteStore(file, { gateway: 'sim' });
-      const { group, owner } = await populate(source);
+      const { group, owner, inbox } = await populate(source);
+      // A row in every other table as well: a simulated text, an inbound reference, a pending
+      // confirmation, the server's key.
+      const [reply] = await source.outbound.claim(10, T0 + 70);
+      assert.equal(reply, undefined, 'populate left nothing queued');
+      await source.outbound.enqueue(
+        [
+          {
+            kind: 'reply',
+            toPhone: inbox.phone,
+            fromAddr: '10658',
+            text: 'sim',
+            groupId: null,
+            seq: null,
+            userId: inbox.id,
+          },
+        ],
+        T0 + 80,
+      );
+      const [claimed] = await source.outbound.claim(10, T0 + 90);
+      await source.sim.deliver(claimed!, { encoding: 'GSM-7', segments: 1 }, T0 + 91);
+      assert.ok(await source.outbound.firstInbound('sim', 'mo-1', T0));
+      await source.groups.putConfirmation(inbox.phone, group.id, '1234', 'G 13800000009', T0 + DAY);
+      await source.maintenance.keyOrPut('vapid', '{"k":1}', T0);
       await source.close();
       const url = await freshDatabase();
       const lines: string[] = [];
@@ -257,7 +281,30 @@ if (pgOk) {
       const copied = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
       assert.equal(copied.users, 4);
       assert.equal(copied.messages, 10);
-      assert.equal(copied.server_keys, 0);
+      // Every table of the SQLite schema arrived whole: the same row count and the same rows.
+      const Database = (await import('better-sqlite3')).default;
+      const lite = new Database(file, { readonly: true });
+      // The engine's own pool: int8 columns come back as numbers, as SQLite gives them.
+      const pgc = createPool(url, 1);
+      try {
+        const tables = (
+          lite
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            .all() as {
+            name: string;
+          }[]
+        ).map((t) => t.name);
+        assert.deepEqual([...tables].sort(), Object.keys(copied).sort());
+        for (const t of tables) {
+          const a = lite.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all();
+          const b = (await pgc.query(`SELECT * FROM ${t} ORDER BY 1, 2`)).rows;
+          assert.ok(a.length > 0, `the source has rows in ${t}`);
+          assert.deepEqual(b, a, `table ${t}`);
+        }
+      } finally {
+        lite.close();
+        await pgc.end();
+      }
       assert.ok(
         report.tables.findIndex((t) => t.table === 'users') <
           report.tables.findIndex((t) => t.table === 'memberships'),
@@ -308,7 +355,7 @@ if (pgOk) {
           ],
           T0,
         );
-        assert.equal(ids[0], 3);
+        assert.equal(ids[0], 4, 'after the three copied texts');
       } finally {
         await target.close();
       }
