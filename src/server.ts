@@ -331,7 +331,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ),
       setInterval(
         () => void retention.run().catch((e) => log.error({ err: e }, 'history retention failed')),
-        config.retentionInterval,
+        // Timers overflow past 2^31 ms (24.8 days) and would then fire at once, over and over.
+        Math.min(config.retentionInterval, 2 ** 31 - 1),
       ),
     );
     await http.listen({ port: config.port, host: config.host });
