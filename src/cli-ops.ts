@@ -18,6 +18,7 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
 async function withStore<T>(config: Config, body: (s: Store) => Promise<T>): Promise<T> {
   const store = await openStore({
     databaseUrl: config.databaseUrl,
+    poolSize: config.databasePool,
     dataDir: config.dataDir,
     gateway: config.smsGateway,
     reminderDelayMs: config.reminderDelay,

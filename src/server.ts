@@ -81,6 +81,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   checkGatewayName(config.smsGateway);
   const store = await openStore({
     databaseUrl: config.databaseUrl,
+    poolSize: config.databasePool,
     dataDir: config.dataDir,
     gateway: config.smsGateway,
     reminderDelayMs: config.reminderDelay,

@@ -10,6 +10,7 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  databasePool: number;
   logLevel: string;
   adminKey: string | undefined;
   apps: string;

@@ -34,6 +34,12 @@ export const SETTINGS = {
       .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
       .optional(),
   ),
+  databasePool: s(
+    'QUN_DATABASE_POOL',
+    '20',
+    'PostgreSQL connections per node: reads, acks and appends run side by side instead of queueing on a few; nodes × this must fit max_connections',
+    int(1, 1000),
+  ),
   logLevel: s(
     'QUN_LOG_LEVEL',
     'info',
