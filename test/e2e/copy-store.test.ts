@@ -147,8 +147,18 @@ if (pgOk) {
       assert.match(m1.stdout, /schema migrated from version 0 to \d+/);
       assert.match((await qun(['migrate'])).stdout, /nothing to do/);
       const store = await openSqliteStore(path.join(dataDir, 'qun.db'), { gateway: 'sim' });
-      const { inbox } = await populate(store);
+      const { inbox, group } = await populate(store);
       await store.close();
+
+      const set = await qun(['retention', '01', group.groupNumber, '30']);
+      assert.match(set.stdout, /history kept 30 days/);
+      await assert.rejects(
+        qun(['retention', '01', group.groupNumber, 'soon']),
+        /whole number from 0 to 36500/,
+      );
+      await assert.rejects(qun(['retention', '01', '9999', '30']), /no group 9999/);
+      // The fixture's messages are dated in the future: a run now deletes nothing, and says so.
+      assert.match((await qun(['prune'])).stdout, /deleted 0 messages/);
 
       const backup = path.join(tempDir(), 'backup.db');
       const b = await qun(['backup', backup]);
