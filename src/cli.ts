@@ -1,5 +1,6 @@
 // The command line: parses argv, loads the configuration and runs a command.
 import { Command } from 'commander';
+import { registerOps } from './cli-ops.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { SETTINGS } from './config/schema.ts';
 import { startServer } from './server.ts';
@@ -18,6 +19,11 @@ program
       if (stopping) return;
       stopping = true;
       process.stderr.write(`\n${signal}: shutting down\n`);
+      // A stop that hangs (a gateway that never answers) must still end within 10 s, as supervisors expect.
+      setTimeout(() => {
+        process.stderr.write(`${signal}: not stopped after 9.5 s, exiting anyway\n`);
+        process.exit(1);
+      }, 9500).unref();
       await server.close();
       process.exit(0);
     };
@@ -34,6 +40,8 @@ program
     for (const s of Object.values(SETTINGS))
       process.stdout.write(`${s.env}=${s.default ?? ''}\n    ${s.why}\n`);
   });
+
+registerOps(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError) process.stderr.write(`${e.message}\n`);

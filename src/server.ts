@@ -11,7 +11,7 @@ import type { GatewayHooks, SmsGateway } from './channels/sms/gateway.ts';
 import { checkGatewayName, createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
 import { WapPushSender } from './channels/wappush/wap-push-sender.ts';
-import { loadOrCreateVapidKeys } from './channels/webpush/vapid-keys.ts';
+import { loadVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
 import { AuthService } from './core/auth-service.ts';
@@ -33,6 +33,7 @@ import { DurablePresence } from './presence/durable/durable-presence.ts';
 import { JobRunner } from './scheduler/job-runner.ts';
 import { ReminderFallback } from './scheduler/reminder-fallback.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
+import { RetentionJob } from './scheduler/retention-job.ts';
 import { openStore } from './store/open-store.ts';
 import { createMetrics } from './util/metrics.ts';
 import { logCatchUp, type WsDeps } from './ws/ws-session.ts';
@@ -57,6 +58,15 @@ export interface RunningServer {
   /** Waits until queued fan-out, SMS and jobs have settled (tests). */
   settle(): Promise<void>;
   reminders: ReminderJob;
+}
+
+/** How long a graceful stop waits for in-flight appends before it closes sockets anyway (exit ≤ 10 s). */
+const DRAIN_MS = 5000;
+
+async function drain(work: () => Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work(), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 /** Builds the gateway; if its settings are refused, the already opened store is closed first. */
@@ -86,6 +96,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   checkGatewayName(config.smsGateway);
   const store = await openStore({
     databaseUrl: config.databaseUrl,
+    poolSize: config.databasePool,
     dataDir: config.dataDir,
     gateway: config.smsGateway,
     reminderDelayMs: config.reminderDelay,
@@ -128,7 +139,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const hub = new LiveHub(presence, tracker);
   const members = new MemberCache(store);
   const framer = new MessageFramer(store);
-  const vapid = loadOrCreateVapidKeys(config.dataDir, config.vapidSubject);
+  const vapid = await loadVapidKeys(
+    store.maintenance,
+    config.dataDir,
+    config.vapidSubject,
+    clock.now(),
+  ).catch(async (e) => {
+    await store.close();
+    throw e;
+  });
+  if (vapid.fileDiffers)
+    log.warn(
+      { file: path.join(config.dataDir, 'vapid.json') },
+      'this vapid.json differs from the VAPID key pair in the store; the store wins (another node set it first)',
+    );
+  else if (vapid.migratedFromFile)
+    log.info(
+      {},
+      "vapid.json's key pair is in the store now, so every node answers it; keep the file as a backup or remove it",
+    );
   const push = new WebPushSender(vapid, opts.pushAgent ? { agent: opts.pushAgent } : {});
   const inboxUrl = `${config.publicUrl}/m`;
 
@@ -289,6 +318,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log,
     }),
   });
+  const retention = new RetentionJob({ store, clock, defaultDays: config.retentionDays, log });
 
   const http = await buildHttp(
     {
@@ -306,6 +336,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       metrics,
       clock,
       plan,
+      stopping: () => closed,
       vapidPublicKey: vapid.publicKey,
       push,
       ws,
@@ -341,7 +372,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (closed) return;
     closed = true;
     await jobs.stop();
-    hub.closeAll(1001, 'server shutting down');
+    // A graceful stop: nothing new is accepted (503), what is in flight commits and is answered, then
+    // live sockets close with 1012 (service restart) so clients reconnect at once, to another node.
+    await drain(async () => {
+      // Frames already on the wire are read and queued in the next turns; then their commits finish.
+      if (hub.connectionCount > 0) await new Promise((r) => setTimeout(r, 100));
+      await messages.idle();
+      await delivery.idle();
+    }, DRAIN_MS);
+    hub.closeAll(1012, 'server restarting');
     await http.close();
     await messages.idle();
     await delivery.idle();
@@ -368,6 +407,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         run: () => delivery.onAckTimeouts(tracker.expire(clock.now())),
       })
       .add({ name: 'reminders', everyMs: config.reminderScanInterval, run: () => reminders.run() })
+      // Timers overflow past 2^31 ms (24.8 days) and would then fire at once, over and over.
+      .add({
+        name: 'retention',
+        everyMs: Math.min(config.retentionInterval, 2 ** 31 - 1),
+        run: () => retention.run(),
+      })
       .start();
     await http.listen({ port: config.port, host: config.host });
   } catch (e) {

@@ -60,7 +60,9 @@ export class GroupStreams {
       held = new Map();
       this.#held.set(f.g, held);
     }
-    held.set(f.seq, dupId ? { t: 'skip', g: f.g, seq: f.seq } : f);
+    // A range skip (history removed by retention) waits at its first seq and releases up to its last.
+    const at = f.t === 'skip' && f.from !== undefined ? Math.max(f.from, last + 1) : f.seq;
+    held.set(at, dupId ? { t: 'skip', g: f.g, seq: f.seq } : f);
     if (!this.#last.has(f.g)) return dupId ? 'dup' : 'gap';
     this.#release(f.g);
     if (dupId) return 'dup';
@@ -71,12 +73,15 @@ export class GroupStreams {
     const held = this.#held.get(g);
     let last = this.#last.get(g) ?? 0;
     for (let f = held?.get(last + 1); f; f = held?.get(last + 1)) {
-      held!.delete(++last);
+      held!.delete(last + 1);
+      last = Math.max(last + 1, f.seq);
       if (f.t === 'msg') {
         this.#out.push(f);
         this.#ids.add(f.id);
         if (this.#ids.size > this.#maxIds) this.#ids.delete(this.#ids.values().next().value!);
       }
+      // A range skip may have covered frames held inside it.
+      for (const s of held!.keys()) if (s <= last) held!.delete(s);
     }
     this.#last.set(g, last);
     if (held?.size === 0) this.#held.delete(g);

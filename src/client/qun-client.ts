@@ -187,13 +187,16 @@ export class QunClient extends QunHttp {
     this.#emit('close', { code, reason, reconnecting });
     if (refused) this.#shutdown(new QunApiError(401, 'unauthenticated', reason || 'signed out'));
     if (!reconnecting) return;
+    // 1012: the node is restarting and others are up; come back at once (jittered, so a node's clients
+    // do not all arrive in one instant). Otherwise back off.
+    if (code === 1012) this.#attempt = 0;
     const ceiling = Math.min(10_000, 250 * 2 ** this.#attempt++);
     const t = setTimeout(
       () => {
         this.#timers.delete(t);
         if (!this.#closed) this.#open();
       },
-      ceiling / 2 + (Math.random() * ceiling) / 2,
+      code === 1012 ? Math.random() * 250 : ceiling / 2 + (Math.random() * ceiling) / 2,
     );
     this.#timers.add(t);
   }

@@ -11,6 +11,7 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  databasePool: number;
   logLevel: string;
   adminKey: string | undefined;
   apps: string;
@@ -50,6 +51,8 @@ export interface Config {
   wapPushUsername: string | undefined;
   wapPushPassword: string | undefined;
   reminderSms: boolean;
+  retentionDays: number;
+  retentionInterval: number;
 }
 
 export class ConfigError extends Error {

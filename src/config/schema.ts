@@ -22,7 +22,7 @@ export const SETTINGS = {
   dataDir: s(
     'QUN_DATA_DIR',
     './data',
-    'one folder holds the SQLite file and the VAPID keys',
+    'one folder holds the SQLite file (the VAPID key pair is kept in the store)',
     z.string().min(1),
   ),
   databaseUrl: s(
@@ -33,6 +33,12 @@ export const SETTINGS = {
       .string()
       .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
       .optional(),
+  ),
+  databasePool: s(
+    'QUN_DATABASE_POOL',
+    '20',
+    'PostgreSQL connections per node: reads, acks and appends run side by side instead of queueing on a few; nodes × this must fit max_connections',
+    int(1, 1000),
   ),
   logLevel: s(
     'QUN_LOG_LEVEL',
@@ -279,6 +285,18 @@ export const SETTINGS = {
     'true',
     'a member with neither Web Push nor WAP Push gets the reminder as one SMS with the inbox link, so the reminder always reaches someone',
     bool,
+  ),
+  retentionDays: s(
+    'QUN_RETENTION_DAYS',
+    '0',
+    'history is kept until the operator chooses a limit; a group may set its own (qun retention)',
+    int(0, 36_500),
+  ),
+  retentionInterval: s(
+    'QUN_RETENTION_INTERVAL',
+    '1h',
+    'how often the retention job deletes expired history, in batches',
+    duration,
   ),
 } as const;
 

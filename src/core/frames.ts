@@ -45,6 +45,11 @@ export class MessageFramer {
     return encodeFrame({ t: 'skip', g: msg.groupId, seq: msg.seq });
   }
 
+  /** Seqs from…seq that history retention removed: one frame for the whole range. */
+  prunedFrame(groupId: number, from: number, seq: number): string {
+    return encodeFrame({ t: 'skip', g: groupId, seq, from });
+  }
+
   async user(id: number): Promise<User | undefined> {
     let u = this.#users.get(id);
     if (!u) {

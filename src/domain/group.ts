@@ -14,6 +14,8 @@ export interface GroupInfo {
   /** Membership changes sent by SMS (G, DEL, ADMIN) wait for a code texted back to the sender's phone. */
   confirmAdminSms: boolean;
   lastSeq: number;
+  /** History retention removed every seq up to here (0: the log is whole). */
+  prunedSeq?: number;
   createdAt: number;
 }
 

@@ -52,7 +52,7 @@ export type Via = 'sms' | 'inbox';
 
 export type ServerFrame =
   | WireMessage
-  | { t: 'skip'; g: number; seq: number }
+  | { t: 'skip'; g: number; seq: number; from?: number }
   | {
       t: 'ready';
       v: number;

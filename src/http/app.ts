@@ -47,6 +47,13 @@ export async function buildHttp(
     if (req.url.startsWith('/v1/sms/')) return;
     if (hasNul(req.params) || hasNul(req.query) || hasNul(req.body)) throw new QunError('invalid_characters');
   });
+  // A stopping node takes nothing new: the load balancer's next try (or the client's reconnect) goes to
+  // another node while this one finishes what it holds.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!ctx.stopping?.() || req.url === '/healthz') return;
+    reply.header('connection', 'close');
+    throw new QunError('unavailable');
+  });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('content-security-policy', CSP);
     reply.header('x-content-type-options', 'nosniff');
@@ -68,7 +75,14 @@ export async function buildHttp(
     transform: jsonSchemaTransform,
   });
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES } });
+  await app.register(websocket, {
+    options: { maxPayload: MAX_CLIENT_FRAME_BYTES },
+    // Sockets still open when the server closes (not yet signed in) get 1012 too: reconnect elsewhere now.
+    preClose(done) {
+      for (const client of app.websocketServer.clients) client.close(1012, 'server restarting');
+      app.websocketServer.close(() => done());
+    },
+  });
 
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process answers' } }, async () => ({
     status: 'ok',

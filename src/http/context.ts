@@ -19,6 +19,8 @@ import type { Metrics } from '../util/metrics.ts';
 import type { WsDeps } from '../ws/ws-session.ts';
 
 export interface HttpContext {
+  /** True once a graceful stop began: new requests and sockets are refused (503) so they go elsewhere. */
+  stopping?: () => boolean;
   config: Config;
   store: Store;
   apps: AppRegistry;

@@ -9,6 +9,8 @@ export async function openStore(opts: {
   dataDir: string;
   gateway: string;
   reminderDelayMs: number;
+  /** PostgreSQL connections (QUN_DATABASE_POOL). */
+  poolSize?: number;
 }): Promise<Store> {
   if (opts.databaseUrl) {
     const { openPostgresStore } = await import('./postgres/pg-store.ts');

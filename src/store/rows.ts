@@ -30,6 +30,7 @@ export interface GroupRow {
   escalate_to_sms: number;
   confirm_admin_sms: number;
   last_seq: number;
+  pruned_seq?: number;
   created_at: number;
 }
 export const toGroup = (r: GroupRow): GroupInfo => ({
@@ -42,6 +43,7 @@ export const toGroup = (r: GroupRow): GroupInfo => ({
   escalateToSms: r.escalate_to_sms === 1,
   confirmAdminSms: r.confirm_admin_sms === 1,
   lastSeq: r.last_seq,
+  prunedSeq: r.pruned_seq ?? 0,
   createdAt: r.created_at,
 });
 

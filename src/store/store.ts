@@ -386,6 +386,40 @@ export interface PresenceStore {
   sweep(before: number): Promise<number>;
 }
 
+/** What `qun export-member` hands over: every row that names the number or its user id, by table. */
+export interface MemberExport {
+  phone: string;
+  userId: number;
+  exportedAt: number;
+  groups: { groupId: number; appNumber: string; groupNumber: string; name: string }[];
+  tables: Record<string, Record<string, unknown>[]>;
+}
+
+/** What an erasure changed, by table: rows deleted, and rows kept but anonymised. */
+export interface ErasureReport {
+  userId: number;
+  deleted: Record<string, number>;
+  anonymised: Record<string, number>;
+}
+
+/** Operator work that is rare and table-generic (docs/deployment.md#data-protection, #retention). */
+export interface MaintenanceStore {
+  /** A server-wide value every node must agree on (the VAPID key pair): the first one stored wins. */
+  keyOrPut(name: string, value: string, now: number): Promise<string>;
+  /** A group's history retention in days; null follows QUN_RETENTION_DAYS, 0 keeps everything. */
+  setRetention(groupId: number, days: number | null): Promise<void>;
+  /**
+   * One batch of retention: per group, deletes a prefix of at most `batch` messages older than its
+   * retention and at or below every active member's settled cursor, with their trail rows and finished
+   * texts, and raises the group's prunedSeq. Call until it deletes nothing.
+   */
+  pruneHistory(now: number, defaultDays: number, batch: number): Promise<{ groups: number; deleted: number }>;
+  exportMember(phone: string): Promise<MemberExport | undefined>;
+  /** Erases one number's data in one transaction (what is deleted and what anonymised: docs). */
+  eraseMember(phone: string, now: number): Promise<ErasureReport | undefined>;
+  close(): Promise<void>;
+}
+
 export interface Store {
   readonly engine: string;
   /** Where the data lives, for the start-up log (a path or a redacted URL). */
@@ -403,6 +437,7 @@ export interface Store {
    * or the database is unreachable.
    */
   probe(now: number): Promise<void>;
+  maintenance: MaintenanceStore;
   /** Durability settings as applied, for the durability test and the start-up log. */
   durability(): Promise<{ synchronous: string; journal: string }>;
   close(): Promise<void>;

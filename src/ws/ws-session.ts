@@ -59,6 +59,18 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
         const cur = conn.groups.get(groupId);
         const group = await d.store.groups.byId(groupId);
         if (!cur || !group || cur.sent >= group.lastSeq) return;
+        // Retention removed the log's start: one range skip instead of reading nothing forever.
+        const pruned = group.prunedSeq ?? 0;
+        if (cur.sent < pruned) {
+          d.hub.writeTo(
+            conn,
+            groupId,
+            pruned,
+            d.framer.prunedFrame(groupId, cur.sent + 1, pruned),
+            d.clock.now(),
+          );
+          continue;
+        }
         const page = await d.store.messages.range(groupId, cur.sent, group.lastSeq, CATCH_UP_PAGE);
         if (page.length === 0) return;
         // Texts still queued for this page are taken back by the live rung (atomically: a text the queue

@@ -3,7 +3,7 @@
 // Store method is called by it: the last case fails when one is not (test/helpers/store-coverage.ts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NewOutbound, Store } from '../../src/store/store.ts';
+import type { AppendResult, NewMessage, NewOutbound, Store } from '../../src/store/store.ts';
 import { storeCoverage } from '../helpers/store-coverage.ts';
 import { presenceTrailContract } from './presence-trail.contract.ts';
 import { accountsContract } from './store-accounts.contract.ts';
@@ -102,6 +102,70 @@ export function storeContract(engine: string, raw: StoreFactory): void {
         assert.deepEqual(
           log.map((m) => m.seq),
           Array.from({ length: 100 }, (_, i) => i + 1),
+        );
+      } finally {
+        if (second !== store) await second.close();
+        await store.close();
+      }
+    });
+
+    test('batches over several groups from two writers: one seq per client id, gap-free, senders routed', async () => {
+      const store = await factory.open();
+      const second = factory.openSecond ? await factory.openSecond(store) : store;
+      try {
+        const a = await groupWithMembers(store, 2);
+        const b = await groupWithMembers(store, 1);
+        const sender = a.users[1]!;
+        await store.groups.applyMembership(
+          b.group.id,
+          await store.groups.version(b.group.id),
+          [{ userId: sender.id, state: 'active', role: 'member' }],
+          T0,
+        );
+        // Both writers send the same client ids (a retry reaching two nodes), interleaved over two groups.
+        const batch = (w: number, round: number) =>
+          [0, 1, 2, 3].map((i) =>
+            msg(
+              i % 2 === 0 ? a.group.id : b.group.id,
+              sender.id,
+              w * 1000 + round * 10 + i,
+              `r${round}-${i}`,
+            ),
+          );
+        const results = await Promise.all(
+          [store, second].map(async (s, w) => {
+            const out = [];
+            for (let round = 0; round < 15; round++) out.push(...(await s.messages.append(batch(w, round))));
+            return out;
+          }),
+        );
+        const [one, two] = results as [AppendResult[], AppendResult[]];
+        for (const [i, r] of one.entries()) {
+          assert.equal(r.message.seq, two[i]!.message.seq, 'both writers got the one stored message');
+          assert.equal(r.duplicate !== two[i]!.duplicate, true, 'exactly one of them stored it');
+        }
+        for (const g of [a.group.id, b.group.id]) {
+          const log = await store.messages.range(g, 0, 1000, 1000);
+          assert.deepEqual(
+            log.map((m) => m.seq),
+            Array.from({ length: 30 }, (_, i) => i + 1),
+          );
+          // The sender sent everything in both groups: their routed cursor followed.
+          assert.equal((await store.groups.member(g, sender.id))!.routedSeq, 30);
+        }
+        // Within one batch a repeated client id is the same message, and a fresh one follows it.
+        const r = await store.messages.append([
+          msg(a.group.id, sender.id, 1, 'same'),
+          msg(a.group.id, sender.id, 2, 'same'),
+          msg(a.group.id, sender.id, 3, null),
+        ]);
+        assert.deepEqual(
+          r.map((x) => [x.message.seq, x.duplicate, x.message.body]),
+          [
+            [31, false, 'message 1'],
+            [31, true, 'message 1'],
+            [32, false, 'message 3'],
+          ],
         );
       } finally {
         if (second !== store) await second.close();

@@ -1,17 +1,9 @@
-// Loads the server's VAPID key pair (RFC 8292) from the data dir, creating it once on first start.
-import { createECDH, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+// The server's VAPID key pair (RFC 8292), kept in the store so that every node of a cluster answers the
+// same public key and can sign pushes to any subscription. A key pair kept by an earlier release in the
+// data dir (vapid.json) is moved into the store on first start, so existing subscriptions keep working.
+import { createECDH } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import webpush from 'web-push';
 
 export interface VapidKeys {
@@ -21,13 +13,26 @@ export interface VapidKeys {
 }
 
 export const VAPID_FILE_NAME = 'vapid.json';
+/** The row in the store's server_keys table. */
+export const VAPID_KEY_NAME = 'vapid';
+
+/** What the store offers for this: one value per name, the first stored wins (MaintenanceStore.keyOrPut). */
+export interface KeyHolder {
+  keyOrPut(name: string, value: string, now: number): Promise<string>;
+}
 
 /**
- * Returns the persisted VAPID keys, generating and saving them if the file does not exist.
- * A file that exists but cannot be used is an error, never a reason to regenerate: every browser
- * subscription is bound to the public key, so a new key silently orphans all of them.
+ * The cluster's key pair: the one in the store; on the first start, the data dir's vapid.json if there
+ * is one, else a new pair. Two nodes starting at once on an empty store agree, because only the first
+ * insert wins and both read it back. A key file or stored value that cannot be used is an error, never a
+ * reason to regenerate: every browser subscription is bound to the public key.
  */
-export function loadOrCreateVapidKeys(dataDir: string, subject: string): VapidKeys {
+export async function loadVapidKeys(
+  store: KeyHolder,
+  dataDir: string,
+  subject: string,
+  now: number,
+): Promise<VapidKeys & { migratedFromFile: boolean; fileDiffers: boolean }> {
   assertSubject(subject);
   const file = join(dataDir, VAPID_FILE_NAME);
   let text: string | undefined;
@@ -38,17 +43,23 @@ export function loadOrCreateVapidKeys(dataDir: string, subject: string): VapidKe
       throw new Error(`Cannot read VAPID key file ${file}: ${(err as Error).message}`, { cause: err });
     }
   }
-  if (text !== undefined) return { ...parseKeyFile(file, text), subject };
-
-  const keys = webpush.generateVAPIDKeys();
-  const content = JSON.stringify(
-    { publicKey: keys.publicKey, privateKey: keys.privateKey, createdAt: new Date().toISOString() },
-    null,
-    2,
+  const fromFile = text === undefined ? undefined : parseKeyFile(`VAPID key file ${file}`, text);
+  const candidate = fromFile ?? webpush.generateVAPIDKeys();
+  const value = JSON.stringify({
+    publicKey: candidate.publicKey,
+    privateKey: candidate.privateKey,
+    createdAt: new Date(now).toISOString(),
+  });
+  const stored = parseKeyFile(
+    'The VAPID key pair in the store (server_keys)',
+    await store.keyOrPut(VAPID_KEY_NAME, value, now),
   );
-  mkdirSync(dataDir, { recursive: true });
-  writeFileAtomic(file, `${content}\n`);
-  return { publicKey: keys.publicKey, privateKey: keys.privateKey, subject };
+  return {
+    ...stored,
+    subject,
+    migratedFromFile: fromFile !== undefined && fromFile.publicKey === stored.publicKey,
+    fileDiffers: fromFile !== undefined && fromFile.publicKey !== stored.publicKey,
+  };
 }
 
 /** RFC 8292 §2.1: the JWT "sub" claim is a mailto: or https: URI the push service can use to reach us. */
@@ -65,11 +76,11 @@ function assertSubject(subject: string): void {
   if (!ok) throw new Error(`VAPID subject must be a mailto: or https: URL, got ${JSON.stringify(subject)}`);
 }
 
-function parseKeyFile(file: string, text: string): { publicKey: string; privateKey: string } {
+function parseKeyFile(what: string, text: string): { publicKey: string; privateKey: string } {
   const corrupt = (why: string): Error =>
     new Error(
-      `VAPID key file ${file} is corrupt (${why}). Restore it from a backup; deleting it makes the server ` +
-        'generate new keys, which invalidates every existing browser push subscription.',
+      `${what} is corrupt (${why}). Restore it from a backup; a new key pair would invalidate every ` +
+        'existing browser push subscription.',
     );
   let data: unknown;
   try {
@@ -98,41 +109,4 @@ function parseKeyFile(file: string, text: string): { publicKey: string; privateK
   }
   if (!derived.equals(pub)) throw corrupt('publicKey does not match privateKey');
   return { publicKey, privateKey };
-}
-
-/** Write to a private temp file, fsync, then rename so a crash never leaves a half-written key file. */
-function writeFileAtomic(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    // The open mode is filtered by the umask; force owner-only explicitly since this is a private key.
-    fchmodSync(fd, 0o600);
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  fsyncDir(dirname(file));
-}
-
-/** Persist the rename itself; best effort because some platforms cannot open directories. */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Durability of the directory entry is a nicety; the key file itself is already synced.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }

@@ -197,4 +197,17 @@ CREATE INDEX sms_confirm_failures_key ON sms_confirm_failures(phone, group_id, a
 ALTER TABLE outbound_sms ADD COLUMN gateway_session TEXT;
 `,
   },
+  {
+    version: 5,
+    name: 'server keys shared by every node; history retention per group',
+    up: `
+CREATE TABLE server_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+ALTER TABLE groups ADD COLUMN retain_days INTEGER;
+ALTER TABLE groups ADD COLUMN pruned_seq BIGINT NOT NULL DEFAULT 0;
+`,
+  },
 ];

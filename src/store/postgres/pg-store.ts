@@ -2,6 +2,8 @@
 // own backups and replicas, or run more than one Qun node against one database. Same contract as the
 // SQLite engine (test/contract/store.contract.ts runs against both).
 import { migrate } from '../migrate.ts';
+import { maintenance } from '../ops/maintenance.ts';
+import { pgRunner } from '../ops/sql-runner.ts';
 import { guardStore } from '../rules/input-rules.ts';
 import type { Store } from '../store.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
@@ -42,6 +44,7 @@ export async function openPostgresStore(
     push: pgPush(db),
     presence: pgPresence(db),
     probe: pgProbe(db),
+    maintenance: maintenance(pgRunner(db), async () => {}),
     async durability() {
       const r = await row<{ sync: string; fsync: string }>(
         db,

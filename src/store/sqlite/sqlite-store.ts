@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../migrate.ts';
+import { maintenance } from '../ops/maintenance.ts';
+import { sqliteRunner } from '../ops/sql-runner.ts';
 import { guardStore } from '../rules/input-rules.ts';
 import type { Store } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
@@ -41,6 +43,10 @@ export async function openSqliteStore(
     },
     SQLITE_MIGRATIONS,
   );
+  // Operator work holds its transactions across awaits: it gets a connection of its own (sql-runner.ts).
+  const side = new Database(file);
+  side.pragma('foreign_keys = ON');
+  side.pragma('busy_timeout = 5000');
   return guardStore({
     engine: 'sqlite',
     location: path.resolve(file),
@@ -53,6 +59,7 @@ export async function openSqliteStore(
     push: sqlitePush(db),
     presence: sqlitePresence(db),
     probe: sqliteProbe(db),
+    maintenance: maintenance(sqliteRunner(side), async () => {}),
     async durability() {
       const sync = db.pragma('synchronous', { simple: true }) as number;
       const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
@@ -62,6 +69,7 @@ export async function openSqliteStore(
       };
     },
     async close() {
+      if (side.open) side.close();
       if (db.open) db.close();
     },
   });

@@ -1,51 +1,77 @@
-// Tests VAPID key persistence and WebPushSender against a local HTTPS push service.
+// Tests VAPID key persistence (in the store) and WebPushSender against a local HTTPS push service.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import webpush from 'web-push';
-import { loadOrCreateVapidKeys } from '../../../src/channels/webpush/vapid-keys.ts';
+import { loadVapidKeys } from '../../../src/channels/webpush/vapid-keys.ts';
 import {
   MAX_PAYLOAD_BYTES,
   type PushTarget,
   pushTopic,
   WebPushSender,
 } from '../../../src/channels/webpush/webpush-sender.ts';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
+import type { Store } from '../../../src/store/store.ts';
 import { type PushService, startPushService } from '../../helpers/push-service.ts';
 
 const SUBJECT = 'mailto:ops@qun.example';
 
-describe('loadOrCreateVapidKeys', () => {
+describe('loadVapidKeys', () => {
   let dir: string;
+  let store: Store;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'qun-vapid-'));
+    store = await openSqliteStore(join(dir, 'qun.db'), { gateway: 'sim' });
   });
   after(async () => {
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('creates keys once with mode 0600 and returns the same keys afterwards', async () => {
-    const first = loadOrCreateVapidKeys(dir, SUBJECT);
+  test('creates keys once, in the store, and returns the same keys afterwards', async () => {
+    const first = await loadVapidKeys(store.maintenance, dir, SUBJECT, 1);
     assert.equal(Buffer.from(first.publicKey, 'base64url').length, 65);
     assert.equal(first.subject, SUBJECT);
-    assert.equal((await stat(join(dir, 'vapid.json'))).mode & 0o777, 0o600);
-    const second = loadOrCreateVapidKeys(dir, 'https://qun.example/contact');
+    const second = await loadVapidKeys(store.maintenance, dir, 'https://qun.example/contact', 2);
     assert.equal(second.publicKey, first.publicKey);
     assert.equal(second.privateKey, first.privateKey);
     assert.equal(second.subject, 'https://qun.example/contact');
-    assert.deepEqual(await readdir(dir), ['vapid.json'], 'no temp file left behind');
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => !f.startsWith('qun.db')),
+      [],
+      'no key file is written',
+    );
   });
 
-  test('creates the data dir if missing', async () => {
-    const keys = loadOrCreateVapidKeys(join(dir, 'nested', 'data'), SUBJECT);
-    assert.ok(keys.privateKey);
+  test('a key pair kept in vapid.json by an earlier release moves into the store', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'qun-vapid-old-'));
+    const s = await openSqliteStore(join(d, 'qun.db'), { gateway: 'sim' });
+    try {
+      const old = webpush.generateVAPIDKeys();
+      await writeFile(join(d, 'vapid.json'), JSON.stringify(old));
+      const keys = await loadVapidKeys(s.maintenance, d, SUBJECT, 1);
+      assert.equal(keys.publicKey, old.publicKey);
+      assert.equal(keys.migratedFromFile, true);
+      await rm(join(d, 'vapid.json'));
+      assert.equal((await loadVapidKeys(s.maintenance, d, SUBJECT, 2)).publicKey, old.publicKey);
+      // A different file later (another node's data dir) does not replace the stored pair.
+      await writeFile(join(d, 'vapid.json'), JSON.stringify(webpush.generateVAPIDKeys()));
+      const again = await loadVapidKeys(s.maintenance, d, SUBJECT, 3);
+      assert.equal(again.publicKey, old.publicKey);
+      assert.equal(again.fileDiffers, true);
+    } finally {
+      await s.close();
+      await rm(d, { recursive: true, force: true });
+    }
   });
 
   test('a corrupt file is an error naming the file, never a silent regeneration', async () => {
     const cdir = await mkdtemp(join(tmpdir(), 'qun-vapid-bad-'));
+    const s = await openSqliteStore(join(cdir, 'qun.db'), { gateway: 'sim' });
     const file = join(cdir, 'vapid.json');
     const other = webpush.generateVAPIDKeys();
     const mine = webpush.generateVAPIDKeys();
@@ -58,18 +84,19 @@ describe('loadOrCreateVapidKeys', () => {
     ];
     for (const content of cases) {
       await writeFile(file, content);
-      assert.throws(
-        () => loadOrCreateVapidKeys(cdir, SUBJECT),
+      await assert.rejects(
+        loadVapidKeys(s.maintenance, cdir, SUBJECT, 1),
         (err: Error) => err.message.includes(file) && /corrupt/.test(err.message),
         content,
       );
     }
+    await s.close();
     await rm(cdir, { recursive: true, force: true });
   });
 
-  test('subject must be a mailto: or https: URL', () => {
+  test('subject must be a mailto: or https: URL', async () => {
     for (const bad of ['ops@qun.example', 'http://qun.example', 'mailto:', '']) {
-      assert.throws(() => loadOrCreateVapidKeys(dir, bad), /mailto: or https:/, bad);
+      await assert.rejects(loadVapidKeys(store.maintenance, dir, bad, 1), /mailto: or https:/, bad);
     }
   });
 });
