@@ -149,6 +149,8 @@ export interface UserStore {
   /** When a live session ends (undefined if it is unknown, revoked or expired). */
   sessionExpiry(tokenHash: string, now: number): Promise<number | undefined>;
   revokeSession(tokenHash: string, now: number): Promise<number | undefined>;
+  /** Revokes every live session of a user ("sign out everywhere"); returns how many. */
+  revokeAllSessions(userId: number, now: number): Promise<number>;
 }
 
 export interface GroupStore {

@@ -2,58 +2,62 @@
 // their assets. Browser scripts are written in TypeScript and served type-stripped.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { stripTypeScriptTypes } from 'node:module';
 import path from 'node:path';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { groupAddress } from '../../domain/address.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import { cookie, type HttpContext, requireUser, SESSION_COOKIE, sameOrigin } from '../context.ts';
 import { renderInbox, renderSignIn } from '../pages/inbox-page.ts';
+import { type Asset, dynamicAsset, loadWebAssets, ASSET_TYPES as TYPES } from '../web-assets.ts';
 import { fetchInbox, formatSeen, parseSeen } from './inbox-routes.ts';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-};
-
-/** Loads the web/ folder and the client's modules once: .ts files become JavaScript with their types stripped. */
-function loadAssets(webDir: string, clientFile: string): Map<string, { body: string; type: string }> {
-  const assets = new Map<string, { body: string; type: string }>();
-  const add = (name: string, file: string) => {
-    const ext = path.extname(file);
-    const src = fs.readFileSync(file, 'utf8');
-    if (ext === '.ts')
-      assets.set(name.replace(/\.ts$/, '.js'), { body: stripTypeScriptTypes(src), type: TYPES['.js']! });
-    else if (TYPES[ext]) assets.set(name, { body: src, type: TYPES[ext]! });
-  };
-  if (fs.existsSync(webDir)) for (const f of fs.readdirSync(webDir)) add(f, path.join(webDir, f));
-  // The client's modules import each other by their .ts names (type stripping keeps specifiers as written),
-  // so each is served both as <name>.js and under its own .ts name.
-  const clientDir = path.dirname(clientFile);
-  for (const f of fs.readdirSync(clientDir).filter((n) => n.endsWith('.ts'))) {
-    add(f, path.join(clientDir, f));
-    assets.set(f, assets.get(f.replace(/\.ts$/, '.js'))!);
-  }
-  return assets;
-}
 
 export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginAsync {
   return async (app) => {
-    const assets = loadAssets(ctx.webDir, clientFile);
-    const serve = (reply: FastifyReply, name: string) => {
-      const a = assets.get(name);
-      if (!a) throw new QunError('not_found');
-      return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);
+    const assets = await loadWebAssets(ctx.webDir, clientFile);
+    // The shells name the hashed bundles; they are made once here and revalidated by ETag.
+    const shell = (file: string, names: Record<string, string>) => {
+      let text = fs.readFileSync(path.join(ctx.webDir, file), 'utf8');
+      for (const [k, v] of Object.entries(names)) text = text.replaceAll(`{{${k}}}`, `/assets/${v}`);
+      return dynamicAsset(text, TYPES['.html']!);
     };
-    app.get('/', { schema: { hide: true } }, (_req, reply) => serve(reply, 'index.html'));
-    app.get('/sim', { schema: { hide: true } }, (_req, reply) => {
-      if (!ctx.simulator) throw new QunError('not_found');
-      return serve(reply, 'sim.html');
+    const appShell = shell('app/index.html', {
+      'app.js': assets.hashed('app.js'),
+      'app.css': assets.hashed('app.css'),
     });
-    app.get('/sw.js', { schema: { hide: true } }, (_req, reply) => serve(reply, 'sw.js'));
+    const adminShell = shell('admin/index.html', {
+      'admin.js': assets.hashed('admin.js'),
+      'admin.css': assets.hashed('admin.css'),
+    });
+    const send = (req: FastifyRequest, reply: FastifyReply, a: Asset | undefined) => {
+      if (!a) throw new QunError('not_found');
+      reply
+        .type(a.type)
+        .header('etag', a.etag)
+        .header('vary', 'accept-encoding')
+        .header('cache-control', a.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      if (req.headers['if-none-match'] === a.etag) return reply.code(304).send();
+      const accept = String(req.headers['accept-encoding'] ?? '');
+      if (a.br !== a.body && /\bbr\b/.test(accept)) return reply.header('content-encoding', 'br').send(a.br);
+      if (a.gzip !== a.body && /\bgzip\b/.test(accept))
+        return reply.header('content-encoding', 'gzip').send(a.gzip);
+      return reply.send(a.body);
+    };
+    const serve = (req: FastifyRequest, reply: FastifyReply, name: string) =>
+      send(req, reply, assets.get(name));
+    app.get('/', { schema: { hide: true } }, (req, reply) => send(req, reply, appShell));
+    app.get('/admin', { schema: { hide: true } }, (req, reply) => send(req, reply, adminShell));
+    app.get('/sim', { schema: { hide: true } }, (req, reply) => {
+      if (!ctx.simulator) throw new QunError('not_found');
+      return serve(req, reply, 'sim.html');
+    });
+    app.get('/sw.js', { schema: { hide: true } }, (req, reply) => serve(req, reply, 'sw.js'));
+    app.get('/offline', { schema: { hide: true } }, (req, reply) => serve(req, reply, 'offline.html'));
+    app.get('/manifest.webmanifest', { schema: { hide: true } }, (req, reply) =>
+      serve(req, reply, 'manifest.webmanifest'),
+    );
+    app.get('/favicon.ico', { schema: { hide: true } }, (req, reply) => serve(req, reply, 'favicon.ico'));
     app.get<{ Params: { name: string } }>('/assets/:name', { schema: { hide: true } }, (req, reply) =>
-      serve(reply, req.params.name),
+      serve(req, reply, req.params.name),
     );
 
     const html = (reply: FastifyReply, body: string, status = 200) =>
