@@ -40,6 +40,8 @@ function People() {
   const [escalate, setEscalate] = useState(g.escalateToSms);
   const [cap, setCap] = useState(String(g.memberCap));
   const [saved, setSaved] = useState('');
+  // Removing and leaving ask again in the page (a native confirm() is easy to dismiss by accident, and blocks).
+  const [confirming, setConfirming] = useState<number | 'leave' | undefined>(undefined);
   const admin = RANK[myRole]! >= 2;
   const owner = myRole === 'owner';
   return html`<section id="people" class="card panel" aria-labelledby="people-title">
@@ -63,14 +65,17 @@ function People() {
         }
         ${
           canRemove &&
-          html`<button type="button" class="secondary remove"
-          onClick=${() => {
-            if (!confirm(t('removeConfirm', { name: m.name ?? m.phone }))) return;
-            void run(async () => {
-              await client.removeMember(g.id, m.userId);
-              await loadMembers(g.id);
-            });
-          }}>${t('remove')}</button>`
+          (confirming === m.userId
+            ? html`<span class="confirm" role="group" aria-label=${t('removeConfirm', { name: m.name ?? m.phone })}>
+              <button type="button" class="danger-fill remove-yes" onClick=${() => {
+                setConfirming(undefined);
+                void run(async () => {
+                  await client.removeMember(g.id, m.userId);
+                  await loadMembers(g.id);
+                });
+              }}>${t('remove')}</button>
+              <button type="button" class="secondary remove-no" onClick=${() => setConfirming(undefined)}>${t('cancel')}</button></span>`
+            : html`<button type="button" class="secondary remove" onClick=${() => setConfirming(m.userId)}>${t('remove')}</button>`)
         }
       </li>`;
     })}</ul>
@@ -129,14 +134,18 @@ function People() {
       <button type="submit">${t('save')}</button> <span role="status">${saved}</span>
     </form>`
     }
-    <button type="button" id="leave" class="danger" onClick=${() => {
-      if (!confirm(t('leaveConfirm', { name: g.name }))) return;
-      void run(async () => {
-        await client.leave(g.id);
-        closeGroup();
-        await refreshGroups();
-      });
-    }}>${t('leave')}</button>
+    ${
+      confirming === 'leave'
+        ? html`<p class="confirm" role="group" aria-label=${t('leaveConfirm', { name: g.name })}>${t('leaveConfirm', { name: g.name })}
+          <button type="button" id="leave-yes" class="danger-fill" onClick=${() =>
+            void run(async () => {
+              await client.leave(g.id);
+              closeGroup();
+              await refreshGroups();
+            })}>${t('leave')}</button>
+          <button type="button" class="secondary" onClick=${() => setConfirming(undefined)}>${t('cancel')}</button></p>`
+        : html`<button type="button" id="leave" class="danger" onClick=${() => setConfirming('leave')}>${t('leave')}</button>`
+    }
   </section>`;
 }
 
