@@ -60,36 +60,41 @@ self.addEventListener('push', (event) => {
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  event.waitUntil(
-    (async () => {
-      const groupId = event.notification.data?.groupId;
-      const page = await home();
-      let url = new URL(page, self.location.origin);
-      if (groupId !== undefined) {
-        // The app opens ?g= at the first unread message; /m jumps to the group's section.
-        if (page === '/') url.search = `?g=${groupId}`;
-        else url.hash = `#g${groupId}`;
-      } else {
-        try {
-          const wanted = new URL(event.notification.data?.url || '/m', self.location.origin);
-          // Only our own pages: a payload must not turn a tap into a trip to another site.
-          if (wanted.origin === self.location.origin) url = wanted;
-        } catch {
-          // keep the home page
-        }
-      }
-      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      for (const w of windows) {
-        if (new URL(w.url).pathname !== url.pathname) continue;
-        await w.focus();
-        try {
-          await w.navigate(url.href); // reload it so the new messages show
-        } catch {
-          // an uncontrolled window cannot be navigated from here; focusing it is enough
-        }
-        return;
-      }
-      await self.clients.openWindow(url.href);
-    })(),
-  );
+  event.waitUntil(openNotification(event.notification.data));
 });
+
+/** Opens (or focuses and reloads) the page a reminder points to: the reminded group at its first unread. */
+async function openNotification(data) {
+  const groupId = data?.groupId;
+  const page = await home();
+  let url = new URL(page, self.location.origin);
+  if (groupId !== undefined) {
+    // The app opens ?g= at the first unread message; /m jumps to the group's section.
+    if (page === '/') url.search = `?g=${groupId}`;
+    else url.hash = `#g${groupId}`;
+  } else {
+    try {
+      const wanted = new URL(data?.url || '/m', self.location.origin);
+      // Only our own pages: a payload must not turn a tap into a trip to another site.
+      if (wanted.origin === self.location.origin) url = wanted;
+    } catch {
+      // keep the home page
+    }
+  }
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const w of windows) {
+    if (new URL(w.url).pathname !== url.pathname) continue;
+    try {
+      await w.focus();
+    } catch {
+      // focusing needs the tap's user activation; navigating below does not
+    }
+    try {
+      await w.navigate(url.href); // reload it so the new messages show
+    } catch {
+      // an uncontrolled window cannot be navigated from here; focusing it is enough
+    }
+    return;
+  }
+  await self.clients.openWindow(url.href);
+}

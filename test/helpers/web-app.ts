@@ -34,6 +34,8 @@ export async function smsGroup(
   return { address, groupId, ownerToken };
 }
 
+const tokens = new Map<string, string>();
+
 /** A context already signed in as `phone` (its token in localStorage before any page script runs). */
 export async function signedInContext(
   browser: Browser,
@@ -41,7 +43,10 @@ export async function signedInContext(
   phone: string,
   opts: Parameters<Browser['newContext']>[0] = {},
 ): Promise<{ ctx: BrowserContext; page: Page; token: string }> {
-  const token = await s.api.signIn(phone, () => s.settle());
+  // Sign-in codes per number are rate-limited: one token per server and phone serves every context.
+  const key = `${s.url} ${phone}`;
+  const token = tokens.get(key) ?? (await s.api.signIn(phone, () => s.settle()));
+  tokens.set(key, token);
   const ctx = await newContext(browser, opts);
   await ctx.addInitScript((t) => {
     if (!localStorage.getItem('qun.token')) localStorage.setItem('qun.token', t);

@@ -142,7 +142,7 @@ export function Chat() {
         changed();
       }}>${t('members')}</button>
     </div>
-    <ol id="messages" class="messages" ref=${box} role="log" aria-live="polite" aria-label=${g.name} tabindex="0"
+    <ol id="messages" class="messages" ref=${box} aria-live="polite" aria-relevant="additions" aria-label=${g.name} tabindex="0"
       onScroll=${(e: Event) => {
         const el = e.target as HTMLElement;
         if (el.scrollTop < 80 && S.hasOlder && !S.loadingOlder) void run(() => loadOlder(el));

@@ -298,7 +298,11 @@ export async function start(): Promise<void> {
   await refreshGroups();
   S.status = 'connecting';
   changed();
-  if (!client.connected) await client.connect();
+  // The page works over HTTP while the live connection comes up (or never does, behind a hostile proxy).
+  if (!client.connected)
+    client.connect().catch((e: unknown) => {
+      if ((e as { code?: string }).code !== 'closed') fail(e);
+    });
 }
 
 client.on('message', (w) => {
