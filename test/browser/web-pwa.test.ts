@@ -230,8 +230,10 @@ describe('the / app as an installable phone app, in English and Chinese', () => 
           ['chat', (p) => openGroupIn(p, '合唱团')],
           [
             'members',
-            async (p) =>
-              void (await p.click('#people-open'), await p.locator('#members li').first().waitFor()),
+            async (p) => {
+              await p.click('#people-open');
+              await p.locator('#members li').first().waitFor();
+            },
           ],
           [
             'delivery',
@@ -243,7 +245,10 @@ describe('the / app as an installable phone app, in English and Chinese', () => 
           ],
           [
             'settings',
-            async (p) => void (await p.click('#settings-open'), await p.locator('#settings').waitFor()),
+            async (p) => {
+              await p.click('#settings-open');
+              await p.locator('#settings').waitFor();
+            },
           ],
         ];
         const check = async (name: string) => {
