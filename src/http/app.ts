@@ -16,6 +16,7 @@ import { authRoutes } from './routes/auth-routes.ts';
 import { groupRoutes } from './routes/group-routes.ts';
 import { inboxRoutes } from './routes/inbox-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
+import { mobileRoutes } from './routes/mobile-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { pushRoutes } from './routes/push-routes.ts';
 import { simRoutes } from './routes/sim-routes.ts';
@@ -116,6 +117,7 @@ export async function buildHttp(
   if (ctx.simulator) await app.register(simRoutes(ctx));
   if (ctx.gatewayRoutes) await app.register(ctx.gatewayRoutes);
   await app.register(pageRoutes(ctx, clientFile));
+  await app.register(mobileRoutes(ctx));
   return app;
 }
 
