@@ -39,6 +39,7 @@ export interface Config {
   vapidSubject: string;
   smsTps: number;
   smsMaxSegments: number;
+  smsSegmentPrice: number;
   smartSubstitution: boolean;
 }
 

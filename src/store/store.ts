@@ -314,6 +314,31 @@ export interface PushStore {
   removeForUser(userId: number, endpoint: string): Promise<boolean>;
 }
 
+/** Figures for the dashboards: counted from the trail and the outbound queue, over a window of time. */
+export interface StatsStore {
+  /** Messages per time bucket and trail rung/outcome (a trail row covers seq_to − seq_from messages). */
+  funnel(
+    since: number,
+    bucketMs: number,
+    groupId: number | null,
+  ): Promise<{ bucket: number; rung: string; outcome: string; n: number }[]>;
+  /** Group-message texts per time bucket and queue state. */
+  texts(
+    since: number,
+    bucketMs: number,
+    groupId: number | null,
+  ): Promise<{ bucket: number; state: string; n: number }[]>;
+  /** Texts and segments handed to the gateway per group since a time (largest first, at most 200). */
+  spend(
+    since: number,
+    groupId: number | null,
+  ): Promise<{ groupId: number | null; name: string | null; texts: number; segments: number }[]>;
+  /** Every group with its active member count (at most 1,000, newest last). */
+  groups(): Promise<
+    { id: number; name: string; appNumber: string; groupNumber: string; lastSeq: number; members: number }[]
+  >;
+}
+
 export interface Store {
   readonly engine: string;
   /** Where the data lives, for the start-up log (a path or a redacted URL). */
@@ -325,6 +350,7 @@ export interface Store {
   outbound: OutboundStore;
   sim: SimStore;
   push: PushStore;
+  stats: StatsStore;
   /** Durability settings as applied, for the durability test and the start-up log. */
   durability(): Promise<{ synchronous: string; journal: string }>;
   close(): Promise<void>;

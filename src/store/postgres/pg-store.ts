@@ -11,6 +11,7 @@ import { pgMessages } from './pg-messages.ts';
 import { pgOutbound } from './pg-outbound.ts';
 import { pgPush } from './pg-push.ts';
 import { pgSim } from './pg-sim.ts';
+import { pgStats } from './pg-stats.ts';
 import { pgUsers } from './pg-users.ts';
 
 /** Any key: one number that every Qun node agrees on, held while the schema is migrated. */
@@ -36,6 +37,7 @@ export async function openPostgresStore(
     delivery: pgDelivery(db, opts.reminderDelayMs ?? 600_000),
     outbound: pgOutbound(db, opts.gateway),
     sim: pgSim(db),
+    stats: pgStats(db),
     push: pgPush(db),
     async durability() {
       const r = await row<{ sync: string; fsync: string }>(

@@ -12,6 +12,7 @@ import { sqliteMessages } from './sqlite-messages.ts';
 import { sqliteOutbound } from './sqlite-outbound.ts';
 import { sqlitePush } from './sqlite-push.ts';
 import { sqliteSim } from './sqlite-sim.ts';
+import { sqliteStats } from './sqlite-stats.ts';
 import { sqliteUsers } from './sqlite-users.ts';
 
 export async function openSqliteStore(
@@ -48,6 +49,7 @@ export async function openSqliteStore(
     outbound: sqliteOutbound(db, opts.gateway),
     sim: sqliteSim(db),
     push: sqlitePush(db),
+    stats: sqliteStats(db),
     async durability() {
       const sync = db.pragma('synchronous', { simple: true }) as number;
       const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
