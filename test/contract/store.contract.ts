@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NewMessage, NewOutbound, Store } from '../../src/store/store.ts';
+import { statsContract } from './store-stats.contract.ts';
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -333,5 +334,6 @@ export function storeContract(engine: string, factory: StoreFactory): void {
         await store.close();
       }
     });
+    statsContract(factory);
   });
 }

@@ -1,12 +1,13 @@
 // Dashboard figures on SQLite: the delivery funnel from the trail, texts and segments from the outbound
-// queue, per time bucket and per group.
+// queue, per time bucket and per group. Bucket widths are cast: better-sqlite3 binds JS numbers as REAL,
+// and REAL division would not round down to a bucket.
 import type { Database } from 'better-sqlite3';
 import type { StatsStore } from '../store.ts';
 
 const SQL = {
-  funnel: `SELECT (at / @b) * @b AS bucket, rung, outcome, SUM(seq_to - seq_from) AS n FROM trail
+  funnel: `SELECT (at / CAST(@b AS INTEGER)) * CAST(@b AS INTEGER) AS bucket, rung, outcome, SUM(seq_to - seq_from) AS n FROM trail
     WHERE at >= @since AND (@g IS NULL OR group_id = @g) GROUP BY 1, 2, 3 ORDER BY 1`,
-  texts: `SELECT (created_at / @b) * @b AS bucket, state, COUNT(*) AS n FROM outbound_sms
+  texts: `SELECT (created_at / CAST(@b AS INTEGER)) * CAST(@b AS INTEGER) AS bucket, state, COUNT(*) AS n FROM outbound_sms
     WHERE kind = 'group_message' AND created_at >= @since AND (@g IS NULL OR group_id = @g) GROUP BY 1, 2 ORDER BY 1`,
   spend: `SELECT o.group_id AS groupId, g.name AS name, COUNT(*) AS texts, COALESCE(SUM(o.segments), 0) AS segments
     FROM outbound_sms o LEFT JOIN groups g ON g.id = o.group_id
