@@ -22,6 +22,7 @@ const skip = browserSkip ?? false;
 const OWNER = '+8613400134000';
 const MEMBER = '+8613400134001';
 const SMS_ONLY = '+8613400134002';
+const REMINDED = '+8613400134003'; // never live anywhere: its messages wait in the inbox
 const DESKTOP = { width: 1280, height: 800 };
 
 /** The fixed parts of every English catalogue entry that differs from its Chinese one (4+ letters). */
@@ -49,7 +50,7 @@ describe('the / app as an installable phone app, in English and Chinese', () => 
       { QUN_REMINDER_SCAN_INTERVAL: '1h', QUN_REMINDER_DELAY: '0s', QUN_WEB_ONLINE_TTL: '5m' },
       { pushAgent: push.agent },
     );
-    g = await smsGroup(s, OWNER, '合唱团', [MEMBER, SMS_ONLY]);
+    g = await smsGroup(s, OWNER, '合唱团', [MEMBER, SMS_ONLY, REMINDED]);
     for (const body of ['周四排练', '记得带乐谱', '七点开始'])
       await s.api.req('POST', `/v1/groups/${g.groupId}/messages`, { body }, g.ownerToken);
     const member = (await signedInContext(browser, s, MEMBER)).token;
@@ -103,7 +104,7 @@ describe('the / app as an installable phone app, in English and Chinese', () => 
   test('a reminder pushed through the service worker; tapping it opens the group at the first unread', {
     skip,
   }, async () => {
-    const { ctx, page, token } = await signedInContext(browser, s, MEMBER, { viewport: PHONE });
+    const { ctx, page, token } = await signedInContext(browser, s, REMINDED, { viewport: PHONE });
     // This member is not live (its socket never reaches the server): new messages wait in its inbox.
     await page.routeWebSocket(/\/v1\/ws$/, () => {});
     await page.goto(`${s.url}/`);
@@ -126,17 +127,21 @@ describe('the / app as an installable phone app, in English and Chinese', () => 
     ).json;
     // It waits in the inbox (after one ack timeout, if the server still counted an earlier socket as live).
     const meId = (await s.api.req('GET', '/v1/me', undefined, token)).json.id;
+    let last = '';
     await eventually(
       async () => {
         await s.settle();
         const trail = (await s.api.req('GET', `/v1/messages/${posted.id}/trail`, undefined, g.ownerToken))
           .json;
         const steps = trail.members.find((m: { userId: number }) => m.userId === meId)?.steps ?? [];
+        last = JSON.stringify(steps);
         return steps.some((x: { rung: string }) => x.rung === 'inbox') ? true : undefined;
       },
-      15_000,
+      5000,
       'the message waiting in the inbox',
-    );
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; its trail for this member: ${last}`);
+    });
     const sent = push.received.length;
     await s.reminders.run();
     const got = await eventually(

@@ -179,6 +179,7 @@ function Sidebar() {
           </div></li>`,
       )}</ul></section>`
     }
+    <section class="card" aria-labelledby="push-title"><h2 id="push-title">${t('notifications')}</h2><${PushControl} /></section>
     <form id="create-form" class="card" onSubmit=${(e: Event) => {
       e.preventDefault();
       void run(async () => {
