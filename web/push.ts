@@ -4,9 +4,43 @@ export {};
 
 const button = document.getElementById('enable-reminders') as HTMLButtonElement | null;
 const statusLine = document.getElementById('push-status');
+/** A permission prompt the browser never answers must not leave "Asking…" on the page for ever. */
+const PROMPT_TIMEOUT_MS = 20_000;
+
+const WORDS = {
+  en: {
+    asking: 'Asking for permission…',
+    refused: 'Reminders stay off: notifications were not allowed.',
+    timeout: 'The browser did not answer. Check this site’s notification settings and try again.',
+    on: 'Reminders are on: this phone is notified when messages wait for you.',
+    onShort: 'Reminders are on.',
+    failed: 'Could not turn reminders on: ',
+    blocked: 'Notifications are blocked for this site in the browser settings.',
+    unavailable: 'Reminders are unavailable: ',
+    signedOut: 'you are signed out',
+    server: 'the server said ',
+  },
+  'zh-CN': {
+    asking: '正在请求权限…',
+    refused: '提醒未开启：未允许通知。',
+    timeout: '浏览器没有响应。请检查本站的通知设置后重试。',
+    on: '提醒已开启：有消息等你时，这部手机会收到通知。',
+    onShort: '提醒已开启。',
+    failed: '无法开启提醒：',
+    blocked: '浏览器设置中已禁止本站的通知。',
+    unavailable: '提醒不可用：',
+    signedOut: '你已退出登录',
+    server: '服务器返回 ',
+  },
+};
+const w = WORDS[document.body.dataset['lang'] === 'zh-CN' ? 'zh-CN' : 'en'];
 
 function say(text: string): void {
   if (statusLine) statusLine.textContent = text;
+}
+
+function withTimeout<T>(p: Promise<T>): Promise<T | 'timeout'> {
+  return Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), PROMPT_TIMEOUT_MS))]);
 }
 
 /** VAPID public keys travel as unpadded base64url; PushManager wants the raw bytes. */
@@ -29,7 +63,7 @@ async function api(path: string, body?: unknown): Promise<unknown> {
     init.body = JSON.stringify(body);
   }
   const res = await fetch(path, init);
-  if (!res.ok) throw new Error(res.status === 401 ? 'you are signed out' : `the server said ${res.status}`);
+  if (!res.ok) throw new Error(res.status === 401 ? w.signedOut : `${w.server}${res.status}`);
   return res.status === 204 ? undefined : res.json();
 }
 
@@ -41,15 +75,16 @@ async function postSubscription(sub: PushSubscription): Promise<void> {
 async function enable(): Promise<void> {
   if (!button) return;
   button.disabled = true;
-  say('Asking for permission…');
+  say(w.asking);
   try {
-    const permission = await Notification.requestPermission();
-    if (permission !== 'granted') {
-      say('Reminders stay off: notifications were not allowed.');
-      return;
-    }
+    const permission = await withTimeout(Notification.requestPermission());
+    if (permission === 'timeout') return say(w.timeout);
+    if (permission !== 'granted') return say(w.refused);
     const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
-    await navigator.serviceWorker.ready;
+    const ready = await withTimeout(navigator.serviceWorker.ready);
+    if (ready === 'timeout') return say(w.timeout);
+    // A tapped reminder comes back to this page.
+    ready.active?.postMessage({ t: 'home', path: '/m' });
     const { publicKey } = (await api('/v1/push/key')) as { publicKey: string };
     const key = urlBase64ToUint8Array(publicKey);
     let sub = await reg.pushManager.getSubscription();
@@ -61,9 +96,9 @@ async function enable(): Promise<void> {
     sub ??= await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
     await postSubscription(sub);
     button.hidden = true;
-    say('Reminders are on: this phone is notified when messages wait for you.');
+    say(w.on);
   } catch (e) {
-    say(`Could not turn reminders on: ${e instanceof Error ? e.message : String(e)}`);
+    say(`${w.failed}${e instanceof Error ? e.message : String(e)}`);
   } finally {
     button.disabled = false;
   }
@@ -73,7 +108,7 @@ async function setUpReminders(): Promise<void> {
   if (!button || !('serviceWorker' in navigator) || !('PushManager' in window) || !('Notification' in window))
     return;
   if (Notification.permission === 'denied') {
-    say('Notifications are blocked for this site in the browser settings.');
+    say(w.blocked);
     return;
   }
   const reg = await navigator.serviceWorker.getRegistration('/');
@@ -81,7 +116,7 @@ async function setUpReminders(): Promise<void> {
   if (sub) {
     // Tell the server again: it drops subscriptions that failed, and this one may be one of them.
     await postSubscription(sub).catch(() => {});
-    say('Reminders are on.');
+    say(w.onShort);
     return;
   }
   button.hidden = false;
@@ -108,6 +143,4 @@ function autoRefresh(): void {
 }
 
 autoRefresh();
-setUpReminders().catch((e: unknown) =>
-  say(`Reminders are unavailable: ${e instanceof Error ? e.message : String(e)}`),
-);
+setUpReminders().catch((e: unknown) => say(`${w.unavailable}${e instanceof Error ? e.message : String(e)}`));

@@ -31,7 +31,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', text = ''):
   return e;
 }
 
-function showError(e: unknown): void {
+/** Whether the error shown is the poll's own (server unreachable): only that one clears when polling works again. */
+let pollError = false;
+
+function showError(e: unknown, fromPoll = false): void {
+  pollError = fromPoll;
   const box = $('error');
   box.textContent = e instanceof Error ? e.message : String(e);
   box.hidden = false;
@@ -156,12 +160,14 @@ async function loop(): Promise<void> {
     await poll();
     status.textContent = 'live';
     status.className = 'status live';
-    $('error').hidden = true;
+    // A refused text's error stays until the next send; a working poll clears only its own complaint.
+    if (pollError) $('error').hidden = true;
+    pollError = false;
   } catch (e) {
     status.textContent = 'cannot reach the server';
     status.className = 'status offline';
     if ((e as { status?: number }).status === 404)
-      showError('The simulator is off: start Qun in simulator mode.');
+      showError('The simulator is off: start Qun in simulator mode.', true);
   }
   setTimeout(() => void loop(), POLL_MS);
 }

@@ -22,6 +22,12 @@ export type GroupState = Group & {
   memberCap: number;
   escalateToSms: boolean;
 };
+export type GroupPatch = {
+  name?: string;
+  invitePolicy?: 'confirm' | 'direct';
+  escalateToSms?: boolean;
+  memberCap?: number;
+};
 export type Invitation = { groupId: number; name: string; address: string; invitedBy: string | null };
 export type Member = { userId: number; phone: string; name: string | null; role: string };
 export type ApiMessage =
@@ -34,7 +40,7 @@ export type InviteResult = { invited: Phones; added: Phones; already: Phones; in
   rateLimited: Phones;
 };
 export type Posted = { id: string; groupId: number; seq: number; createdAt: number; duplicate: boolean };
-export type TrailStep = { rung: string; outcome: string; reason: string | null; at: number };
+export type TrailStep = { rung: string; outcome: string; reason: string | null; at: number | null };
 export type Trail = {
   message: { id: string; groupId: number; seq: number };
   members: (Omit<Member, 'role'> & { steps: TrailStep[] })[];
@@ -112,6 +118,15 @@ export class QunHttp {
   join = (g: number) => this.request<unknown>('POST', `/v1/groups/${g}/join`);
   decline = (g: number) => this.request<unknown>('POST', `/v1/groups/${g}/decline`);
   leave = (g: number) => this.request<unknown>('POST', `/v1/groups/${g}/leave`);
+  group = (g: number) => this.request<GroupState>('GET', `/v1/groups/${g}`);
+  updateGroup = (g: number, patch: GroupPatch) => this.request<GroupState>('PATCH', `/v1/groups/${g}`, patch);
+  removeMember = (g: number, userId: number) =>
+    this.request<unknown>('DELETE', `/v1/groups/${g}/members/${userId}`);
+  makeAdmin = (g: number, userId: number) =>
+    this.request<unknown>('PUT', `/v1/groups/${g}/members/${userId}/role`, { role: 'admin' });
+  markRead = (groupId: number, seq: number) =>
+    this.request<unknown>('POST', '/v1/inbox/read', { groupId, seq });
+  signOutEverywhere = () => this.request<{ revoked: number }>('POST', '/v1/auth/signout-all');
   postMessage = (g: number, body: string, clientMsgId: string = randomId()) =>
     this.request<Posted>('POST', `/v1/groups/${g}/messages`, { body, clientMsgId });
   messages = (g: number, q: { after?: number; limit?: number } = {}) =>

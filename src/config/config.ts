@@ -46,6 +46,7 @@ export interface Config {
   vapidSubject: string;
   smsTps: number;
   smsMaxSegments: number;
+  smsSegmentPrice: number;
   smartSubstitution: boolean;
   wapPushUrl: string | undefined;
   wapPushUsername: string | undefined;

@@ -256,6 +256,12 @@ export const SETTINGS = {
     'a longer group message is cut with a link to the inbox, so one message costs at most this many segments',
     int(1, 255),
   ),
+  smsSegmentPrice: s(
+    'QUN_SMS_SEGMENT_PRICE',
+    '0.05',
+    'what one SMS segment costs you, in your currency: the dashboard estimates spend per group with it',
+    z.coerce.number().min(0).max(1000),
+  ),
   smartSubstitution: s(
     'QUN_SMS_SMART_SUBSTITUTION',
     'true',

@@ -17,6 +17,8 @@ export interface MembershipEvents {
   joined(userId: number, group: GroupInfo, role: Membership['role']): void;
   left(userId: number, groupId: number): void;
   renamed(group: GroupInfo): void;
+  /** An invitation waits for this user's answer (open pages show it at once). */
+  invited?(userId: number, group: GroupInfo): void;
 }
 
 /** What a command aimed at one member (DEL, ADMIN) did: the member it changed, or why not. */
@@ -162,6 +164,7 @@ export class MembershipService {
       this.#members.invalidate(group.id);
       for (const u of report.added) this.#events.joined(u.id, group, 'member');
     }
+    for (const u of report.invited) this.#events.invited?.(u.id, group);
     return report;
   }
 

@@ -70,7 +70,13 @@ export type ServerFrame =
     }
   | { t: 'sent'; cid: string; g: number; seq: number; id: string; duplicate: boolean }
   | { t: 'cmd_result'; rid?: string; text: string }
-  | { t: 'group'; g: number; event: 'joined' | 'removed' | 'renamed'; name?: string; lastSeq?: number }
+  | {
+      t: 'group';
+      g: number;
+      event: 'joined' | 'removed' | 'renamed' | 'members' | 'invited';
+      name?: string;
+      lastSeq?: number;
+    }
   | { t: 'error'; code: string; message: string; cid?: string; rid?: string }
   | { t: 'pong' };
 

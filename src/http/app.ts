@@ -16,9 +16,12 @@ import { authRoutes } from './routes/auth-routes.ts';
 import { groupRoutes } from './routes/group-routes.ts';
 import { inboxRoutes } from './routes/inbox-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
+import { mobileRoutes } from './routes/mobile-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
 import { pushRoutes } from './routes/push-routes.ts';
 import { simRoutes } from './routes/sim-routes.ts';
+import { statsRoutes } from './routes/stats-routes.ts';
+import { webClientRoutes } from './routes/web-client-routes.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -141,9 +144,12 @@ export async function buildHttp(
   await app.register(messageRoutes(ctx));
   await app.register(inboxRoutes(ctx));
   await app.register(pushRoutes(ctx));
+  await app.register(webClientRoutes(ctx));
+  await app.register(statsRoutes(ctx));
   if (ctx.simulator) await app.register(simRoutes(ctx));
   if (ctx.gatewayRoutes) await app.register(ctx.gatewayRoutes);
   await app.register(pageRoutes(ctx, clientFile));
+  await app.register(mobileRoutes(ctx));
   return app;
 }
 

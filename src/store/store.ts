@@ -160,6 +160,8 @@ export interface UserStore {
   /** When a live session ends (undefined if it is unknown, revoked or expired). */
   sessionExpiry(tokenHash: string, now: number): Promise<number | undefined>;
   revokeSession(tokenHash: string, now: number): Promise<number | undefined>;
+  /** Revokes every live session of a user ("sign out everywhere"); returns how many. */
+  revokeAllSessions(userId: number, now: number): Promise<number>;
 }
 
 export interface GroupStore {
@@ -420,6 +422,31 @@ export interface MaintenanceStore {
   close(): Promise<void>;
 }
 
+/** Figures for the dashboards: counted from the trail and the outbound queue, over a window of time. */
+export interface StatsStore {
+  /** Messages per time bucket and trail rung/outcome (a trail row covers seq_to − seq_from messages). */
+  funnel(
+    since: number,
+    bucketMs: number,
+    groupId: number | null,
+  ): Promise<{ bucket: number; rung: string; outcome: string; n: number }[]>;
+  /** Group-message texts per time bucket and queue state. */
+  texts(
+    since: number,
+    bucketMs: number,
+    groupId: number | null,
+  ): Promise<{ bucket: number; state: string; n: number }[]>;
+  /** Texts and segments handed to the gateway per group since a time (largest first, at most 200). */
+  spend(
+    since: number,
+    groupId: number | null,
+  ): Promise<{ groupId: number | null; name: string | null; texts: number; segments: number }[]>;
+  /** Every group with its active member count (at most 1,000, newest last). */
+  groups(): Promise<
+    { id: number; name: string; appNumber: string; groupNumber: string; lastSeq: number; members: number }[]
+  >;
+}
+
 export interface Store {
   readonly engine: string;
   /** Where the data lives, for the start-up log (a path or a redacted URL). */
@@ -438,6 +465,7 @@ export interface Store {
    */
   probe(now: number): Promise<void>;
   maintenance: MaintenanceStore;
+  stats: StatsStore;
   /** Durability settings as applied, for the durability test and the start-up log. */
   durability(): Promise<{ synchronous: string; journal: string }>;
   close(): Promise<void>;

@@ -92,6 +92,18 @@ describe('pages in a real browser', () => {
     assert.ok(sent.text.includes('Browser club'));
     await screenshot(page, 'sim');
     await clean(w, '/sim');
+    // A refused text's error stays put: it used to vanish at the next poll, 2 s later.
+    await page.fill('#from', 'not a phone');
+    await page.fill('#text', 'hello');
+    await page.click('#send-form button[type=submit]');
+    await page.locator('#error:not([hidden])').waitFor();
+    await page.waitForResponse((r) => r.url().includes('/v1/sim/phones'));
+    await page.waitForResponse((r) => r.url().includes('/v1/sim/phones'));
+    assert.equal(
+      await page.locator('#error:not([hidden])').count(),
+      1,
+      'the error is still shown after two polls',
+    );
     await ctx.close();
   });
 

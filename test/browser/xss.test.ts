@@ -291,13 +291,17 @@ describe('hostile text stays text on /, /m and /sim', () => {
     for (const b of bodies) assert.ok(shown.includes(norm(b)), `body ${JSON.stringify(b)}`);
     const from = await texts(page.locator('#messages .msg .from'));
     for (const n of displayNames) assert.ok(from.includes(norm(n)), `sender ${JSON.stringify(n)}`);
-    await page.click('#people summary');
+    await page.click('#people-open');
+    await page.locator('#members li').first().waitFor();
     const members = (await texts(page.locator('#members li'))).join('\n');
     for (const n of displayNames) assert.ok(members.includes(norm(n)), `member ${JSON.stringify(n)}`);
+    // On a phone the members panel takes the chat's place; closing it brings the chat back.
+    await page.click('#people-close');
     // Typed into the page: a message goes out live and comes back as text; bad phones are echoed in the result.
     await page.fill('#send-body', HOSTILE[1]!);
     await page.press('#send-body', 'Enter');
     await page.locator('#messages .msg.mine:not(.pending) .body', { hasText: HOSTILE[1]! }).waitFor();
+    await page.click('#people-open');
     await page.fill('#invite-phones', `${HOSTILE[3]}, ${HOSTILE[4]}`);
     await page.click('#invite-form button[type=submit]');
     await page.locator('#invite-result', { hasText: 'not valid' }).waitFor();
@@ -349,7 +353,8 @@ describe('hostile text stays text on /, /m and /sim', () => {
     await time(app.page, 'plain probe').waitFor();
     ltr.appControl = await time(app.page, 'plain probe').evaluate(readsLtr, null);
     ltr.appTimeAfterName = await time(app.page, 'bidi probe').evaluate(readsLtr, null);
-    await app.page.click('#people summary');
+    await app.page.click('#people-open');
+    await app.page.locator('#members li').first().waitFor();
     const member = (phone: string) => app.page.locator('#members li', { hasText: phone });
     ltr.memberControl = await member(OWNER).evaluate(readsLtr, OWNER);
     ltr.memberPhoneAfterName = await member(sender(BIDI)).evaluate(readsLtr, sender(BIDI));
@@ -367,12 +372,15 @@ describe('hostile text stays text on /, /m and /sim', () => {
 
   test('every page and script response carries a CSP with default-src self', { skip }, async () => {
     const cookie = { cookie: `qun_session=${token}` };
+    // The app's bundle has a content-hashed name: the one / names.
+    const shell = await (await fetch(`${s.url}/`)).text();
+    const bundle = /src="(\/assets\/app-[A-Z0-9]+\.js)"/.exec(shell)![1]!;
     for (const [p, headers] of [
       ['/', {}],
       ['/m', {}],
       ['/m', cookie],
       ['/sim', {}],
-      ['/assets/app.js', {}],
+      [bundle, {}],
       ['/assets/sim.js', {}],
       ['/assets/push.js', {}],
       ['/assets/qun-client.js', {}],

@@ -12,6 +12,7 @@ import { groupWithMembers, msg, type StoreFactory, T0, text } from './store-fixt
 import { inputContract } from './store-input.contract.ts';
 import { nodesContract } from './store-nodes.contract.ts';
 import { outboundContract } from './store-outbound.contract.ts';
+import { statsContract } from './store-stats.contract.ts';
 
 export type { StoreFactory } from './store-fixtures.ts';
 
@@ -489,6 +490,7 @@ export function storeContract(engine: string, raw: StoreFactory): void {
     inputContract(factory);
     nodesContract(factory);
     presenceTrailContract(engine, factory);
+    statsContract(factory);
 
     // Last: a method no case above called (a new one included) fails the contract here.
     test('the contract calls every Store method', () => {

@@ -19,9 +19,15 @@ export function liveMembershipEvents(hub: LiveHub): MembershipEvents {
         userId,
         encodeFrame({ t: 'group', g: group.id, event: 'joined', name: group.name, lastSeq: group.lastSeq }),
       );
+      // The others' member lists are stale now: they refetch them.
+      hub.notifyGroup(group.id, encodeFrame({ t: 'group', g: group.id, event: 'members' }));
     },
     left(userId, groupId) {
       hub.unfollow(userId, groupId, encodeFrame({ t: 'group', g: groupId, event: 'removed' }));
+      hub.notifyGroup(groupId, encodeFrame({ t: 'group', g: groupId, event: 'members' }));
+    },
+    invited(userId, group) {
+      hub.notify(userId, encodeFrame({ t: 'group', g: group.id, event: 'invited', name: group.name }));
     },
     renamed(group) {
       hub.notifyGroup(group.id, encodeFrame({ t: 'group', g: group.id, event: 'renamed', name: group.name }));

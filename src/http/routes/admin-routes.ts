@@ -8,7 +8,7 @@ import { QunError } from '../../errors/catalogue.ts';
 import type { HttpContext } from '../context.ts';
 import { GroupId } from './group-routes.ts';
 
-function requireAdmin(ctx: HttpContext, req: FastifyRequest): void {
+export function requireAdmin(ctx: HttpContext, req: FastifyRequest): void {
   const key = ctx.config.adminKey;
   const given = req.headers['x-qun-admin-key'];
   const ok =

@@ -15,6 +15,7 @@ import { pgOutbound } from './pg-outbound.ts';
 import { pgPresence, pgProbe } from './pg-presence.ts';
 import { pgPush } from './pg-push.ts';
 import { pgSim } from './pg-sim.ts';
+import { pgStats } from './pg-stats.ts';
 import { pgUsers } from './pg-users.ts';
 import { pgVia } from './pg-via.ts';
 
@@ -41,6 +42,7 @@ export async function openPostgresStore(
     delivery: { ...pgDelivery(db, opts.reminderDelayMs ?? 600_000), ...pgVia(db) },
     outbound: pgOutbound(db, opts.gateway),
     sim: pgSim(db),
+    stats: pgStats(db),
     push: pgPush(db),
     presence: pgPresence(db),
     probe: pgProbe(db),

@@ -112,5 +112,12 @@ export function pgUsers(db: Db): UserStore {
       );
       return r?.user_id;
     },
+    async revokeAllSessions(userId, now) {
+      const r = await db.query(
+        'UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL',
+        [now, userId],
+      );
+      return r.rowCount ?? 0;
+    },
   };
 }

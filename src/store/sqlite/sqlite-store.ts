@@ -16,6 +16,7 @@ import { sqliteOutbound } from './sqlite-outbound.ts';
 import { sqlitePresence, sqliteProbe } from './sqlite-presence.ts';
 import { sqlitePush } from './sqlite-push.ts';
 import { sqliteSim } from './sqlite-sim.ts';
+import { sqliteStats } from './sqlite-stats.ts';
 import { sqliteUsers } from './sqlite-users.ts';
 import { sqliteVia } from './sqlite-via.ts';
 
@@ -60,6 +61,7 @@ export async function openSqliteStore(
     presence: sqlitePresence(db),
     probe: sqliteProbe(db),
     maintenance: maintenance(sqliteRunner(side), async () => {}),
+    stats: sqliteStats(db),
     async durability() {
       const sync = db.pragma('synchronous', { simple: true }) as number;
       const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];

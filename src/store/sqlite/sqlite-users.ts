@@ -99,5 +99,10 @@ export function sqliteUsers(db: Database): UserStore {
     async revokeSession(tokenHash, now) {
       return revoke.get(now, tokenHash)?.user_id;
     },
+    async revokeAllSessions(userId, now) {
+      return db
+        .prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL')
+        .run(now, userId).changes;
+    },
   };
 }

@@ -1,0 +1,180 @@
+// Running a group from the / app: invitations arrive live and are accepted; the owner renames, promotes
+// and removes, and the other members' pages follow live; the delivery view of a message agrees with
+// the trail API for a member on each rung (live, inbox, SMS).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { browserSkip, launchBrowser, screenshot, watchPage } from '../helpers/browser.ts';
+import { eventually, startTestServer, type TestServer } from '../helpers/server.ts';
+import { openApp, openGroupIn, signedInContext, smsGroup } from '../helpers/web-app.ts';
+
+const skip = browserSkip ?? false;
+const OWNER = '+8613600136000';
+const LIVE = '+8613600136001'; // keeps / open
+const INBOX = '+8613600136002'; // reads /v1/inbox only
+const SMS_ONLY = '+8613600136003';
+const NEWCOMER = '+8613600136004'; // invited from the page while their / is open
+
+type TrailJson = { members: { userId: number; steps: { rung: string; outcome: string }[] }[] };
+
+describe('running a group from the / app', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let group: { address: string; groupId: number; ownerToken: string };
+
+  before(async () => {
+    if (browserSkip) return;
+    browser = await launchBrowser();
+    s = await startTestServer({ QUN_WEB_ONLINE_TTL: '5m' });
+    group = await smsGroup(s, OWNER, 'Allotment', [LIVE, INBOX, SMS_ONLY]);
+  });
+  after(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  const desktop = { viewport: { width: 1280, height: 800 } };
+  const memberRow = (page: Page, phone: string) => page.locator('#members li', { hasText: phone });
+
+  test('an invitation arrives live; the owner renames, promotes and removes; others see it live', {
+    skip,
+  }, async () => {
+    const owner = await signedInContext(browser, s, OWNER, desktop);
+    const live = await signedInContext(browser, s, LIVE, desktop);
+    const newcomer = await signedInContext(browser, s, NEWCOMER, desktop);
+    const watches = [await watchPage(owner.page), await watchPage(live.page)];
+    for (const p of [owner.page, live.page, newcomer.page]) await openApp(p, s.url);
+    await openGroupIn(owner.page, 'Allotment');
+    await openGroupIn(live.page, 'Allotment');
+    await owner.page.click('#people-open');
+    await live.page.click('#people-open');
+    await memberRow(live.page, SMS_ONLY).waitFor();
+
+    // Invited from the page: the invitee's open page shows it without a reload, and accepting opens it.
+    await owner.page.fill('#invite-phones', NEWCOMER);
+    await owner.page.click('#invite-form button[type=submit]');
+    await owner.page.locator('#invite-result', { hasText: 'invited' }).waitFor();
+    const invite = newcomer.page.locator('#invitations li', { hasText: 'Allotment' });
+    await invite.waitFor();
+    await screenshot(newcomer.page, 'app-invitation-desktop-en');
+    await invite.locator('button.accept').click();
+    await newcomer.page.locator('#chat-name', { hasText: 'Allotment' }).waitFor();
+    await memberRow(live.page, NEWCOMER).waitFor(); // a join updates the others' member lists
+
+    // Rename: every open page shows the new name.
+    await owner.page.fill('#rename-name', 'Allotment society');
+    await owner.page.click('#rename-form button[type=submit]');
+    for (const p of [owner.page, live.page, newcomer.page])
+      await p.locator('#groups button', { hasText: 'Allotment society' }).waitFor();
+    await live.page.locator('#chat-name', { hasText: 'Allotment society' }).waitFor();
+
+    // Promote: the role shows on the other pages.
+    await memberRow(owner.page, LIVE).locator('button.promote').click();
+    await memberRow(live.page, LIVE).locator('.role.admin').waitFor();
+    await newcomer.page.click('#people-open');
+    await memberRow(newcomer.page, LIVE).locator('.role.admin').waitFor();
+
+    // Remove: the removed member's page drops the group; the others' lists drop the member.
+    await memberRow(owner.page, NEWCOMER).locator('button.remove').click();
+    await memberRow(owner.page, NEWCOMER).locator('button.remove-yes').click();
+    await eventually(
+      async () => ((await memberRow(live.page, NEWCOMER).count()) === 0 ? true : undefined),
+      10_000,
+      'the removed member leaves the others’ lists',
+    );
+    await eventually(
+      async () =>
+        (await newcomer.page.locator('#groups button', { hasText: 'Allotment society' }).count()) === 0
+          ? true
+          : undefined,
+      10_000,
+      'the removed member’s page drops the group',
+    );
+    const members = (
+      await s.api.req('GET', `/v1/groups/${group.groupId}/members`, undefined, group.ownerToken)
+    ).json.members as { phone: string; role: string }[];
+    assert.equal(members.find((m) => m.phone === LIVE)?.role, 'admin');
+    assert.equal(
+      members.find((m) => m.phone === NEWCOMER),
+      undefined,
+    );
+    await screenshot(owner.page, 'app-members-desktop-en');
+    // Group settings (owner): saved through PATCH /v1/groups/{id}.
+    await owner.page.selectOption('#invite-policy', 'direct');
+    await owner.page.check('#escalate');
+    await owner.page.fill('#member-cap', '40');
+    await owner.page.click('#group-settings button[type=submit]');
+    await eventually(
+      async () => {
+        const g = (await s.api.req('GET', `/v1/groups/${group.groupId}`, undefined, group.ownerToken)).json;
+        return g.invitePolicy === 'direct' && g.escalateToSms === true && g.memberCap === 40
+          ? true
+          : undefined;
+      },
+      10_000,
+      'settings saved',
+    );
+    for (const w of watches) assert.deepEqual(await w.problems(), []);
+    for (const c of [owner, live, newcomer]) await c.ctx.close();
+  });
+
+  test('the delivery view agrees with the trail API for members on each rung', { skip }, async () => {
+    const owner = await signedInContext(browser, s, OWNER, desktop);
+    const live = await signedInContext(browser, s, LIVE, desktop);
+    const inboxToken = await s.api.signIn(INBOX, () => s.settle());
+    await s.api.req('GET', '/v1/inbox', undefined, inboxToken); // web-online: the next message waits there
+    for (const p of [owner.page, live.page]) await openApp(p, s.url);
+    await openGroupIn(owner.page, 'Allotment society');
+    await openGroupIn(live.page, 'Allotment society');
+    await owner.page.fill('#send-body', 'Compost delivery on Saturday');
+    await owner.page.press('#send-body', 'Enter');
+    const mine = owner.page.locator('#messages .msg.mine:not(.pending)', { hasText: 'Compost delivery' });
+    await mine.waitFor();
+    await live.page.locator('#messages .msg', { hasText: 'Compost delivery' }).waitFor();
+    // Each member's rung has happened: acked live, waiting in the inbox (then fetched), texted.
+    const seen = (await s.api.req('GET', '/v1/inbox', undefined, inboxToken)).json.seen;
+    await s.api.req('GET', `/v1/inbox?seen=${seen}`, undefined, inboxToken);
+    await eventually(async () => {
+      await s.settle();
+      return (await s.api.texts(SMS_ONLY)).find((t) => t.text.includes('Compost')) ? true : undefined;
+    });
+    const seq = Number(await mine.getAttribute('data-seq'));
+    const hist = (
+      await s.api.req(
+        'GET',
+        `/v1/groups/${group.groupId}/messages?after=${seq - 1}&limit=1`,
+        undefined,
+        group.ownerToken,
+      )
+    ).json.messages[0];
+    const api = async () =>
+      (await s.api.req('GET', `/v1/messages/${hist.id}/trail`, undefined, group.ownerToken))
+        .json as TrailJson;
+    const want = await api();
+    await mine.locator('button.ticks').click();
+    await owner.page.locator('#trail .trail-member').first().waitFor();
+    // Ticks refresh on their own; the view is read once the API's answer stopped changing.
+    const shown = await owner.page.locator('#trail .trail-member').evaluateAll((els) =>
+      els.map((el) => ({
+        userId: Number((el as HTMLElement).dataset['user']),
+        steps: [...el.querySelectorAll('.step')].map((st) => ({
+          rung: (st as HTMLElement).dataset['rung']!,
+          outcome: (st as HTMLElement).dataset['outcome']!,
+        })),
+      })),
+    );
+    assert.deepEqual(
+      shown,
+      want.members.map((m) => ({
+        userId: m.userId,
+        steps: m.steps.map(({ rung, outcome }) => ({ rung, outcome })),
+      })),
+    );
+    const rungs = new Set(want.members.flatMap((m) => m.steps.map((st) => st.rung)));
+    for (const r of ['live', 'inbox', 'sms'])
+      assert.ok(rungs.has(r), `a member on the ${r} rung: ${[...rungs]}`);
+    // The ticks say everyone got it once live, inbox and SMS receipt are in.
+    await screenshot(owner.page, 'app-delivery-desktop-en');
+    for (const c of [owner, live]) await c.ctx.close();
+  });
+});
