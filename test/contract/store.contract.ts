@@ -3,7 +3,7 @@
 // Store method is called by it: the last case fails when one is not (test/helpers/store-coverage.ts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AppendResult, NewMessage, NewOutbound, Store } from '../../src/store/store.ts';
+import type { AppendResult, NewOutbound, Store } from '../../src/store/store.ts';
 import { storeCoverage } from '../helpers/store-coverage.ts';
 import { presenceTrailContract } from './presence-trail.contract.ts';
 import { accountsContract } from './store-accounts.contract.ts';
