@@ -52,6 +52,7 @@ function Message({ m, mine }: { m: Msg; mine: boolean }) {
       ${m.state === 'pending' && html`<span>${t('sending')}</span>`}
       ${m.state === 'failed' && html`<span class="why">${t('notSent', { why: m.error ?? '' })}</span>`}
       ${mine && m.state === 'ok' && html`<${Ticks} m=${m} />`}
+      ${!mine && m.via && html`<span class="mark via">${t(m.via === 'sms' ? 'viaSms' : 'viaInbox')}</span>`}
     </div>
     <p class="body">${m.body}</p>
     ${

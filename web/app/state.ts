@@ -25,6 +25,8 @@ export type Msg = {
   at: number;
   state: 'ok' | 'pending' | 'failed';
   error?: string;
+  /** It reached this member by text or inbox first: shown as history, never counted as news. */
+  via?: 'sms' | 'inbox' | undefined;
 };
 
 function storedToken(): string | undefined {
@@ -143,6 +145,7 @@ function toMsg(m: ApiMessage): Msg | undefined {
     body: m.body,
     at: m.at,
     state: 'ok',
+    via: (m as { via?: 'sms' | 'inbox' }).via,
   };
 }
 
@@ -309,10 +312,11 @@ client.on('message', (w) => {
   const g = S.groups.get(w.g);
   if (g) {
     g.lastSeq = Math.max(g.lastSeq, w.seq);
-    if (w.from.id === S.me?.id && g.readSeq === w.seq - 1) g.readSeq = w.seq;
+    // Own messages, and messages that reached this member by text or inbox first (`via`), are not news.
+    if ((w.from.id === S.me?.id || w.via) && g.readSeq === w.seq - 1) g.readSeq = w.seq;
   }
   if (w.g === S.selected) {
-    put({ seq: w.seq, id: w.id, cid: w.cid, from: w.from, body: w.body, at: w.at, state: 'ok' });
+    put({ seq: w.seq, id: w.id, cid: w.cid, from: w.from, body: w.body, at: w.at, state: 'ok', via: w.via });
     S.scroll ??= { kind: 'bottom' };
     void markRead(w.g).catch(() => {});
   } else if (w.cid) S.pending.delete(w.cid);
