@@ -343,6 +343,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       simulator: config.smsGateway === 'sim',
       webDir: path.join(ROOT, 'web'),
       gatewayRoutes: gateway.httpRoutes,
+      inbox: { store, presence, clock, metrics, reminderDelayMs: config.reminderDelay },
       readiness: async () => {
         if (closed) return 'unavailable';
         try {

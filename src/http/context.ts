@@ -8,6 +8,7 @@ import type { AuthService } from '../core/auth-service.ts';
 import type { Clock } from '../core/clock.ts';
 import type { CommandService } from '../core/commands/command-service.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
+import type { InboxDeps } from '../core/inbox.ts';
 import type { MembershipService } from '../core/membership-service.ts';
 import type { MessageService } from '../core/message-service.ts';
 import type { SmsInbound } from '../core/sms-inbound.ts';
@@ -19,6 +20,8 @@ import type { Metrics } from '../util/metrics.ts';
 import type { WsDeps } from '../ws/ws-session.ts';
 
 export interface HttpContext {
+  /** The inbox rung's use case (GET /v1/inbox, /m). */
+  inbox: InboxDeps;
   /** True once a graceful stop began: new requests and sockets are refused (503) so they go elsewhere. */
   stopping?: () => boolean;
   config: Config;

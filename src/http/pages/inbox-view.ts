@@ -1,11 +1,11 @@
 // What /m shows per group: the latest part of the conversation around the member's new messages (own
 // messages and those texted to the member included, and marked), and pages of earlier messages.
 import { visibleTo } from '../../core/frames.ts';
+import type { InboxGroup } from '../../core/inbox.ts';
 import { groupAddress } from '../../domain/address.ts';
 import type { GroupInfo, Membership } from '../../domain/group.ts';
 import type { StoredMessage, User } from '../../store/store.ts';
 import type { HttpContext } from '../context.ts';
-import type { InboxGroup } from '../routes/inbox-routes.ts';
 import type { InboxGroupView, InboxMessageView } from './inbox-page.ts';
 
 /** Messages of a conversation shown at once on a feature phone. */

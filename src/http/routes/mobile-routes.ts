@@ -2,12 +2,12 @@
 // shown), pages of earlier messages, replies, sign-out, and the language and time-zone switches (cookies).
 import crypto from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { fetchInbox, formatSeen, parseSeen } from '../../core/inbox.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import { cookie, type HttpContext, requireUser, SESSION_COOKIE, sameOrigin } from '../context.ts';
 import { renderInbox, renderSignIn } from '../pages/inbox-page.ts';
 import { historyGroup, inboxGroups } from '../pages/inbox-view.ts';
 import { errorText, memberZone, type PageLang, pageLang, validZone } from '../pages/page-text.ts';
-import { fetchInbox, formatSeen, parseSeen } from './inbox-routes.ts';
 
 const LANG_COOKIE = 'qun_lang';
 const ZONE_COOKIE = 'qun_tz';
@@ -49,7 +49,7 @@ export function mobileRoutes(ctx: HttpContext): FastifyPluginAsync {
           if (!g) throw new QunError('not_found');
           return html(reply, renderInbox({ ...view, groups: [g], seen: '', history: true }));
         }
-        const inbox = await fetchInbox(ctx, user, parseSeen(req.query.seen));
+        const inbox = await fetchInbox(ctx.inbox, user, parseSeen(req.query.seen));
         return html(
           reply,
           renderInbox({ ...view, groups: await inboxGroups(ctx, user, inbox), seen: formatSeen(inbox) }),
@@ -106,7 +106,7 @@ export function mobileRoutes(ctx: HttpContext): FastifyPluginAsync {
     app.post<{ Body: Form }>('/m/send', { schema: { hide: true } }, async (req, reply) => {
       const { user } = await requireUser(ctx, req, { cookie: true });
       // Replying from the page shows the page arrived: confirm what it displayed.
-      await fetchInbox(ctx, user, parseSeen(req.body?.seen));
+      await fetchInbox(ctx.inbox, user, parseSeen(req.body?.seen));
       const group = await ctx.store.groups.byId(Number(req.body?.groupId));
       if (!group) throw new QunError('not_found');
       await ctx.messages.post({
