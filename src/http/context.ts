@@ -73,7 +73,7 @@ function bearer(req: FastifyRequest): string | undefined {
  * browser requests) may use the session cookie, and then a cross-origin Origin is refused (CSRF).
  */
 export async function requireUser(
-  ctx: HttpContext,
+  ctx: Pick<HttpContext, 'auth' | 'config'>,
   req: FastifyRequest,
   opts: { cookie?: boolean } = {},
 ): Promise<{ user: User; sessionHash: string }> {
@@ -89,7 +89,7 @@ export async function requireUser(
 }
 
 /** True when the request has no Origin (not a browser) or its Origin is this server's. */
-export function sameOrigin(ctx: HttpContext, req: FastifyRequest): boolean {
+export function sameOrigin(ctx: Pick<HttpContext, 'config'>, req: FastifyRequest): boolean {
   const origin = req.headers.origin;
   if (!origin) return true;
   try {

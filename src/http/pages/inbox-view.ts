@@ -12,7 +12,7 @@ import type { InboxGroupView, InboxMessageView } from './inbox-page.ts';
 export const CONVERSATION = 20;
 
 async function views(
-  ctx: HttpContext,
+  ctx: Pick<HttpContext, 'store' | 'ws'>,
   user: User,
   group: GroupInfo,
   membership: Membership,
@@ -41,7 +41,7 @@ async function views(
 
 /** Each group of an inbox pull as a conversation: the new messages and what came before them. */
 export async function inboxGroups(
-  ctx: HttpContext,
+  ctx: Pick<HttpContext, 'plan' | 'store' | 'ws'>,
   user: User,
   inbox: InboxGroup[],
 ): Promise<InboxGroupView[]> {
@@ -68,7 +68,7 @@ export async function inboxGroups(
 
 /** One page of a group's earlier messages (before `before`), for /m?g=&before=; nothing is confirmed by it. */
 export async function historyGroup(
-  ctx: HttpContext,
+  ctx: Pick<HttpContext, 'plan' | 'store' | 'ws'>,
   user: User,
   groupId: number,
   before: number,

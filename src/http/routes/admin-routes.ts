@@ -8,7 +8,7 @@ import { QunError } from '../../errors/catalogue.ts';
 import type { HttpContext } from '../context.ts';
 import { GroupId } from './group-routes.ts';
 
-export function requireAdmin(ctx: HttpContext, req: FastifyRequest): void {
+export function requireAdmin(ctx: Pick<HttpContext, 'config'>, req: FastifyRequest): void {
   const key = ctx.config.adminKey;
   const given = req.headers['x-qun-admin-key'];
   const ok =
@@ -19,7 +19,7 @@ export function requireAdmin(ctx: HttpContext, req: FastifyRequest): void {
   if (!ok) throw new QunError('admin_key_required');
 }
 
-export function adminRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function adminRoutes(ctx: Pick<HttpContext, 'config' | 'hub' | 'store'>): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.get(

@@ -8,7 +8,9 @@ import { type HttpContext, requireUser, SESSION_COOKIE } from '../context.ts';
 
 const UserOut = z.object({ id: z.number(), phone: z.string(), name: z.string().nullable() });
 
-export function authRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function authRoutes(
+  ctx: Pick<HttpContext, 'auth' | 'config' | 'hub' | 'store' | 'ws'>,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(

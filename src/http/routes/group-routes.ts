@@ -27,7 +27,7 @@ export const GroupOut = z.object({
   confirmAdminSms: z.boolean(),
 });
 
-export function groupOut(ctx: HttpContext, g: GroupInfo, m: Membership) {
+export function groupOut(ctx: Pick<HttpContext, 'plan'>, g: GroupInfo, m: Membership) {
   return {
     id: g.id,
     appNumber: g.appNumber,
@@ -46,7 +46,9 @@ export function groupOut(ctx: HttpContext, g: GroupInfo, m: Membership) {
   };
 }
 
-export function groupRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function groupRoutes(
+  ctx: Pick<HttpContext, 'auth' | 'commands' | 'config' | 'membership' | 'plan' | 'store'>,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const phones = z.array(z.string().max(32)).min(1).max(100);

@@ -8,7 +8,9 @@ import type { HttpContext } from '../context.ts';
 import { requireUser } from '../context.ts';
 import { MessageOut, messagesOut } from './message-routes.ts';
 
-export function inboxRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function inboxRoutes(
+  ctx: Pick<HttpContext, 'auth' | 'config' | 'inbox' | 'membership' | 'plan' | 'store' | 'ws'>,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.get(

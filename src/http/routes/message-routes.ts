@@ -30,7 +30,7 @@ export const MessageOut = z.union([
 ]);
 
 export async function messagesOut(
-  ctx: HttpContext,
+  ctx: Pick<HttpContext, 'ws'>,
   items: HistoryItem[],
   via?: Map<number, Via>,
   viewerId?: number,
@@ -58,7 +58,9 @@ export async function messagesOut(
   return out;
 }
 
-export function messageRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function messageRoutes(
+  ctx: Pick<HttpContext, 'auth' | 'config' | 'membership' | 'messages' | 'store' | 'ws'>,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(

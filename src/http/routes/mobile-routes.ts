@@ -13,7 +13,12 @@ const LANG_COOKIE = 'qun_lang';
 const ZONE_COOKIE = 'qun_tz';
 const YEAR_S = 365 * 24 * 3600;
 
-export function mobileRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function mobileRoutes(
+  ctx: Pick<
+    HttpContext,
+    'auth' | 'clock' | 'config' | 'hub' | 'inbox' | 'messages' | 'plan' | 'store' | 'ws'
+  >,
+): FastifyPluginAsync {
   return async (app) => {
     const html = (reply: FastifyReply, body: string, status = 200) =>
       reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);

@@ -7,7 +7,10 @@ import { QunError } from '../../errors/catalogue.ts';
 import type { HttpContext } from '../context.ts';
 import { type Asset, dynamicAsset, loadWebAssets, ASSET_TYPES as TYPES } from '../web-assets.ts';
 
-export function pageRoutes(ctx: HttpContext, clientFile: string): FastifyPluginAsync {
+export function pageRoutes(
+  ctx: Pick<HttpContext, 'simulator' | 'webDir'>,
+  clientFile: string,
+): FastifyPluginAsync {
   return async (app) => {
     const assets = await loadWebAssets(ctx.webDir, clientFile);
     // The shells name the hashed bundles; they are made once here and revalidated by ETag.

@@ -11,7 +11,9 @@ const b64url = z
   .regex(/^[A-Za-z0-9_-]+=*$/)
   .max(200);
 
-export function pushRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function pushRoutes(
+  ctx: Pick<HttpContext, 'auth' | 'clock' | 'config' | 'store' | 'vapidPublicKey'>,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.get(

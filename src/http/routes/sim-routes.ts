@@ -6,7 +6,9 @@ import { normalisePhone } from '../../domain/phone.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import type { HttpContext } from '../context.ts';
 
-export function simRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function simRoutes(
+  ctx: Pick<HttpContext, 'apps' | 'config' | 'inbound' | 'store'>,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(

@@ -79,7 +79,9 @@ export async function funnelOf(stats: StatsStore, now: number, hours: number, gr
   return { bucketMs, buckets, series, since };
 }
 
-export function statsRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function statsRoutes(
+  ctx: Pick<HttpContext, 'auth' | 'clock' | 'config' | 'hub' | 'membership' | 'metrics' | 'plan' | 'store'>,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const spendOf = async (since: number, groupId: number | null) =>

@@ -22,7 +22,9 @@ const MemberRef = z.object({
   userId: z.coerce.number().int().positive(),
 });
 
-export function webClientRoutes(ctx: HttpContext): FastifyPluginAsync {
+export function webClientRoutes(
+  ctx: Pick<HttpContext, 'auth' | 'clock' | 'config' | 'hub' | 'membership' | 'store'>,
+): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const d: WebClientDeps = ctx;
