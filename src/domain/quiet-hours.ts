@@ -1,6 +1,6 @@
 // Quiet hours in the member's own time zone: whether a moment falls in the window and when it ends, and the
 // zone a phone number's region implies. Pure (Intl's zone data is the only thing read).
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { QuietHours } from './policy.ts';
 
 // One zone per region, where the region has one (or one where most people live): a member elsewhere in
