@@ -15,6 +15,7 @@ import { loadOrCreateVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
 import { AuthService } from './core/auth-service.ts';
+import { budgetNotifier } from './core/budget-notices.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { CommandService } from './core/commands/command-service.ts';
 import { DeliveryEngine } from './core/delivery-engine.ts';
@@ -23,6 +24,7 @@ import { MemberCache } from './core/member-cache.ts';
 import { MembershipService } from './core/membership-service.ts';
 import { MessageService } from './core/message-service.ts';
 import { createMetrics } from './core/metrics.ts';
+import { PolicyService } from './core/policy-service.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
@@ -131,7 +133,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   let sender: SmsSender | undefined;
   const onSmsQueued = () => sender?.wake();
+  const policy = new PolicyService(
+    store,
+    clock,
+    {
+      day: config.smsBudgetDay,
+      month: config.smsBudgetMonth,
+      dayCeiling: config.smsBudgetDayCeiling,
+      monthCeiling: config.smsBudgetMonthCeiling,
+    },
+    config.digestWindow,
+  );
+  policy.onBudgetSpent = budgetNotifier({
+    store,
+    clock,
+    metrics,
+    smsFrom: (g) => smsFrom(plan, g.appNumber, g.groupNumber),
+    onSmsQueued,
+    log,
+  });
   const delivery = new DeliveryEngine({
+    policy,
     store,
     presence,
     hub,
@@ -205,6 +227,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock,
     plan,
     metrics,
+    policy,
     limits: { groupsPerPhonePerDay: config.groupsPerPhonePerDay },
     onSmsQueued,
   });

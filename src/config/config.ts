@@ -45,6 +45,11 @@ export interface Config {
   vapidSubject: string;
   smsTps: number;
   smsMaxSegments: number;
+  smsBudgetDay: number;
+  smsBudgetMonth: number;
+  smsBudgetDayCeiling: number;
+  smsBudgetMonthCeiling: number;
+  digestWindow: number;
   smartSubstitution: boolean;
 }
 

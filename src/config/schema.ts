@@ -250,6 +250,36 @@ export const SETTINGS = {
     'a longer group message is cut with a link to the inbox, so one message costs at most this many segments',
     int(1, 255),
   ),
+  smsBudgetDay: s(
+    'QUN_SMS_BUDGET_DAY',
+    '0',
+    'segments a group may text per UTC day unless its owner sets less; 0 = no daily budget',
+    int(0, 100_000_000),
+  ),
+  smsBudgetMonth: s(
+    'QUN_SMS_BUDGET_MONTH',
+    '0',
+    'segments a group may text per UTC month unless its owner sets less; 0 = no monthly budget',
+    int(0, 1_000_000_000),
+  ),
+  smsBudgetDayCeiling: s(
+    'QUN_SMS_BUDGET_DAY_CEILING',
+    '0',
+    'the most an owner may set as the daily budget; 0 = no ceiling',
+    int(0, 100_000_000),
+  ),
+  smsBudgetMonthCeiling: s(
+    'QUN_SMS_BUDGET_MONTH_CEILING',
+    '0',
+    'the most an owner may set as the monthly budget; 0 = no ceiling',
+    int(0, 1_000_000_000),
+  ),
+  digestWindow: s(
+    'QUN_DIGEST_WINDOW',
+    '15m',
+    'members with digests on get the texts of one group within this window as one text (a group may set its own)',
+    duration,
+  ),
   smartSubstitution: s(
     'QUN_SMS_SMART_SUBSTITUTION',
     'true',

@@ -34,6 +34,19 @@ export const DEFAULT_PREFS: DeliveryPrefs = {
   timeZone: null,
 };
 
+/** A group's SMS budget (segments; null: the operator default) and digest window (null: no digests). */
+export interface GroupPolicy {
+  smsBudgetDay: number | null;
+  smsBudgetMonth: number | null;
+  digestWindowMs: number | null;
+}
+
+export const DEFAULT_GROUP_POLICY: GroupPolicy = {
+  smsBudgetDay: null,
+  smsBudgetMonth: null,
+  digestWindowMs: null,
+};
+
 export type PolicyReason = 'preference' | 'quiet_hours' | 'digest' | 'budget' | 'urgent';
 
 export interface PolicyInput {

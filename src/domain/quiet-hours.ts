@@ -75,11 +75,15 @@ export function zoneForPhone(phone: string): string {
 
 /** Whether a zone name is one Intl knows (checked before it is stored). */
 export function isTimeZone(zone: string): boolean {
+  return canonicalZone(zone) !== null;
+}
+
+/** The zone's canonical spelling ("europe/berlin" → "Europe/Berlin"), or null for an unknown zone. */
+export function canonicalZone(zone: string): string | null {
   try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
+    return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return null;
   }
 }
 

@@ -88,6 +88,7 @@ export interface MessageRow {
   client_msg_id: string | null;
   audience: Audience;
   created_at: number;
+  urgent?: number;
 }
 export const toMessage = (r: MessageRow): StoredMessage => ({
   groupId: r.group_id,
@@ -99,6 +100,7 @@ export const toMessage = (r: MessageRow): StoredMessage => ({
   clientMsgId: r.client_msg_id,
   audience: r.audience,
   createdAt: r.created_at,
+  ...(r.urgent ? { urgent: true } : {}),
 });
 
 export interface OutboundRow {

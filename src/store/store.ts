@@ -1,6 +1,7 @@
 // The Store interface: everything Qun keeps durably. One folder per engine implements it; the same
 // contract suite (test/contract/store.contract.ts) runs against each. Every method is one transaction.
 import type { GroupInfo, InvitePolicy, MemberState, Membership, Role } from '../domain/group.ts';
+import type { DeliveryPrefs, GroupPolicy } from '../domain/policy.ts';
 import type { Rung } from '../domain/routing.ts';
 
 export interface User {
@@ -24,6 +25,8 @@ export interface StoredMessage {
   /** 'admins': only the group's admins and the sender may see it (announcement-list replies). */
   audience: Audience;
   createdAt: number;
+  /** An owner or admin marked it urgent: it overrides quiet hours, digests and "SMS only for urgent". */
+  urgent?: boolean;
 }
 export type MessageSource = 'sms' | 'http' | 'ws';
 export type Audience = 'all' | 'admins';
@@ -37,6 +40,7 @@ export interface NewMessage {
   clientMsgId: string | null;
   audience: Audience;
   createdAt: number;
+  urgent?: boolean;
 }
 
 /** An append's answer: the stored message, and whether it was a retry of one stored earlier. */
@@ -58,6 +62,10 @@ export interface NewOutbound {
   userId: number | null;
   /** Texts that must reach an opted-out number anyway: only the STOP confirmation. */
   ignoreOptOut?: boolean;
+  /** Held until then (quiet hours, a digest window); 0 or absent means now. */
+  notBefore?: number;
+  /** Held for the member's digest of the group: merged with the others due by then into one text. */
+  digest?: boolean;
 }
 
 export interface OutboundSms extends NewOutbound {
@@ -366,6 +374,20 @@ export interface PresenceStore {
   sweep(before: number): Promise<number>;
 }
 
+/** Delivery policy: per-member preferences and per-group SMS budget and digest settings. */
+export interface PolicyStore {
+  /** Preferences of every member of the group that set any; members not in the map have the defaults. */
+  prefsForGroup(groupId: number): Promise<Map<number, DeliveryPrefs>>;
+  prefsOf(groupId: number, userId: number): Promise<DeliveryPrefs>;
+  setPrefs(groupId: number, userId: number, prefs: DeliveryPrefs, now: number): Promise<void>;
+  groupPolicy(groupId: number): Promise<GroupPolicy>;
+  setGroupPolicy(groupId: number, p: GroupPolicy, now: number): Promise<void>;
+  /** Segments of the group's texts (not cancelled, digests counted once) queued at or after `since`. */
+  smsSpent(groupId: number, since: number): Promise<number>;
+  /** True the first time it is asked for this group and period key: admins are told once per period. */
+  claimBudgetNotice(groupId: number, period: string, now: number): Promise<boolean>;
+}
+
 export interface Store {
   readonly engine: string;
   /** Where the data lives, for the start-up log (a path or a redacted URL). */
@@ -378,6 +400,7 @@ export interface Store {
   sim: SimStore;
   push: PushStore;
   presence: PresenceStore;
+  policy: PolicyStore;
   /**
    * A write that proves the store takes writes now (readiness): throws when the disk is full or read-only
    * or the database is unreachable.

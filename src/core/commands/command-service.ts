@@ -7,6 +7,7 @@ import type { AppRegistry } from '../../apps/registry.ts';
 import { type AddressPlan, smsFrom, smsReplyTo } from '../../domain/address.ts';
 import { parseCommand } from '../../domain/commands/parse.ts';
 import type { GroupInfo, Membership } from '../../domain/group.ts';
+import { canonicalZone } from '../../domain/quiet-hours.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import type { NewOutbound, Store, User } from '../../store/store.ts';
 import type { Clock } from '../clock.ts';
@@ -14,8 +15,10 @@ import type { MemberCache } from '../member-cache.ts';
 import type { MembershipService } from '../membership-service.ts';
 import type { MessageService } from '../message-service.ts';
 import type { Metrics } from '../metrics.ts';
+import type { PolicyService } from '../policy-service.ts';
 import type { CommandOutcome, CommandRequest, CommandResult } from './command-result.ts';
 import { clipAction, inviteTexts, notice } from './notices.ts';
+import { applyPrefsChange } from './prefs-command.ts';
 
 /** How long a membership change sent by SMS waits for its confirmation code. */
 export const CONFIRM_MINUTES = 5;
@@ -33,6 +36,7 @@ export interface CommandDeps {
   clock: Clock;
   plan: AddressPlan;
   metrics: Metrics;
+  policy: PolicyService;
   limits: { groupsPerPhonePerDay: number };
   onSmsQueued: () => void;
 }
@@ -201,6 +205,20 @@ export class CommandService {
         return { kind: 'refused', code: 'invalid_name', reason: cmd.reason };
       case 'help':
         return { kind: 'help', group };
+      case 'prefs': {
+        let change = cmd.change;
+        if (change.what === 'quiet' && change.zone !== null) {
+          const zone = canonicalZone(change.zone);
+          if (zone === null) return { kind: 'refused', code: 'invalid_quiet' };
+          change = { ...change, zone };
+        }
+        const now = await d.policy.prefsOf(group.id, actor.id);
+        const next = applyPrefsChange(now, change);
+        await d.policy.setPrefs(group.id, actor.id, next.prefs);
+        return { kind: 'prefs_set', group, prefs: next.prefs, setting: next.setting(actor.phone) };
+      }
+      case 'invalid_quiet':
+        return { kind: 'refused', code: 'invalid_quiet' };
       case 'accept':
       case 'decline':
         // A member who is already in: "Y" or "N" typed is an ordinary message to the group.

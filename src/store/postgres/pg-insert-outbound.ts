@@ -13,10 +13,22 @@ export async function insertOutbound(c: Queryable, o: NewOutbound, now: number):
   // whichever path (fan-out, ack timeout, recovery, escalation) decided it twice.
   const r = await row<{ id: number }>(
     c,
-    `INSERT INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $9)
+    `INSERT INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at, not_before, digest)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $9, $10, $11)
      ON CONFLICT DO NOTHING RETURNING id`,
-    [o.kind, o.toPhone, o.fromAddr, o.text, o.groupId, o.seq, o.userId, o.ignoreOptOut ? 1 : 0, now],
+    [
+      o.kind,
+      o.toPhone,
+      o.fromAddr,
+      o.text,
+      o.groupId,
+      o.seq,
+      o.userId,
+      o.ignoreOptOut ? 1 : 0,
+      now,
+      o.notBefore ?? 0,
+      o.digest ? 1 : 0,
+    ],
   );
   return r?.id ?? 0;
 }

@@ -33,9 +33,20 @@ export function pgMessages(db: Db): MessageStore {
             if (!seqRow) throw new Error(`append to unknown group ${m.groupId}`);
             const seq = seqRow.last_seq;
             await c.query(
-              `INSERT INTO messages (group_id, seq, id, sender_id, body, source, client_msg_id, audience, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-              [m.groupId, seq, m.id, m.senderId, m.body, m.source, m.clientMsgId, m.audience, m.createdAt],
+              `INSERT INTO messages (group_id, seq, id, sender_id, body, source, client_msg_id, audience, created_at, urgent)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+              [
+                m.groupId,
+                seq,
+                m.id,
+                m.senderId,
+                m.body,
+                m.source,
+                m.clientMsgId,
+                m.audience,
+                m.createdAt,
+                m.urgent ? 1 : 0,
+              ],
             );
             // The sender has nothing to receive: their routed cursor moves past their own message in the
             // same commit, instead of costing a write of its own.

@@ -6,8 +6,8 @@ import type { NewOutbound, OutboundStore } from '../store.ts';
 
 export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
   const stmt = db.prepare(
-    `INSERT OR IGNORE INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+    `INSERT OR IGNORE INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at, not_before, digest)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
   );
   // The group a number last heard from: where its plain replies go in single-number mode.
   const lastGroup = db.prepare('UPDATE users SET last_group_id = ? WHERE phone = ?');
@@ -26,6 +26,8 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
       o.ignoreOptOut ? 1 : 0,
       now,
       now,
+      o.notBefore ?? 0,
+      o.digest ? 1 : 0,
     );
     // An ignored insert leaves lastInsertRowid at the previous insert's id: 0 says "not queued".
     return r.changes === 1 ? Number(r.lastInsertRowid) : 0;

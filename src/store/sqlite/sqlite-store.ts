@@ -10,6 +10,7 @@ import { sqliteDelivery } from './sqlite-delivery.ts';
 import { sqliteGroups } from './sqlite-groups.ts';
 import { sqliteMessages } from './sqlite-messages.ts';
 import { sqliteOutbound } from './sqlite-outbound.ts';
+import { sqlitePolicy } from './sqlite-policy.ts';
 import { sqlitePresence, sqliteProbe } from './sqlite-presence.ts';
 import { sqlitePush } from './sqlite-push.ts';
 import { sqliteSim } from './sqlite-sim.ts';
@@ -51,6 +52,7 @@ export async function openSqliteStore(
     sim: sqliteSim(db),
     push: sqlitePush(db),
     presence: sqlitePresence(db),
+    policy: sqlitePolicy(db),
     probe: sqliteProbe(db),
     async durability() {
       const sync = db.pragma('synchronous', { simple: true }) as number;
