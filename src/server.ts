@@ -289,6 +289,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       membership,
       commands,
       messages,
+      policy,
       delivery,
       inbound,
       presence,

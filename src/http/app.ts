@@ -17,6 +17,7 @@ import { groupRoutes } from './routes/group-routes.ts';
 import { inboxRoutes } from './routes/inbox-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
+import { policyRoutes } from './routes/policy-routes.ts';
 import { pushRoutes } from './routes/push-routes.ts';
 import { simRoutes } from './routes/sim-routes.ts';
 
@@ -125,6 +126,7 @@ export async function buildHttp(
   await app.register(authRoutes(ctx));
   await app.register(groupRoutes(ctx));
   await app.register(messageRoutes(ctx));
+  await app.register(policyRoutes(ctx));
   await app.register(inboxRoutes(ctx));
   await app.register(pushRoutes(ctx));
   if (ctx.simulator) await app.register(simRoutes(ctx));

@@ -12,6 +12,7 @@ import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import type { MembershipService } from '../core/membership-service.ts';
 import type { MessageService } from '../core/message-service.ts';
 import type { Metrics } from '../core/metrics.ts';
+import type { PolicyService } from '../core/policy-service.ts';
 import type { SmsInbound } from '../core/sms-inbound.ts';
 import type { AddressPlan } from '../domain/address.ts';
 import { QunError } from '../errors/catalogue.ts';
@@ -27,6 +28,8 @@ export interface HttpContext {
   /** The command use cases (create, invite, answer, remove, promote, quit, rename), shared with SMS and WS. */
   commands: CommandService;
   messages: MessageService;
+  /** Delivery preferences, SMS budgets and digest windows. */
+  policy: PolicyService;
   delivery: DeliveryEngine;
   inbound: SmsInbound;
   presence: PresenceRegistry;
