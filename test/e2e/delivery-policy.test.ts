@@ -76,7 +76,10 @@ describe('member preferences, urgent messages and quiet hours', () => {
     const set = await s.api.req('PATCH', url, { timeZone: 'europe/berlin', digest: false }, g.ownerToken);
     assert.equal(set.status, 200);
     assert.equal(set.json.timeZone, 'Europe/Berlin');
-    assert.equal((await s.api.req('PATCH', url, { timeZone: null }, g.ownerToken)).json.effectiveTimeZone, 'Asia/Shanghai');
+    assert.equal(
+      (await s.api.req('PATCH', url, { timeZone: null }, g.ownerToken)).json.effectiveTimeZone,
+      'Asia/Shanghai',
+    );
   });
 
   test('each preference: never and SMS-only-for-urgent go to the inbox, mute gets no reminder, plain is texted', async () => {
