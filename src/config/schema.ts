@@ -277,7 +277,7 @@ export const SETTINGS = {
   digestWindow: s(
     'QUN_DIGEST_WINDOW',
     '15m',
-    'members with digests on get the texts of one group within this window as one text (a group may set its own)',
+    "digest members get one group's texts within this window as one text",
     duration,
   ),
   smartSubstitution: s(

@@ -9,7 +9,7 @@ export const ERRORS = {
   invalid_preferences: {
     status: 400,
     message:
-      'Preferences: smsMode one of normal, never, urgent_only, always; muted/digest booleans, quiet {start,end} hours 0-23 (different), timeZone an IANA zone.',
+      'Preferences: smsMode normal, never, urgent_only or always; quiet hours 0-23 that differ; a known zone.',
   },
   budget_above_ceiling: { status: 400, message: 'That SMS budget is above the ceiling the operator set.' },
   message_too_long: { status: 400, message: 'The message is longer than the configured maximum.' },
