@@ -143,6 +143,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       monthCeiling: config.smsBudgetMonthCeiling,
     },
     config.digestWindow,
+    metrics,
   );
   policy.onBudgetSpent = budgetNotifier({
     store,

@@ -13,6 +13,7 @@ import { quietEndsAt, zoneForPhone } from '../domain/quiet-hours.ts';
 import type { RouteDecision } from '../domain/routing.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
+import type { Metrics } from './metrics.ts';
 
 export interface BudgetSettings {
   /** Operator defaults and ceilings, in segments; 0 = none. */
@@ -71,7 +72,10 @@ export class PolicyService {
   /** Called once per group and period when the budget runs out (tells the admins). */
   onBudgetSpent: (groupId: number, period: 'day' | 'month', resetsAt: number) => void = () => {};
 
-  constructor(store: Store, clock: Clock, budget: BudgetSettings, digestWindowMs: number) {
+  readonly #metrics: Metrics | undefined;
+
+  constructor(store: Store, clock: Clock, budget: BudgetSettings, digestWindowMs: number, metrics?: Metrics) {
+    this.#metrics = metrics;
     this.#store = store;
     this.#clock = clock;
     this.#budget = budget;
@@ -101,9 +105,11 @@ export class PolicyService {
           budgetLeft: fits(dayLimit, spend.day) && fits(monthLimit, spend.month),
           smsAllowed: smsAllowed(m),
         });
+        if (d.policy !== null) this.#metrics?.policyDecisions.inc({ reason: d.policy });
         if (d.rung === 'sms') {
           spend.day += segments;
           spend.month += segments;
+          this.#gauge(groupId, dayLimit, monthLimit, spend);
         } else if (d.policy === 'budget') {
           const period = fits(dayLimit, spend.day) ? 'month' : 'day';
           this.onBudgetSpent(groupId, period, period === 'day' ? dayStart(at) + DAY_MS : nextMonth(at));
@@ -120,6 +126,7 @@ export class PolicyService {
     const dayLimit = effectiveLimit(gp.smsBudgetDay, this.#budget.day, this.#budget.dayCeiling);
     const monthLimit = effectiveLimit(gp.smsBudgetMonth, this.#budget.month, this.#budget.monthCeiling);
     const left = (l: number | null, s: number) => (l === null ? null : Math.max(0, l - s));
+    this.#gauge(groupId, dayLimit, monthLimit, spend);
     return {
       day: {
         limit: dayLimit,
@@ -134,6 +141,20 @@ export class PolicyService {
         resetsAt: nextMonth(now),
       },
     };
+  }
+
+  #gauge(groupId: number, dayLimit: number | null, monthLimit: number | null, spend: Spend): void {
+    const m = this.#metrics;
+    if (!m) return;
+    const g = String(groupId);
+    if (dayLimit !== null) {
+      m.smsBudgetRemaining.set({ group_id: g, period: 'day' }, Math.max(0, dayLimit - spend.day));
+      m.smsBudgetSpent.set({ group_id: g, period: 'day' }, spend.day);
+    }
+    if (monthLimit !== null) {
+      m.smsBudgetRemaining.set({ group_id: g, period: 'month' }, Math.max(0, monthLimit - spend.month));
+      m.smsBudgetSpent.set({ group_id: g, period: 'month' }, spend.month);
+    }
   }
 
   get ceilings(): { day: number; month: number } {
