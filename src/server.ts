@@ -29,6 +29,9 @@ import { SmsInbound } from './core/sms-inbound.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
+import { digestText } from './domain/digest.ts';
+import { textLanguage } from './domain/language.ts';
+import { personLabel } from './domain/names.ts';
 import { numberPolicy } from './domain/sms-policy.ts';
 import { buildHttp } from './http/app.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
@@ -187,6 +190,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       smartSubstitution: config.smartSubstitution,
       maxAttempts: 8,
       pollMs: 1000,
+      composeDigest: (parts, toPhone) =>
+        digestText(
+          {
+            groupName: parts[0]?.groupName ?? '',
+            groupNumber: plan.mode === 'single' ? parts[0]?.groupNumber : undefined,
+            items: parts.map((p) => ({
+              sender: personLabel({ displayName: p.senderName, phone: p.senderPhone }),
+              body: p.body,
+            })),
+            lang: textLanguage({ phone: toPhone }),
+          },
+          { maxSegments: config.smsMaxSegments, inboxUrl, smartSubstitution: config.smartSubstitution },
+        ),
     },
     log,
   );

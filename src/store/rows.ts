@@ -121,6 +121,8 @@ export interface OutboundRow {
   error: string | null;
   created_at: number;
   updated_at: number;
+  /** Held for a digest (1) or not (0). */
+  digest?: number;
 }
 export const toOutbound = (r: OutboundRow): OutboundSms => ({
   id: r.id,

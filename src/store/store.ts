@@ -50,7 +50,28 @@ export interface AppendResult {
 }
 
 export type OutboundKind = 'group_message' | 'reply' | 'code' | 'invite' | 'reminder' | 'notice';
-export type OutboundState = 'queued' | 'submitting' | 'submitted' | 'delivered' | 'failed' | 'cancelled';
+export type OutboundState =
+  | 'queued'
+  | 'submitting'
+  | 'submitted'
+  | 'delivered'
+  | 'failed'
+  | 'cancelled'
+  /** A held digest text carried by another text (carried_by): it went with that one. */
+  | 'digested';
+
+/** One message of a digest, as the claim reads it for the composer. */
+export interface DigestPart {
+  seq: number;
+  groupName: string;
+  groupNumber: string;
+  senderName: string | null;
+  senderPhone: string;
+  body: string;
+}
+
+/** Writes the text of a digest to `toPhone` from its parts (in seq order). */
+export type DigestComposer = (parts: DigestPart[], toPhone: string) => string;
 
 export interface NewOutbound {
   kind: OutboundKind;
@@ -279,8 +300,12 @@ export interface DeliveryStore {
 export interface OutboundStore {
   /** The new texts' ids; 0 for a group message the member already has a live text for (not queued again). */
   enqueue(items: NewOutbound[], now: number): Promise<number[]>;
-  /** Claims up to `limit` queued texts (state → submitting), skipping opted-out numbers (→ cancelled). */
-  claim(limit: number, now: number): Promise<OutboundSms[]>;
+  /**
+   * Claims up to `limit` queued texts (state → submitting), skipping opted-out numbers (→ cancelled). A due
+   * digest text takes every other queued digest text of its member and group along, in the same
+   * transaction (they become `digested`, carried by it), and its text becomes `compose`'s.
+   */
+  claim(limit: number, now: number, compose?: DigestComposer): Promise<OutboundSms[]>;
   /**
    * Just before a claimed text goes to the gateway: the reason it must not go any more (the member left
    * the group, the number opted out), in which case it is cancelled; undefined when it should go.
