@@ -1,7 +1,7 @@
 // The text of a digest: the messages of one group that fell to SMS for a member within the digest
 // window, as one text ("3 new in Hiking club - Ann: ...; Bo: ..."), cut to the segment cap with the
-// inbox link for the rest. GSM-7 punctuation only in English: one dash outside it would double the cost.
-import { truncateToSegments } from './sms/segments.ts';
+// inbox link for the rest. GSM-7 wherever the messages allow it: one character outside it doubles the cost.
+import { analyze, truncateToSegments } from './sms/segments.ts';
 
 export interface DigestItem {
   sender: string;
@@ -14,10 +14,14 @@ export function digestText(
 ): string {
   const tag = o.groupNumber ? `${o.groupName} #${o.groupNumber}` : o.groupName;
   const n = o.items.length;
-  const full =
-    o.lang === 'zh'
-      ? `「${tag}」${n}条新消息：${o.items.map((i) => `${i.sender}：${i.body}`).join('；')}`
-      : `${n} new in ${tag} - ${o.items.map((i) => `${i.sender}: ${i.body}`).join('; ')}`;
+  const en = `${n} new in ${tag} - ${o.items.map((i) => `${i.sender}: ${i.body}`).join('; ')}`;
+  // Chinese framing costs UCS-2 (70 characters a segment instead of 160): a Chinese reader gets it only
+  // when the messages need UCS-2 anyway; otherwise the digest stays GSM-7.
+  const cheap =
+    o.lang === 'en' || analyze(en, { smartSubstitution: limits.smartSubstitution }).encoding === 'gsm7';
+  const full = cheap
+    ? en
+    : `「${tag}」${n}条新消息：${o.items.map((i) => `${i.sender}：${i.body}`).join('；')}`;
   return truncateToSegments(full, limits.maxSegments, ` ... ${limits.inboxUrl}`, {
     smartSubstitution: limits.smartSubstitution,
   }).text;

@@ -56,7 +56,7 @@ describe('digests for SMS members', () => {
     );
     await s.settle();
     assert.equal((await textsTo(DIG)).length, before + 1, 'one text');
-    assert.match(digest[0]!, /5条新消息/);
+    assert.match(digest[0]!, /^5 new in Hiking club - /, 'GSM-7 framing for Latin messages');
     for (let i = 1; i <= 5; i++) assert.ok(digest[0]!.includes(`Update ${i}`), `carries Update ${i}`);
     // The trail: the first message's text is the digest, each other names it.
     const first = await stepsOf(s, g, ids[0]!, DIG);
