@@ -295,6 +295,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     escalateDelayMs: config.escalateDelay,
     reminderDelayMs: config.reminderDelay,
     log,
+    quietUntil: (g, u, phone, now) => policy.quietUntil(g, u, phone, now),
   });
 
   const http = await buildHttp(

@@ -157,6 +157,13 @@ export class PolicyService {
     }
   }
 
+  /** When the member's quiet hours end, if it is quiet for them at `now`; null otherwise. */
+  async quietUntil(groupId: number, userId: number, phone: string, now: number): Promise<number | null> {
+    const p = (await this.#prefsFor(groupId)).get(userId);
+    if (!p?.quiet) return null;
+    return quietEndsAt(now, p.quiet, p.timeZone ?? zoneForPhone(phone));
+  }
+
   get ceilings(): { day: number; month: number } {
     return { day: this.#budget.dayCeiling, month: this.#budget.monthCeiling };
   }

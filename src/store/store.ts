@@ -411,6 +411,8 @@ export interface PolicyStore {
   smsSpent(groupId: number, since: number): Promise<number>;
   /** True the first time it is asked for this group and period key: admins are told once per period. */
   claimBudgetNotice(groupId: number, period: string, now: number): Promise<boolean>;
+  /** Moves a pending reminder to `at` (quiet hours); nothing when no reminder is pending. */
+  postponeReminder(groupId: number, userId: number, at: number): Promise<void>;
 }
 
 export interface Store {

@@ -146,3 +146,32 @@ describe('member preferences, urgent messages and quiet hours', () => {
     );
   });
 });
+
+describe('reminders wait for the end of quiet hours', () => {
+  const clock = new ManualClock('2026-12-01T13:55:00Z'); // 21:55 in Shanghai
+  let s: TestServer;
+  let g: SmsGroup;
+  before(async () => {
+    s = await startTestServer({ QUN_REMINDER_SCAN_INTERVAL: '1s' }, { clock });
+    g = await smsGroup(s, OWNER, [local(NEVER)]);
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  test('an inbox reminder due at 22:05 local goes at 07:00', async () => {
+    await s.api.sms(NEVER, g.address, 'SMS OFF');
+    await s.api.sms(NEVER, g.address, 'QUIET 22-7');
+    await s.settle();
+    const r = await s.api.req('POST', `/v1/groups/${g.groupId}/messages`, { body: 'Tomorrow' }, g.ownerToken);
+    assert.equal(r.status, 201);
+    await s.settle();
+    const reminded = async () =>
+      (await stepsOf(s, g, r.json.id, NEVER)).some((x) => x.rung === 'reminder') ? true : undefined;
+    clock.set('2026-12-01T14:06:00Z'); // 22:06 local: the reminder is due, but it is quiet
+    await new Promise((res) => setTimeout(res, 2500));
+    assert.equal(await reminded(), undefined, 'no reminder in quiet hours');
+    clock.set('2026-12-01T23:00:30Z'); // 07:00 local
+    await eventually(reminded, 10_000, 'the reminder after quiet hours');
+  });
+});

@@ -57,6 +57,12 @@ export function pgPolicy(db: Db): PolicyStore {
       );
       return Number(r?.n ?? 0);
     },
+    async postponeReminder(groupId, userId, at) {
+      await db.query(
+        'UPDATE memberships SET reminder_due_at = $1 WHERE group_id = $2 AND user_id = $3 AND reminder_due_at IS NOT NULL',
+        [at, groupId, userId],
+      );
+    },
     async claimBudgetNotice(groupId, period, now) {
       await db.query(
         'INSERT INTO group_policy (group_id, updated_at) VALUES ($1, $2) ON CONFLICT (group_id) DO NOTHING',

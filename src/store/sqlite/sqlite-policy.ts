@@ -37,6 +37,9 @@ export function sqlitePolicy(db: Database): PolicyStore {
     ensureGroup: db.prepare(
       'INSERT INTO group_policy (group_id, updated_at) VALUES (?, ?) ON CONFLICT (group_id) DO NOTHING',
     ),
+    postpone: db.prepare(
+      'UPDATE memberships SET reminder_due_at = ? WHERE group_id = ? AND user_id = ? AND reminder_due_at IS NOT NULL',
+    ),
     told: db.prepare(
       `UPDATE group_policy SET budget_told = ? WHERE group_id = ? AND (budget_told IS NULL OR budget_told <> ?)`,
     ),
@@ -66,6 +69,9 @@ export function sqlitePolicy(db: Database): PolicyStore {
     },
     async claimBudgetNotice(groupId, period, now) {
       return claim(groupId, period, now);
+    },
+    async postponeReminder(groupId, userId, at) {
+      s.postpone.run(at, groupId, userId);
     },
   };
 }
