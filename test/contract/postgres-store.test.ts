@@ -3,6 +3,7 @@
 import { openPostgresStore } from '../../src/store/postgres/pg-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { freshDatabase, postgresInstalled } from '../helpers/postgres.ts';
+import { policyStoreContract } from './policy-store.contract.ts';
 import { presenceTrailContract } from './presence-trail.contract.ts';
 import { storeContract } from './store.contract.ts';
 
@@ -16,6 +17,9 @@ if (postgresInstalled('Store contract: postgres')) {
       return store;
     },
     openSecond: (first) => openPostgresStore(urls.get(first)!, { gateway: 'sim' }),
+  });
+  policyStoreContract('postgres', {
+    open: async () => openPostgresStore(await freshDatabase(), { gateway: 'sim' }),
   });
   presenceTrailContract('postgres', {
     open: async () => openPostgresStore(await freshDatabase(), { gateway: 'sim' }),
