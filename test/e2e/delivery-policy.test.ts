@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { eventually, startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
 import { type SmsGroup, smsGroup, stepsOf } from '../helpers/sms-group.ts';
+import { RawWs } from '../helpers/workload.ts';
 
 const OWNER = '+8613800138000';
 const NEVER = '+8613800138001';
@@ -119,6 +120,31 @@ describe('member preferences, urgent messages and quiet hours', () => {
     await s.settle();
     assert.equal((await textsTo(URGENT_ONLY)).length, u);
     assert.match((await textsTo(OWNER)).at(-1)!, /!not urgent from a member/);
+  });
+
+  test('the WebSocket send frame carries urgent, for owners and admins only', async () => {
+    const ws = new RawWs(s.url);
+    await ws.auth(g.ownerToken);
+    ws.send({ t: 'send', g: g.groupId, cid: 'urgent-ws-1', body: 'Meet at the gate', urgent: true });
+    assert.equal((await ws.waitFor((x) => x.t === 'sent' || x.t === 'error', 5000, 'sent')).t, 'sent');
+    ws.close();
+    await s.settle();
+    assert.match((await textsTo(URGENT_ONLY)).at(-1)!, /Meet at the gate/);
+    const memberToken = await s.api.signIn(PLAIN, () => s.settle());
+    const mws = new RawWs(s.url);
+    await mws.auth(memberToken);
+    mws.send({ t: 'send', g: g.groupId, cid: 'urgent-ws-2', body: 'Me too', urgent: true });
+    const f = await mws.waitFor((x) => x.t === 'sent' || x.t === 'error', 5000, 'answer');
+    assert.equal(f.t, 'error');
+    assert.equal(f.code, 'forbidden');
+    mws.close();
+    const http = await s.api.req(
+      'POST',
+      `/v1/groups/${g.groupId}/messages`,
+      { body: 'x', urgent: true },
+      memberToken,
+    );
+    assert.equal(http.status, 403);
   });
 
   test('quiet hours across midnight hold texts until 07:00 local, also across a restart; urgent goes at once', async () => {
