@@ -29,7 +29,7 @@ import { SmsInbound } from './core/sms-inbound.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
-import { digestText } from './domain/digest.ts';
+import { digest } from './domain/digest.ts';
 import { textLanguage } from './domain/language.ts';
 import { personLabel } from './domain/names.ts';
 import { numberPolicy } from './domain/sms-policy.ts';
@@ -191,7 +191,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       maxAttempts: 8,
       pollMs: 1000,
       composeDigest: (parts, toPhone) =>
-        digestText(
+        digest(
           {
             groupName: parts[0]?.groupName ?? '',
             groupNumber: plan.mode === 'single' ? parts[0]?.groupNumber : undefined,

@@ -70,8 +70,11 @@ export interface DigestPart {
   body: string;
 }
 
-/** Writes the text of a digest to `toPhone` from its parts (in seq order). */
-export type DigestComposer = (parts: DigestPart[], toPhone: string) => string;
+/**
+ * Writes the text of a digest to `toPhone` from its parts (in seq order), and says how many parts (from
+ * the first) it carries whole; the rest were cut by the segment cap and are left to the inbox.
+ */
+export type DigestComposer = (parts: DigestPart[], toPhone: string) => { text: string; whole: number };
 
 export interface NewOutbound {
   kind: OutboundKind;

@@ -118,8 +118,10 @@ export function policyStoreContract(engine: string, factory: StoreFactory): void
           ],
           T0,
         );
-        const compose: DigestComposer = (parts, to) =>
-          `${to}: ${parts.map((p) => `${p.senderPhone}/${p.body}`).join('|')}`;
+        const compose: DigestComposer = (parts, to) => ({
+          text: `${to}: ${parts.map((p) => `${p.senderPhone}/${p.body}`).join('|')}`,
+          whole: parts.length,
+        });
         assert.deepEqual(await store.outbound.claim(10, T0, compose), []);
         const plain = await store.outbound.claim(10, T0 + 50, compose);
         assert.deepEqual(
@@ -140,6 +142,28 @@ export function policyStoreContract(engine: string, factory: StoreFactory): void
           'the carried text never goes alone',
         );
         assert.equal(await store.policy.smsSpent(group.id, T0), 2, 'a digest counts once');
+      } finally {
+        await store.close();
+      }
+    });
+    test('texts a digest could not carry whole are cancelled, so the inbox shows them', async () => {
+      const store = await factory.open();
+      try {
+        const { member, group } = await setup(store);
+        await store.outbound.enqueue(
+          [1, 2, 3].map((q) => held(group.id, member.id, q, T0 + 10, true)),
+          T0,
+        );
+        const claimed = await store.outbound.claim(10, T0 + 10, () => ({ text: 'cut digest', whole: 2 }));
+        assert.deepEqual(
+          claimed.map((o) => [o.seq, o.text]),
+          [[1, 'cut digest']],
+        );
+        assert.equal((await store.outbound.forMessage(group.id, 2))[0]?.state, 'digested');
+        const third = (await store.outbound.forMessage(group.id, 3))[0];
+        assert.equal(third?.state, 'cancelled');
+        assert.match(third?.error ?? '', /in the inbox/);
+        assert.deepEqual([...(await store.outbound.textedSeqs(group.id, member.id, 0))].sort(), [1, 2]);
       } finally {
         await store.close();
       }

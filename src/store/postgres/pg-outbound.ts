@@ -3,7 +3,13 @@
 // claimers never hand the same text to the gateway, and neither waits for the other's rows.
 import { type OutboundRow, toOutbound } from '../rows.ts';
 import { blockedByOptOut, CANCEL_REASON, recheckVerdict, type TextFacts } from '../rules/cancel-rules.ts';
-import { carriedReason, DIGEST_PARTS, type DigestPartRow, planDigest } from '../rules/digest-rules.ts';
+import {
+  carriedReason,
+  DIGEST_PARTS,
+  type DigestPartRow,
+  LEFT_TO_INBOX,
+  planDigest,
+} from '../rules/digest-rules.ts';
 import type { OutboundStore } from '../store.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
@@ -64,7 +70,11 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
             );
             const plan = planDigest(Number(r.id), r.to_phone, parts, compose);
             if (!plan) continue;
-            for (const id of plan.carried) carried.add(id);
+            for (const id of [...plan.carried, ...plan.left]) carried.add(id);
+            await c.query(
+              "UPDATE outbound_sms SET state = 'cancelled', error = $1, updated_at = $2 WHERE id = ANY($3::bigint[]) AND state = 'queued'",
+              [LEFT_TO_INBOX, now, plan.left],
+            );
             await c.query(
               "UPDATE outbound_sms SET state = 'digested', carried_by = $1, error = $2, updated_at = $3 WHERE id = ANY($4::bigint[]) AND state = 'queued'",
               [r.id, carriedReason(Number(r.id)), now, plan.carried],

@@ -23,6 +23,8 @@ export interface DigestPlan {
   text: string;
   /** The other texts it carries. */
   carried: number[];
+  /** Texts cut off by the segment cap: cancelled, so that the inbox shows them (the digest links to it). */
+  left: number[];
 }
 
 /** What a claimed digest text becomes; null when it carries nothing else (it goes as it is). */
@@ -32,8 +34,7 @@ export function planDigest(
   rows: DigestPartRow[],
   compose: DigestComposer,
 ): DigestPlan | null {
-  const carried = rows.filter((r) => Number(r.id) !== carrierId).map((r) => Number(r.id));
-  if (carried.length === 0) return null;
+  if (rows.filter((r) => Number(r.id) !== carrierId).length === 0) return null;
   const parts: DigestPart[] = rows.map((r) => ({
     seq: Number(r.seq),
     groupName: r.group_name,
@@ -42,7 +43,13 @@ export function planDigest(
     senderPhone: r.sender_phone,
     body: r.body,
   }));
-  return { text: compose(parts, toPhone), carried };
+  const d = compose(parts, toPhone);
+  const ids = rows.map((r) => Number(r.id));
+  const carried = ids.filter((id, i) => id !== carrierId && i < d.whole);
+  const left = ids.filter((id, i) => id !== carrierId && i >= d.whole);
+  return { text: d.text, carried, left };
 }
+
+export const LEFT_TO_INBOX = 'cut from the digest by the segment cap: in the inbox';
 
 export const carriedReason = (carrierId: number) => `in digest text #${carrierId}`;

@@ -2,7 +2,13 @@
 import type { Database } from 'better-sqlite3';
 import { type OutboundRow, toOutbound } from '../rows.ts';
 import { blockedByOptOut, CANCEL_REASON, recheckVerdict, type TextFacts } from '../rules/cancel-rules.ts';
-import { carriedReason, DIGEST_PARTS, type DigestPartRow, planDigest } from '../rules/digest-rules.ts';
+import {
+  carriedReason,
+  DIGEST_PARTS,
+  type DigestPartRow,
+  LEFT_TO_INBOX,
+  planDigest,
+} from '../rules/digest-rules.ts';
 import type { DigestComposer, NewOutbound, OutboundStore } from '../store.ts';
 
 export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
@@ -49,6 +55,9 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
   const carry = db.prepare(
     "UPDATE outbound_sms SET state = 'digested', carried_by = ?, error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
   );
+  const leave = db.prepare(
+    "UPDATE outbound_sms SET state = 'cancelled', error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+  );
   const becomeDigest = db.prepare('UPDATE outbound_sms SET text = ?, digest = 0 WHERE id = ?');
   // Opt-out is checked when a text is claimed, not when it was queued: a STOP in between wins.
   const claim = db.transaction((limit: number, now: number, compose?: DigestComposer) => {
@@ -66,6 +75,10 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
         if (plan) {
           for (const id of plan.carried) {
             carry.run(r.id, carriedReason(r.id), now, id);
+            carried.add(id);
+          }
+          for (const id of plan.left) {
+            leave.run(LEFT_TO_INBOX, now, id);
             carried.add(id);
           }
           becomeDigest.run(plan.text, r.id);

@@ -1,7 +1,7 @@
 // The digest text: every message in order within the segment cap, GSM-7 wherever the messages allow.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { digestText } from '../../../src/domain/digest.ts';
+import { digest, digestText } from '../../../src/domain/digest.ts';
 import { analyze } from '../../../src/domain/sms/segments.ts';
 
 const limits = { maxSegments: 3, inboxUrl: 'http://q.example/m', smartSubstitution: true };
@@ -31,4 +31,12 @@ test('a long digest is cut to the segment cap with the inbox link', () => {
   const t = digestText({ groupName: 'Hiking club', items: many, lang: 'en' }, limits);
   assert.ok(analyze(t).segments <= 3);
   assert.ok(t.endsWith(' ... http://q.example/m'));
+});
+
+test('the digest says how many messages it carries whole; the rest are left to the inbox', () => {
+  const many = Array.from({ length: 30 }, (_, i) => ({ sender: `M${i}`, body: 'x'.repeat(40) }));
+  const d = digest({ groupName: 'Hiking club', items: many, lang: 'en' }, limits);
+  assert.ok(d.whole > 1 && d.whole < 30, String(d.whole));
+  for (let i = 0; i < d.whole; i++) assert.ok(d.text.includes(`M${i}: ${'x'.repeat(40)}`), `M${i} whole`);
+  assert.equal(digest({ groupName: 'Hiking club', items, lang: 'en' }, limits).whole, 2);
 });
