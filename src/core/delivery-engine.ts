@@ -312,6 +312,52 @@ export class DeliveryEngine {
     }
   }
 
+  /**
+   * What a message would cost if sent now: its segments and how many members would be texted now
+   * (presence, preferences, quiet hours, digests held for later not counted, the budget). Spends nothing.
+   */
+  async previewSms(group: GroupInfo, sender: User, body: string, urgent: boolean) {
+    const d = this.#d;
+    const now = d.clock.now();
+    const members = await d.members.active(group.id);
+    const presence = await d.presence.snapshot(
+      members.map((m) => m.userId),
+      now,
+    );
+    const policy = await d.policy.context(group.id, (m) => !m.smsOptedOut && d.sms.reachable(m.phone), true);
+    const msg: StoredMessage = {
+      groupId: group.id,
+      seq: group.lastSeq + 1,
+      id: 'preview',
+      senderId: sender.id,
+      body,
+      source: 'http',
+      clientMsgId: null,
+      audience: 'all',
+      createdAt: now,
+      urgent,
+    };
+    const segments = this.#segments(group, msg, sender);
+    let textedNow = 0;
+    let later = 0;
+    for (const m of members) {
+      if (m.userId === sender.id) continue;
+      const route = decideRoute({
+        presence: presence.get(m.userId) ?? { liveConnections: 0, webOnline: false },
+        isSender: false,
+        smsOptedOut: m.smsOptedOut,
+        smsReachable: d.sms.reachable(m.phone),
+        liveTimedOut: false,
+        pendingLive: d.tracker.pending(m.userId, group.id),
+      });
+      const p = policy.decide(m, route, urgent, segments, now);
+      if (p.rung !== 'sms') continue;
+      if (p.notBefore === null && !p.digest) textedNow++;
+      else later++;
+    }
+    return { segments, textedNow: textedNow, heldForLater: later, segmentsNow: segments * textedNow };
+  }
+
   #policyFor(groupId: number): Promise<PolicyContext> {
     return this.#d.policy.context(groupId, (m) => !m.smsOptedOut && this.#d.sms.reachable(m.phone));
   }

@@ -82,11 +82,17 @@ export class PolicyService {
     this.#digestWindowMs = digestWindowMs;
   }
 
-  async context(groupId: number, smsAllowed: (m: Membership) => boolean): Promise<PolicyContext> {
+  /** `dryRun`: a preview (what a message would cost now) that spends nothing and tells nobody. */
+  async context(
+    groupId: number,
+    smsAllowed: (m: Membership) => boolean,
+    dryRun = false,
+  ): Promise<PolicyContext> {
     const prefs = await this.#prefsFor(groupId);
     const gp = await this.groupPolicy(groupId);
     const now = this.#clock.now();
-    const spend = await this.#spendFor(groupId, now);
+    const stored = await this.#spendFor(groupId, now);
+    const spend = dryRun ? { ...stored } : stored;
     const dayLimit = effectiveLimit(gp.smsBudgetDay, this.#budget.day, this.#budget.dayCeiling);
     const monthLimit = effectiveLimit(gp.smsBudgetMonth, this.#budget.month, this.#budget.monthCeiling);
     const prefsOf = (userId: number) => prefs.get(userId) ?? DEFAULT_PREFS;
@@ -105,6 +111,11 @@ export class PolicyService {
           budgetLeft: fits(dayLimit, spend.day) && fits(monthLimit, spend.month),
           smsAllowed: smsAllowed(m),
         });
+        if (dryRun) {
+          if (d.rung === 'sms') spend.day += segments;
+          if (d.rung === 'sms') spend.month += segments;
+          return d;
+        }
         if (d.policy !== null) this.#metrics?.policyDecisions.inc({ reason: d.policy });
         if (d.rung === 'sms') {
           spend.day += segments;

@@ -54,6 +54,15 @@ describe('a per-group SMS budget', () => {
       return r.json.id as string;
     };
     const ownerBefore = (await textsTo(OWNER)).length;
+    // The send box's preview: one segment, three members texted now (the budget covers three), nothing spent.
+    const cost = await s.api.req(
+      'GET',
+      `/v1/groups/${g.groupId}/sms-cost?body=${encodeURIComponent('Bus at 8')}`,
+      undefined,
+      g.ownerToken,
+    );
+    assert.deepEqual(cost.json, { segments: 1, textedNow: 3, heldForLater: 0, segmentsNow: 3 });
+    assert.equal((await s.api.req('GET', budgetUrl(), undefined, g.ownerToken)).json.day.spent, 0);
     const id = await post('Bus at 8');
     const texted: string[] = [];
     for (const p of MEMBERS) if ((await textsTo(p)).some((t) => t.includes('Bus at 8'))) texted.push(p);

@@ -134,6 +134,40 @@ export function policyRoutes(ctx: HttpContext): FastifyPluginAsync {
     };
 
     r.get(
+      '/v1/groups/:id/sms-cost',
+      {
+        schema: {
+          tags: ['messages'],
+          summary: 'What sending this text now would cost: segments × members who would be texted now',
+          description:
+            'For the send box. Texts held (quiet hours, digests) are counted apart; nothing is sent or spent.',
+          params: GroupId,
+          querystring: z.object({
+            body: z.string().max(20_000),
+            urgent: z.enum(['true', 'false']).optional(),
+          }),
+          response: {
+            200: z.object({
+              segments: z.number(),
+              textedNow: z.number(),
+              heldForLater: z.number(),
+              segmentsNow: z.number(),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const { user } = await requireUser(ctx, req);
+        const { group, me } = await ctx.membership.requireMember(
+          await ctx.store.groups.byId(req.params.id),
+          user.id,
+        );
+        const urgent = req.query.urgent === 'true' && hasRole(me, 'admin');
+        return ctx.delivery.previewSms(group, user, req.query.body, urgent);
+      },
+    );
+
+    r.get(
       '/v1/groups/:id/sms-budget',
       {
         schema: {
