@@ -6,7 +6,6 @@ import type { LiveHub } from '../channels/live/live-hub.ts';
 import type { GroupInfo, Membership } from '../domain/group.ts';
 import type { PolicyDecision } from '../domain/policy.ts';
 import { decideRoute, type RouteDecision, shouldEscalate } from '../domain/routing.ts';
-import { analyze } from '../domain/sms/segments.ts';
 import type { PresenceRegistry } from '../presence/presence.ts';
 import type { FallbackRoute, NewOutbound, Store, StoredMessage, User } from '../store/store.ts';
 import { Batcher } from './batcher.ts';
@@ -15,8 +14,10 @@ import { deliveredVia } from './delivered-via.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
 import type { MemberCache } from './member-cache.ts';
 import type { Metrics } from './metrics.ts';
+import { policyRuns } from './policy-runs.ts';
 import type { PolicyContext, PolicyService } from './policy-service.ts';
-import { groupMessageText, senderLabel } from './sms-text.ts';
+import { previewSmsCost, type SmsCost } from './sms-cost.ts';
+import { groupMessageText, messageSegments, senderLabel } from './sms-text.ts';
 
 export interface DeliveryDeps {
   store: Store;
@@ -47,13 +48,6 @@ export interface DeliveryDeps {
 }
 
 const RANGE_PAGE = 500;
-
-const sameDecision = (a: PolicyDecision, b: PolicyDecision) =>
-  a.rung === b.rung &&
-  a.policy === b.policy &&
-  a.notBefore === b.notBefore &&
-  a.digest === b.digest &&
-  a.reminder === b.reminder;
 
 export class DeliveryEngine {
   readonly #d: DeliveryDeps;
@@ -265,38 +259,18 @@ export class DeliveryEngine {
         ladder.rung === 'sms' ? await this.#queuedTexts(groupId, userId, page) : new Set<number>();
       // Policy decides per message (one may be urgent, the budget may run out within the range): runs of
       // messages with the same decision become one route each, in order.
-      const runs: { decision: PolicyDecision; items: { msg: StoredMessage; sender: User }[]; to: number }[] =
-        [];
+      const items: ({ msg: StoredMessage; sender: User } | { msg: StoredMessage; sender?: undefined })[] = [];
       for (const msg of page) {
-        let item: { msg: StoredMessage; sender: User } | undefined;
-        if (msg.senderId !== userId && visibleTo(msg, m) && !delivered.has(msg.seq) && !queued.has(msg.seq)) {
-          const sender = await d.framer.user(msg.senderId);
-          if (sender) item = { msg, sender };
-        }
-        const last = runs[runs.length - 1];
-        if (!item) {
-          if (last) last.to = msg.seq;
-          else runs.push({ decision: policy.decide(m, ladder, false, 0, now), items: [], to: msg.seq });
-          continue;
-        }
-        const decision = policy.decide(
-          m,
-          ladder,
-          msg.urgent === true,
-          this.#segments(group, msg, item.sender),
-          now,
-        );
-        // An escalation that policy keeps off SMS stays in the inbox it is already in.
-        if (why.forceSms && decision.rung !== 'sms') {
-          if (last) last.to = msg.seq;
-          else runs.push({ decision, items: [], to: msg.seq });
-          continue;
-        }
-        if (last && sameDecision(last.decision, decision)) {
-          last.items.push(item);
-          last.to = msg.seq;
-        } else runs.push({ decision, items: [item], to: msg.seq });
+        const mine =
+          msg.senderId !== userId && visibleTo(msg, m) && !delivered.has(msg.seq) && !queued.has(msg.seq);
+        const sender = mine ? await d.framer.user(msg.senderId) : undefined;
+        items.push(sender ? { msg, sender } : { msg });
       }
+      const runs = policyRuns(items, {
+        decide: (msg, sender) =>
+          policy.decide(m, ladder, msg.urgent === true, sender ? this.#segments(group, msg, sender) : 0, now),
+        smsOnly: why.forceSms === true,
+      });
       let from = after;
       for (const run of runs) {
         const r = this.#fallback(group, m, run.items, from, run.to, run.decision, now, policy.digestWindowMs);
@@ -312,50 +286,9 @@ export class DeliveryEngine {
     }
   }
 
-  /**
-   * What a message would cost if sent now: its segments and how many members would be texted now
-   * (presence, preferences, quiet hours, digests held for later not counted, the budget). Spends nothing.
-   */
-  async previewSms(group: GroupInfo, sender: User, body: string, urgent: boolean) {
-    const d = this.#d;
-    const now = d.clock.now();
-    const members = await d.members.active(group.id);
-    const presence = await d.presence.snapshot(
-      members.map((m) => m.userId),
-      now,
-    );
-    const policy = await d.policy.context(group.id, (m) => !m.smsOptedOut && d.sms.reachable(m.phone), true);
-    const msg: StoredMessage = {
-      groupId: group.id,
-      seq: group.lastSeq + 1,
-      id: 'preview',
-      senderId: sender.id,
-      body,
-      source: 'http',
-      clientMsgId: null,
-      audience: 'all',
-      createdAt: now,
-      urgent,
-    };
-    const segments = this.#segments(group, msg, sender);
-    let textedNow = 0;
-    let later = 0;
-    for (const m of members) {
-      if (m.userId === sender.id) continue;
-      const route = decideRoute({
-        presence: presence.get(m.userId) ?? { liveConnections: 0, webOnline: false },
-        isSender: false,
-        smsOptedOut: m.smsOptedOut,
-        smsReachable: d.sms.reachable(m.phone),
-        liveTimedOut: false,
-        pendingLive: d.tracker.pending(m.userId, group.id),
-      });
-      const p = policy.decide(m, route, urgent, segments, now);
-      if (p.rung !== 'sms') continue;
-      if (p.notBefore === null && !p.digest) textedNow++;
-      else later++;
-    }
-    return { segments, textedNow: textedNow, heldForLater: later, segmentsNow: segments * textedNow };
+  /** What a message would cost if sent now (see sms-cost.ts). Spends nothing. */
+  previewSms(group: GroupInfo, sender: User, body: string, urgent: boolean): Promise<SmsCost> {
+    return previewSmsCost(this.#d, group, sender, body, urgent);
   }
 
   #policyFor(groupId: number): Promise<PolicyContext> {
@@ -364,17 +297,7 @@ export class DeliveryEngine {
 
   /** Segments one member's text of this message costs (the same for every member). */
   #segments(group: GroupInfo, msg: StoredMessage, sender: User): number {
-    const d = this.#d;
-    const text = groupMessageText(
-      {
-        groupName: group.name,
-        groupNumber: d.singleNumberMode ? group.groupNumber : undefined,
-        senderLabel: senderLabel(sender),
-        body: msg.body,
-      },
-      d.sms,
-    );
-    return analyze(text, { smartSubstitution: d.sms.smartSubstitution }).segments;
+    return messageSegments(group, msg, sender, this.#d);
   }
 
   /** Seqs of the page for which the member already has a text waiting in the queue (not handed over yet). */
