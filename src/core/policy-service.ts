@@ -30,6 +30,7 @@ export interface BudgetState {
 }
 
 const DAY_MS = 86_400_000;
+const CACHE_MS = 10_000;
 const dayStart = (t: number) => t - (t % DAY_MS);
 const monthStart = (t: number) => {
   const d = new Date(t);
@@ -66,8 +67,10 @@ export class PolicyService {
   readonly #clock: Clock;
   readonly #budget: BudgetSettings;
   readonly #digestWindowMs: number;
-  readonly #prefs = new Map<number, Promise<Map<number, DeliveryPrefs>>>();
-  readonly #groups = new Map<number, Promise<GroupPolicy>>();
+  // Cached per group and dropped on a change made through this node; entries also expire after
+  // CACHE_MS, so a change made through another node applies within that time.
+  readonly #prefs = new Map<number, { at: number; p: Promise<Map<number, DeliveryPrefs>> }>();
+  readonly #groups = new Map<number, { at: number; p: Promise<GroupPolicy> }>();
   readonly #spend = new Map<number, Spend>();
   /** Called once per group and period when the budget runs out (tells the admins). */
   onBudgetSpent: (groupId: number, period: 'day' | 'month', resetsAt: number) => void = () => {};
@@ -189,12 +192,12 @@ export class PolicyService {
   }
 
   groupPolicy(groupId: number): Promise<GroupPolicy> {
-    let p = this.#groups.get(groupId);
-    if (!p) {
-      p = this.#store.policy.groupPolicy(groupId);
-      this.#groups.set(groupId, p);
-      p.catch(() => this.#groups.delete(groupId));
-    }
+    const now = this.#clock.now();
+    const hit = this.#groups.get(groupId);
+    if (hit && now - hit.at < CACHE_MS && now >= hit.at) return hit.p;
+    const p = this.#store.policy.groupPolicy(groupId);
+    this.#groups.set(groupId, { at: now, p });
+    p.catch(() => this.#groups.delete(groupId));
     return p;
   }
 
@@ -204,12 +207,12 @@ export class PolicyService {
   }
 
   #prefsFor(groupId: number): Promise<Map<number, DeliveryPrefs>> {
-    let p = this.#prefs.get(groupId);
-    if (!p) {
-      p = this.#store.policy.prefsForGroup(groupId);
-      this.#prefs.set(groupId, p);
-      p.catch(() => this.#prefs.delete(groupId));
-    }
+    const now = this.#clock.now();
+    const hit = this.#prefs.get(groupId);
+    if (hit && now - hit.at < CACHE_MS && now >= hit.at) return hit.p;
+    const p = this.#store.policy.prefsForGroup(groupId);
+    this.#prefs.set(groupId, { at: now, p });
+    p.catch(() => this.#prefs.delete(groupId));
     return p;
   }
 
