@@ -15,6 +15,7 @@ import { loadVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
 import { AuthService } from './core/auth-service.ts';
+import { budgetNotifier } from './core/budget-notices.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { CommandService } from './core/commands/command-service.ts';
 import { DeliveryEngine } from './core/delivery-engine.ts';
@@ -22,11 +23,15 @@ import { MessageFramer } from './core/frames.ts';
 import { MemberCache } from './core/member-cache.ts';
 import { MembershipService } from './core/membership-service.ts';
 import { MessageService } from './core/message-service.ts';
+import { PolicyService } from './core/policy-service.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
 import { mediaNotice } from './core/sms-media.ts';
 import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
+import { digest } from './domain/digest.ts';
+import { textLanguage } from './domain/language.ts';
+import { personLabel } from './domain/names.ts';
 import { numberPolicy } from './domain/sms-policy.ts';
 import { buildHttp } from './http/app.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
@@ -163,7 +168,28 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   let sender: SmsSender | undefined;
   const onSmsQueued = () => sender?.wake();
+  const policy = new PolicyService(
+    store,
+    clock,
+    {
+      day: config.smsBudgetDay,
+      month: config.smsBudgetMonth,
+      dayCeiling: config.smsBudgetDayCeiling,
+      monthCeiling: config.smsBudgetMonthCeiling,
+    },
+    config.digestWindow,
+    metrics,
+  );
+  policy.onBudgetSpent = budgetNotifier({
+    store,
+    clock,
+    metrics,
+    smsFrom: (g) => smsFrom(plan, g.appNumber, g.groupNumber),
+    onSmsQueued,
+    log,
+  });
   const delivery = new DeliveryEngine({
+    policy,
     store,
     presence,
     hub,
@@ -196,6 +222,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       smartSubstitution: config.smartSubstitution,
       maxAttempts: 8,
       pollMs: 1000,
+      composeDigest: (parts, toPhone) =>
+        digest(
+          {
+            groupName: parts[0]?.groupName ?? '',
+            groupNumber: plan.mode === 'single' ? parts[0]?.groupNumber : undefined,
+            items: parts.map((p) => ({
+              sender: personLabel({ displayName: p.senderName, phone: p.senderPhone }),
+              body: p.body,
+            })),
+            lang: textLanguage({ phone: toPhone }),
+          },
+          { maxSegments: config.smsMaxSegments, inboxUrl, smartSubstitution: config.smartSubstitution },
+        ),
     },
     log,
   );
@@ -237,6 +276,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock,
     plan,
     metrics,
+    policy,
     limits: { groupsPerPhonePerDay: config.groupsPerPhonePerDay },
     onSmsQueued,
   });
@@ -317,6 +357,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       metrics,
       log,
     }),
+    quietUntil: (g, u, phone, now) => policy.quietUntil(g, u, phone, now),
   });
   const retention = new RetentionJob({ store, clock, defaultDays: config.retentionDays, log });
 
@@ -329,6 +370,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       membership,
       commands,
       messages,
+      policy,
       delivery,
       inbound,
       presence,

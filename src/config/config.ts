@@ -47,6 +47,11 @@ export interface Config {
   smsTps: number;
   smsMaxSegments: number;
   smsSegmentPrice: number;
+  smsBudgetDay: number;
+  smsBudgetMonth: number;
+  smsBudgetDayCeiling: number;
+  smsBudgetMonthCeiling: number;
+  digestWindow: number;
   smartSubstitution: boolean;
   wapPushUrl: string | undefined;
   wapPushUsername: string | undefined;

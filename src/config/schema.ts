@@ -262,6 +262,36 @@ export const SETTINGS = {
     'what one SMS segment costs you, in your currency: the dashboard estimates spend per group with it',
     z.coerce.number().min(0).max(1000),
   ),
+  smsBudgetDay: s(
+    'QUN_SMS_BUDGET_DAY',
+    '0',
+    'segments a group may text per UTC day unless its owner sets less; 0 = no daily budget',
+    int(0, 100_000_000),
+  ),
+  smsBudgetMonth: s(
+    'QUN_SMS_BUDGET_MONTH',
+    '0',
+    'segments a group may text per UTC month unless its owner sets less; 0 = no monthly budget',
+    int(0, 1_000_000_000),
+  ),
+  smsBudgetDayCeiling: s(
+    'QUN_SMS_BUDGET_DAY_CEILING',
+    '0',
+    'the most an owner may set as the daily budget; 0 = no ceiling',
+    int(0, 100_000_000),
+  ),
+  smsBudgetMonthCeiling: s(
+    'QUN_SMS_BUDGET_MONTH_CEILING',
+    '0',
+    'the most an owner may set as the monthly budget; 0 = no ceiling',
+    int(0, 1_000_000_000),
+  ),
+  digestWindow: s(
+    'QUN_DIGEST_WINDOW',
+    '15m',
+    "digest members get one group's texts within this window as one text",
+    duration,
+  ),
   smartSubstitution: s(
     'QUN_SMS_SMART_SUBSTITUTION',
     'true',

@@ -2,6 +2,7 @@
 // decision picks, fall-through when live acks do not come, crash recovery of undecided ranges, and the
 // acks and inbox fetches that settle a member's cursor (cancelling SMS that have not left yet).
 import type { GroupInfo, Membership } from '../domain/group.ts';
+import type { PolicyDecision } from '../domain/policy.ts';
 import { decideRoute, type RouteDecision, shouldEscalate } from '../domain/routing.ts';
 import type { PresenceRegistry } from '../presence/presence.ts';
 import type { FallbackRoute, NewOutbound, Store, StoredMessage, User } from '../store/store.ts';
@@ -11,8 +12,11 @@ import type { Clock } from './clock.ts';
 import { deliveredVia } from './delivered-via.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
 import type { MemberCache } from './member-cache.ts';
+import { policyRuns } from './policy-runs.ts';
+import type { PolicyContext, PolicyService } from './policy-service.ts';
 import type { AckDeadlines, AckTimeout, LiveDelivery } from './ports/live-delivery.ts';
-import { groupMessageText, senderLabel } from './sms-text.ts';
+import { previewSmsCost, type SmsCost } from './sms-cost.ts';
+import { groupMessageText, messageSegments, senderLabel } from './sms-text.ts';
 
 export interface DeliveryDeps {
   store: Store;
@@ -23,6 +27,8 @@ export interface DeliveryDeps {
   framer: MessageFramer;
   clock: Clock;
   metrics: Metrics;
+  /** Preferences, quiet hours, urgent, budget and digests, applied after the ladder's choice. */
+  policy: PolicyService;
   /** The number a group's texts come from (its own address, or the single number). */
   smsFrom: (g: GroupInfo) => string;
   /** Single-number mode: texts carry the group number in their tag. */
@@ -80,6 +86,8 @@ export class DeliveryEngine {
     const frame = d.framer.frame(msg, sender);
     const skipFrame = d.framer.skipFrame(msg);
     const routes: FallbackRoute[] = [];
+    const policy = await this.#policyFor(group.id);
+    const segments = this.#segments(group, msg, sender);
     let live = 0;
     for (const m of members) {
       const isSender = m.userId === msg.senderId;
@@ -105,7 +113,7 @@ export class DeliveryEngine {
         });
         continue;
       }
-      const decision = decideRoute({
+      const route = decideRoute({
         presence: presence.get(m.userId) ?? { liveConnections: 0, webOnline: false },
         isSender,
         smsOptedOut: m.smsOptedOut,
@@ -113,11 +121,23 @@ export class DeliveryEngine {
         liveTimedOut: false,
         pendingLive: d.tracker.pending(m.userId, group.id),
       });
+      const decision = policy.decide(m, route, msg.urgent === true, segments, now);
       if (decision.rung === 'live') {
         d.hub.deliver(m.userId, group.id, msg.seq, frame, m.ackedSeq, !isSender, now);
         live++;
       } else if (decision.rung !== 'none') {
-        routes.push(this.#fallback(group, m, [{ msg, sender }], msg.seq - 1, msg.seq, decision, now));
+        routes.push(
+          this.#fallback(
+            group,
+            m,
+            [{ msg, sender }],
+            msg.seq - 1,
+            msg.seq,
+            decision,
+            now,
+            policy.digestWindowMs,
+          ),
+        );
       }
     }
     if (live > 0) d.metrics.deliveries.inc({ rung: 'live', outcome: 'sent' }, live);
@@ -136,10 +156,13 @@ export class DeliveryEngine {
     items: { msg: StoredMessage; sender: User }[],
     fromSeq: number,
     toSeq: number,
-    decision: RouteDecision,
+    decision: PolicyDecision,
     now: number,
+    digestWindowMs = 0,
   ): FallbackRoute {
     const d = this.#d;
+    // A held text waits for the end of quiet hours; a digest text for its window (merged when due).
+    const notBefore = Math.max(decision.notBefore ?? 0, decision.digest ? now + digestWindowMs : 0);
     const sms: NewOutbound[] =
       decision.rung === 'sms'
         ? items.map(({ msg, sender }) => ({
@@ -158,8 +181,11 @@ export class DeliveryEngine {
             groupId: group.id,
             seq: msg.seq,
             userId: m.userId,
+            ...(notBefore > 0 ? { notBefore } : {}),
+            ...(decision.digest ? { digest: true } : {}),
           }))
         : [];
+    const reminderAt = Math.max(now + d.reminderDelayMs, decision.notBefore ?? 0);
     d.metrics.deliveries.inc(
       { rung: decision.rung, outcome: decision.rung === 'sms' ? 'sms_queued' : 'waiting' },
       items.length,
@@ -170,9 +196,10 @@ export class DeliveryEngine {
       seqFrom: fromSeq,
       seqTo: toSeq,
       rung: items.length === 0 || decision.rung === 'live' ? 'none' : decision.rung,
-      reason: decision.reason,
+      // The trail says why policy changed the ladder's choice, or the ladder's own reason.
+      reason: decision.policy ?? decision.route,
       at: now,
-      reminderDueAt: decision.rung === 'inbox' && items.length > 0 ? now + d.reminderDelayMs : null,
+      reminderDueAt: decision.rung === 'inbox' && decision.reminder && items.length > 0 ? reminderAt : null,
       sms,
     };
   }
@@ -197,13 +224,14 @@ export class DeliveryEngine {
       liveConnections: 0,
       webOnline: false,
     };
-    let decision = decideRoute({
+    const route = decideRoute({
       presence,
       isSender: false,
       smsOptedOut: m.smsOptedOut,
       smsReachable: d.sms.reachable(m.phone),
       liveTimedOut: why.liveTimedOut,
     });
+    let ladder: RouteDecision = route;
     if (why.forceSms) {
       const escalate = shouldEscalate({
         groupEscalates: group.escalateToSms,
@@ -212,13 +240,14 @@ export class DeliveryEngine {
         unreadCount: toSeq - fromSeq,
       });
       if (!escalate) return;
-      decision = { rung: 'sms', reason: (why.reason ?? 'escalated') as RouteDecision['reason'] };
+      ladder = { rung: 'sms', reason: 'offline' };
     }
-    if (decision.rung === 'live') {
+    if (ladder.rung === 'live') {
       // Live again (reconnected after a crash): the connection's catch-up reads the range from the log.
       d.hub.catchUp(userId, groupId);
       return;
     }
+    const policy = await this.#policyFor(groupId);
     for (let after = fromSeq; after < toSeq; ) {
       const page = await d.store.messages.range(groupId, after, toSeq, RANGE_PAGE);
       if (page.length === 0) break;
@@ -226,20 +255,48 @@ export class DeliveryEngine {
       // One delivery per member and message: what a text or the inbox already delivered is not sent again.
       const delivered = await deliveredVia(d.store, groupId, userId, after, pageEnd);
       const queued =
-        decision.rung === 'sms' ? await this.#queuedTexts(groupId, userId, page) : new Set<number>();
-      const items: { msg: StoredMessage; sender: User }[] = [];
+        ladder.rung === 'sms' ? await this.#queuedTexts(groupId, userId, page) : new Set<number>();
+      // Policy decides per message (one may be urgent, the budget may run out within the range): runs of
+      // messages with the same decision become one route each, in order.
+      const items: ({ msg: StoredMessage; sender: User } | { msg: StoredMessage; sender?: undefined })[] = [];
       for (const msg of page) {
-        if (msg.senderId === userId || !visibleTo(msg, m)) continue;
-        if (delivered.has(msg.seq) || queued.has(msg.seq)) continue;
-        const sender = await d.framer.user(msg.senderId);
-        if (sender) items.push({ msg, sender });
+        const mine =
+          msg.senderId !== userId && visibleTo(msg, m) && !delivered.has(msg.seq) && !queued.has(msg.seq);
+        const sender = mine ? await d.framer.user(msg.senderId) : undefined;
+        items.push(sender ? { msg, sender } : { msg });
       }
-      const route = this.#fallback(group, m, items, after, pageEnd, decision, now);
-      if (why.reason) route.reason = why.reason;
-      if (why.forceSms) route.escalation = true;
-      await this.#routes.submit([route]);
+      const runs = policyRuns(items, {
+        decide: (msg, sender) =>
+          policy.decide(m, ladder, msg.urgent === true, sender ? this.#segments(group, msg, sender) : 0, now),
+        smsOnly: why.forceSms === true,
+      });
+      let from = after;
+      for (const run of runs) {
+        const r = this.#fallback(group, m, run.items, from, run.to, run.decision, now, policy.digestWindowMs);
+        if (why.reason && run.decision.policy === null) r.reason = why.reason;
+        if (why.forceSms) {
+          r.escalation = true;
+          if (run.items.length === 0 || run.decision.rung !== 'sms') r.rung = 'none';
+        }
+        await this.#routes.submit([r]);
+        from = run.to;
+      }
       after = pageEnd;
     }
+  }
+
+  /** What a message would cost if sent now (see sms-cost.ts). Spends nothing. */
+  previewSms(group: GroupInfo, sender: User, body: string, urgent: boolean): Promise<SmsCost> {
+    return previewSmsCost(this.#d, group, sender, body, urgent);
+  }
+
+  #policyFor(groupId: number): Promise<PolicyContext> {
+    return this.#d.policy.context(groupId, (m) => !m.smsOptedOut && this.#d.sms.reachable(m.phone));
+  }
+
+  /** Segments one member's text of this message costs (the same for every member). */
+  #segments(group: GroupInfo, msg: StoredMessage, sender: User): number {
+    return messageSegments(group, msg, sender, this.#d);
   }
 
   /** Seqs of the page for which the member already has a text waiting in the queue (not handed over yet). */

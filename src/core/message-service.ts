@@ -1,7 +1,7 @@
 // Accepting group messages: validate, check membership and the app's policy, append to the log by
 // group commit, answer once durable, then hand the message to the delivery engine. Also history.
 import type { AppRegistry } from '../apps/registry.ts';
-import type { GroupInfo, Membership } from '../domain/group.ts';
+import { type GroupInfo, hasRole, type Membership } from '../domain/group.ts';
 import { QunError } from '../errors/catalogue.ts';
 import type { AppendResult, MessageSource, NewMessage, Store, StoredMessage, User } from '../store/store.ts';
 import { Batcher } from '../util/batcher.ts';
@@ -16,6 +16,8 @@ export interface PostInput {
   body: string;
   source: MessageSource;
   clientMsgId: string | null;
+  /** Marked urgent by its sender: only owners and admins may. */
+  urgent?: boolean;
 }
 
 export type HistoryItem = { message: StoredMessage } | { hidden: { groupId: number; seq: number } };
@@ -67,6 +69,8 @@ export class MessageService {
     if (me?.state !== 'active') throw new QunError('not_found');
     const problem = this.check(input.body);
     if (problem) throw new QunError(problem, undefined, { max: this.#maxChars });
+    if (input.urgent && !hasRole(me, 'admin'))
+      throw new QunError('forbidden', 'Only owners and admins may mark a message urgent.');
     const app = this.#apps.get(input.group.appNumber);
     if (!app) throw new QunError('not_found');
     const result = await this.#appends.submit({
@@ -78,6 +82,7 @@ export class MessageService {
       clientMsgId: input.clientMsgId,
       audience: app.audienceFor(me),
       createdAt: this.#clock.now(),
+      ...(input.urgent ? { urgent: true } : {}),
     });
     if (result.duplicate) {
       this.#metrics.duplicates.inc();

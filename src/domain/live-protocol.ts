@@ -20,6 +20,8 @@ export const ClientFrame = z.discriminatedUnion('t', [
     g: groupId,
     cid: z.string().min(1).max(64).refine(noNul, 'no NUL characters'),
     body: z.string(),
+    /** Owners and admins: overrides quiet hours, digests and "SMS only for urgent". */
+    urgent: z.boolean().optional(),
   }),
   z.object({
     t: z.literal('cmd'),

@@ -6,6 +6,12 @@ export const ERRORS = {
   invalid_phone: { status: 400, message: 'That is not a valid phone number.' },
   number_not_allowed: { status: 400, message: 'Qun does not text this kind of number or region.' },
   invalid_name: { status: 400, message: 'Names are 1 to 40 printable characters.' },
+  invalid_preferences: {
+    status: 400,
+    message:
+      'Preferences: smsMode normal, never, urgent_only or always; quiet hours 0-23 that differ; a known zone.',
+  },
+  budget_above_ceiling: { status: 400, message: 'That SMS budget is above the ceiling the operator set.' },
   message_too_long: { status: 400, message: 'The message is longer than the configured maximum.' },
   empty_message: { status: 400, message: 'The message is empty.' },
   invalid_characters: { status: 400, message: 'Text may not contain NUL characters.' },

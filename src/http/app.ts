@@ -18,6 +18,7 @@ import { inboxRoutes } from './routes/inbox-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
 import { mobileRoutes } from './routes/mobile-routes.ts';
 import { pageRoutes } from './routes/page-routes.ts';
+import { policyRoutes } from './routes/policy-routes.ts';
 import { pushRoutes } from './routes/push-routes.ts';
 import { simRoutes } from './routes/sim-routes.ts';
 import { statsRoutes } from './routes/stats-routes.ts';
@@ -142,6 +143,7 @@ export async function buildHttp(
   await app.register(authRoutes(ctx));
   await app.register(groupRoutes(ctx));
   await app.register(messageRoutes(ctx));
+  await app.register(policyRoutes(ctx));
   await app.register(inboxRoutes(ctx));
   await app.register(pushRoutes(ctx));
   await app.register(webClientRoutes(ctx));

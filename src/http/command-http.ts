@@ -37,6 +37,7 @@ const CODES: Record<Refusal['code'], ErrorCode> = {
   confirm_failed: 'bad_request',
   confirm_locked: 'rate_limited',
   group_limit: 'rate_limited',
+  invalid_quiet: 'invalid_preferences',
 };
 
 function refusalError(r: Refusal): QunError {

@@ -11,6 +11,7 @@ import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import type { InboxDeps } from '../core/inbox.ts';
 import type { MembershipService } from '../core/membership-service.ts';
 import type { MessageService } from '../core/message-service.ts';
+import type { PolicyService } from '../core/policy-service.ts';
 import type { SmsInbound } from '../core/sms-inbound.ts';
 import type { AddressPlan } from '../domain/address.ts';
 import { QunError } from '../errors/catalogue.ts';
@@ -32,6 +33,8 @@ export interface HttpContext {
   /** The command use cases (create, invite, answer, remove, promote, quit, rename), shared with SMS and WS. */
   commands: CommandService;
   messages: MessageService;
+  /** Delivery preferences, SMS budgets and digest windows. */
+  policy: PolicyService;
   delivery: DeliveryEngine;
   inbound: SmsInbound;
   presence: PresenceRegistry;

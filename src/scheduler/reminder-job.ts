@@ -28,6 +28,8 @@ export interface ReminderJobDeps {
   log: { warn: (o: object, m: string) => void };
   /** WAP Push, then SMS, for members Web Push did not reach. */
   fallback?: ReminderFallback;
+  /** When the member's quiet hours end if they are in them now: their reminder waits until then. */
+  quietUntil?: (groupId: number, userId: number, phone: string, now: number) => Promise<number | null>;
 }
 
 export class ReminderJob {
@@ -42,7 +44,7 @@ export class ReminderJob {
     const d = this.#d;
     const end = d.metrics.reminderScan.startTimer();
     let reminded = 0;
-    const due = await d.store.delivery.dueReminders(d.clock.now(), BATCH);
+    const due = await this.#outsideQuietHours(await d.store.delivery.dueReminders(d.clock.now(), BATCH));
     // Pushes go out a few dozen at a time (each is a round trip to a push service); their bookkeeping
     // is written together, in one transaction per chunk.
     for (let i = 0; i < due.length; i += PUSH_CONCURRENCY) {
@@ -62,6 +64,21 @@ export class ReminderJob {
     }
     end();
     return { reminded, escalated };
+  }
+
+  /** Reminders of members in their quiet hours move to the end of the window instead of going now. */
+  async #outsideQuietHours(due: DueReminder[]): Promise<DueReminder[]> {
+    const d = this.#d;
+    if (!d.quietUntil) return due;
+    const now = d.clock.now();
+    const out: DueReminder[] = [];
+    for (const r of due) {
+      const user = await d.store.users.byId(r.userId);
+      const until = user ? await d.quietUntil(r.groupId, r.userId, user.phone, now) : null;
+      if (until === null) out.push(r);
+      else await d.store.policy.postponeReminder(r.groupId, r.userId, until);
+    }
+    return out;
   }
 
   async #remind(

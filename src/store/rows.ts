@@ -90,6 +90,7 @@ export interface MessageRow {
   client_msg_id: string | null;
   audience: Audience;
   created_at: number;
+  urgent?: number;
 }
 export const toMessage = (r: MessageRow): StoredMessage => ({
   groupId: r.group_id,
@@ -101,6 +102,7 @@ export const toMessage = (r: MessageRow): StoredMessage => ({
   clientMsgId: r.client_msg_id,
   audience: r.audience,
   createdAt: r.created_at,
+  ...(r.urgent ? { urgent: true } : {}),
 });
 
 export interface OutboundRow {
@@ -122,6 +124,8 @@ export interface OutboundRow {
   error: string | null;
   created_at: number;
   updated_at: number;
+  /** Held for a digest (1) or not (0). */
+  digest?: number;
 }
 export const toOutbound = (r: OutboundRow): OutboundSms => ({
   id: r.id,

@@ -1,6 +1,7 @@
 // The Store interface: everything Qun keeps durably. One folder per engine implements it; the same
 // contract suite (test/contract/store.contract.ts) runs against each. Every method is one transaction.
 import type { GroupInfo, InvitePolicy, MemberState, Membership, Role } from '../domain/group.ts';
+import type { DeliveryPrefs, GroupPolicy } from '../domain/policy.ts';
 import type { Rung } from '../domain/routing.ts';
 
 export interface User {
@@ -24,6 +25,8 @@ export interface StoredMessage {
   /** 'admins': only the group's admins and the sender may see it (announcement-list replies). */
   audience: Audience;
   createdAt: number;
+  /** An owner or admin marked it urgent: it overrides quiet hours, digests and "SMS only for urgent". */
+  urgent?: boolean;
 }
 export type MessageSource = 'sms' | 'http' | 'ws';
 export type Audience = 'all' | 'admins';
@@ -37,6 +40,7 @@ export interface NewMessage {
   clientMsgId: string | null;
   audience: Audience;
   createdAt: number;
+  urgent?: boolean;
 }
 
 /** An append's answer: the stored message, and whether it was a retry of one stored earlier. */
@@ -46,7 +50,31 @@ export interface AppendResult {
 }
 
 export type OutboundKind = 'group_message' | 'reply' | 'code' | 'invite' | 'reminder' | 'notice';
-export type OutboundState = 'queued' | 'submitting' | 'submitted' | 'delivered' | 'failed' | 'cancelled';
+export type OutboundState =
+  | 'queued'
+  | 'submitting'
+  | 'submitted'
+  | 'delivered'
+  | 'failed'
+  | 'cancelled'
+  /** A held digest text carried by another text (carried_by): it went with that one. */
+  | 'digested';
+
+/** One message of a digest, as the claim reads it for the composer. */
+export interface DigestPart {
+  seq: number;
+  groupName: string;
+  groupNumber: string;
+  senderName: string | null;
+  senderPhone: string;
+  body: string;
+}
+
+/**
+ * Writes the text of a digest to `toPhone` from its parts (in seq order), and says how many parts (from
+ * the first) it carries whole; the rest were cut by the segment cap and are left to the inbox.
+ */
+export type DigestComposer = (parts: DigestPart[], toPhone: string) => { text: string; whole: number };
 
 export interface NewOutbound {
   kind: OutboundKind;
@@ -58,6 +86,10 @@ export interface NewOutbound {
   userId: number | null;
   /** Texts that must reach an opted-out number anyway: only the STOP confirmation. */
   ignoreOptOut?: boolean;
+  /** Held until then (quiet hours, a digest window); 0 or absent means now. */
+  notBefore?: number;
+  /** Held for the member's digest of the group: merged with the others due by then into one text. */
+  digest?: boolean;
 }
 
 export interface OutboundSms extends NewOutbound {
@@ -296,8 +328,12 @@ export interface DeliveryStore {
 export interface OutboundStore {
   /** The new texts' ids; 0 for a group message the member already has a live text for (not queued again). */
   enqueue(items: NewOutbound[], now: number): Promise<number[]>;
-  /** Claims up to `limit` queued texts (state → submitting), skipping opted-out numbers (→ cancelled). */
-  claim(limit: number, now: number): Promise<OutboundSms[]>;
+  /**
+   * Claims up to `limit` queued texts (state → submitting), skipping opted-out numbers (→ cancelled). A due
+   * digest text takes every other queued digest text of its member and group along, in the same
+   * transaction (they become `digested`, carried by it), and its text becomes `compose`'s.
+   */
+  claim(limit: number, now: number, compose?: DigestComposer): Promise<OutboundSms[]>;
   /**
    * Just before a claimed text goes to the gateway: the reason it must not go any more (the member left
    * the group, the number opted out), in which case it is cancelled; undefined when it should go.
@@ -447,6 +483,22 @@ export interface StatsStore {
   >;
 }
 
+/** Delivery policy: per-member preferences and per-group SMS budget and digest settings. */
+export interface PolicyStore {
+  /** Preferences of every member of the group that set any; members not in the map have the defaults. */
+  prefsForGroup(groupId: number): Promise<Map<number, DeliveryPrefs>>;
+  prefsOf(groupId: number, userId: number): Promise<DeliveryPrefs>;
+  setPrefs(groupId: number, userId: number, prefs: DeliveryPrefs, now: number): Promise<void>;
+  groupPolicy(groupId: number): Promise<GroupPolicy>;
+  setGroupPolicy(groupId: number, p: GroupPolicy, now: number): Promise<void>;
+  /** Segments of the group's texts (not cancelled, digests counted once) queued at or after `since`. */
+  smsSpent(groupId: number, since: number): Promise<number>;
+  /** True the first time it is asked for this group and period key: admins are told once per period. */
+  claimBudgetNotice(groupId: number, period: string, now: number): Promise<boolean>;
+  /** Moves a pending reminder to `at` (quiet hours); nothing when no reminder is pending. */
+  postponeReminder(groupId: number, userId: number, at: number): Promise<void>;
+}
+
 export interface Store {
   readonly engine: string;
   /** Where the data lives, for the start-up log (a path or a redacted URL). */
@@ -459,6 +511,7 @@ export interface Store {
   sim: SimStore;
   push: PushStore;
   presence: PresenceStore;
+  policy: PolicyStore;
   /**
    * A write that proves the store takes writes now (readiness): throws when the disk is full or read-only
    * or the database is unreachable.

@@ -23,6 +23,24 @@ export function createMetrics() {
       labelNames: ['rung', 'outcome'] as const,
       registers: [registry],
     }),
+    policyDecisions: new Counter({
+      name: 'qun_policy_decisions_total',
+      help: 'Member deliveries whose rung or timing delivery policy chose, by policy reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    smsBudgetRemaining: new Gauge({
+      name: 'qun_sms_budget_remaining',
+      help: 'Segments a group may still text this UTC day or month (groups with a budget, as last counted)',
+      labelNames: ['group_id', 'period'] as const,
+      registers: [registry],
+    }),
+    smsBudgetSpent: new Gauge({
+      name: 'qun_sms_budget_spent',
+      help: 'Segments a group texted this UTC day or month (groups with a budget, as last counted)',
+      labelNames: ['group_id', 'period'] as const,
+      registers: [registry],
+    }),
     smsSent: new Counter({
       name: 'qun_sms_sent_total',
       help: 'Texts handed to the SMS gateway, by gateway and kind',

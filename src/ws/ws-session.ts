@@ -252,18 +252,27 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         if (!user) throw new QunError('unauthenticated');
         // Not awaited: the socket's next sends join the same group commit instead of waiting one fsync
         // each. They enter the batch in arrival order; each `sent` answers once its message is durable.
-        void d.messages.post({ group, sender: user, body: f.body, source: 'ws', clientMsgId: f.cid }).then(
-          (r) =>
-            send({
-              t: 'sent',
-              cid: f.cid,
-              g: f.g,
-              seq: r.message.seq,
-              id: r.message.id,
-              duplicate: r.duplicate,
-            }),
-          (e) => fail(e, f),
-        );
+        void d.messages
+          .post({
+            group,
+            sender: user,
+            body: f.body,
+            source: 'ws',
+            clientMsgId: f.cid,
+            urgent: f.urgent === true,
+          })
+          .then(
+            (r) =>
+              send({
+                t: 'sent',
+                cid: f.cid,
+                g: f.g,
+                seq: r.message.seq,
+                id: r.message.id,
+                duplicate: r.duplicate,
+              }),
+            (e) => fail(e, f),
+          );
         return;
       }
       case 'cmd': {

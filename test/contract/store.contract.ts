@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AppendResult, NewOutbound, Store } from '../../src/store/store.ts';
 import { storeCoverage } from '../helpers/store-coverage.ts';
+import { policyStoreContract } from './policy-store.contract.ts';
 import { presenceTrailContract } from './presence-trail.contract.ts';
 import { accountsContract } from './store-accounts.contract.ts';
 import { deliveryContract } from './store-delivery.contract.ts';
@@ -490,6 +491,7 @@ export function storeContract(engine: string, raw: StoreFactory): void {
     inputContract(factory);
     nodesContract(factory);
     presenceTrailContract(engine, factory);
+    policyStoreContract(engine, factory);
     statsContract(factory);
 
     // Last: a method no case above called (a new one included) fails the contract here.

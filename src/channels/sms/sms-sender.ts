@@ -4,7 +4,7 @@
 
 import type { Clock } from '../../core/clock.ts';
 import { analyze } from '../../domain/sms/segments.ts';
-import type { OutboundSms, Store, SubmittedText } from '../../store/store.ts';
+import type { DigestComposer, OutboundSms, Store, SubmittedText } from '../../store/store.ts';
 import { Batcher } from '../../util/batcher.ts';
 import { KeyedChain } from '../../util/keyed-chain.ts';
 import type { Metrics } from '../../util/metrics.ts';
@@ -16,6 +16,8 @@ export interface SmsSenderOptions {
   smartSubstitution: boolean;
   maxAttempts: number;
   pollMs: number;
+  /** Writes a digest's text when a held digest text falls due (members with digests on). */
+  composeDigest?: DigestComposer;
 }
 
 export class SmsSender {
@@ -119,7 +121,9 @@ export class SmsSender {
       // claiming in chunks keeps the queue's fsyncs per text low without idling the window.
       const room = this.#opt.window - inflight.size;
       const claimNow = inflight.size === 0 || room >= Math.max(1, Math.floor(this.#opt.window / 2));
-      const batch = claimNow ? await this.#store.outbound.claim(room, this.#clock.now()) : [];
+      const batch = claimNow
+        ? await this.#store.outbound.claim(room, this.#clock.now(), this.#opt.composeDigest)
+        : [];
       for (const o of batch) {
         const p: Promise<void> = this.#send(o).finally(() => inflight.delete(p));
         inflight.add(p);

@@ -1,7 +1,9 @@
 // What a command asks (the request every ingress builds) and what it did (the structured result every
 // ingress renders: SMS and the WebSocket `cmd` frame as reply texts, HTTP as JSON).
 import type { Command, Lang } from '../../domain/commands/command.ts';
+import type { PrefsSetting } from '../../domain/commands/replies.ts';
 import type { GroupInfo, Membership } from '../../domain/group.ts';
+import type { DeliveryPrefs } from '../../domain/policy.ts';
 import type { StoredMessage, User } from '../../store/store.ts';
 import type { InviteReport } from '../membership-service.ts';
 
@@ -44,7 +46,8 @@ export type Refusal =
   | { code: 'confirm_failed'; group: GroupInfo }
   /** Too many wrong confirmation codes from this number for this group: told once, then silence. */
   | { code: 'confirm_locked'; group: GroupInfo; minutes: number }
-  | { code: 'group_limit'; max: number };
+  | { code: 'group_limit'; max: number }
+  | { code: 'invalid_quiet' };
 
 export type CommandOutcome =
   | { kind: 'created'; group: GroupInfo }
@@ -62,6 +65,8 @@ export type CommandOutcome =
   | { kind: 'posted'; group: GroupInfo; message: StoredMessage; duplicate: boolean; adminsOnly: boolean }
   /** An empty text at a group: nothing to do and nothing to say. */
   | { kind: 'empty' }
+  /** A delivery preference for the group, as now stored. */
+  | { kind: 'prefs_set'; group: GroupInfo; prefs: DeliveryPrefs; setting: PrefsSetting }
   | { kind: 'confirm_needed'; group: GroupInfo; code: string; action: string; minutes: number }
   /**
    * Deliberately no answer: a code is already pending (a repeat must not text another), or this number

@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import type { AppRegistry } from '../../apps/registry.ts';
 import { type AddressPlan, smsFrom, smsReplyTo } from '../../domain/address.ts';
 import { parseCommand } from '../../domain/commands/parse.ts';
-import type { GroupInfo, Membership } from '../../domain/group.ts';
+import { type GroupInfo, hasRole, type Membership } from '../../domain/group.ts';
+import { canonicalZone } from '../../domain/quiet-hours.ts';
 import { QunError } from '../../errors/catalogue.ts';
 import type { NewOutbound, Store, User } from '../../store/store.ts';
 import type { Metrics } from '../../util/metrics.ts';
@@ -14,8 +15,10 @@ import type { Clock } from '../clock.ts';
 import type { MemberCache } from '../member-cache.ts';
 import type { MembershipService } from '../membership-service.ts';
 import type { MessageService } from '../message-service.ts';
+import type { PolicyService } from '../policy-service.ts';
 import type { CommandOutcome, CommandRequest, CommandResult } from './command-result.ts';
 import { clipAction, inviteTexts, notice } from './notices.ts';
+import { applyPrefsChange } from './prefs-command.ts';
 
 /** How long a membership change sent by SMS waits for its confirmation code. */
 export const CONFIRM_MINUTES = 5;
@@ -23,6 +26,7 @@ export const CONFIRM_MINUTES = 5;
 export const CONFIRM_MAX_FAILURES = 3;
 export const CONFIRM_LOCK_MINUTES = 60;
 const DAY_MS = 86_400_000;
+const URGENT_PREFIX = /^(?:[!！]|急[\s:：!！])([\s\S]*)$/u;
 
 export interface CommandDeps {
   store: Store;
@@ -33,6 +37,7 @@ export interface CommandDeps {
   clock: Clock;
   plan: AddressPlan;
   metrics: Metrics;
+  policy: PolicyService;
   limits: { groupsPerPhonePerDay: number };
   onSmsQueued: () => void;
 }
@@ -201,6 +206,20 @@ export class CommandService {
         return { kind: 'refused', code: 'invalid_name', reason: cmd.reason };
       case 'help':
         return { kind: 'help', group };
+      case 'prefs': {
+        let change = cmd.change;
+        if (change.what === 'quiet' && change.zone !== null) {
+          const zone = canonicalZone(change.zone);
+          if (zone === null) return { kind: 'refused', code: 'invalid_quiet' };
+          change = { ...change, zone };
+        }
+        const now = await d.policy.prefsOf(group.id, actor.id);
+        const next = applyPrefsChange(now, change);
+        await d.policy.setPrefs(group.id, actor.id, next.prefs);
+        return { kind: 'prefs_set', group, prefs: next.prefs, setting: next.setting(actor.phone) };
+      }
+      case 'invalid_quiet':
+        return { kind: 'refused', code: 'invalid_quiet' };
       case 'accept':
       case 'decline':
         // A member who is already in: "Y" or "N" typed is an ordinary message to the group.
@@ -222,13 +241,17 @@ export class CommandService {
 
   async #post(req: GroupRequest, group: GroupInfo, me: Membership): Promise<CommandOutcome> {
     const d = this.#d;
-    const body = (req.text ?? (req.cmd.kind === 'message' ? req.cmd.text : '')).trim();
+    let body = (req.text ?? (req.cmd.kind === 'message' ? req.cmd.text : '')).trim();
+    // "!" or "急" in front marks a message urgent, from an owner or admin; from others it is plain text.
+    const mark = URGENT_PREFIX.exec(body);
+    const urgent = mark !== null && hasRole(me, 'admin') && mark[1]!.trim() !== '';
+    if (urgent) body = mark[1]!.trim();
     const problem = d.messages.check(body);
     if (problem === 'empty_message') return { kind: 'empty' };
     if (problem === 'message_too_long') return { kind: 'refused', code: problem, max: d.messages.maxChars };
     if (problem) return { kind: 'refused', code: problem };
     const posted = await d.messages.post(
-      { group, sender: req.actor, body, source: req.via, clientMsgId: req.clientMsgId ?? null },
+      { group, sender: req.actor, body, source: req.via, clientMsgId: req.clientMsgId ?? null, urgent },
       me,
     );
     const adminsOnly = d.apps.get(group.appNumber)?.audienceFor(me) === 'admins';

@@ -62,6 +62,8 @@ export function replyFor(r: CommandResult, address: (g: GroupInfo) => string): R
       return { kind: r.kind };
     case 'posted':
       return r.adminsOnly && !r.duplicate ? { kind: 'announce_only_admins', group: r.group.name } : undefined;
+    case 'prefs_set':
+      return { kind: 'prefs_set', group: r.group.name, setting: r.setting };
     case 'empty':
     case 'unanswered':
       return undefined;
@@ -106,6 +108,8 @@ function refusalReply(r: Extract<CommandResult, { kind: 'refused' }>): Reply | u
       return { kind: 'confirm_locked', group: r.group.name, minutes: r.minutes };
     case 'group_limit':
       return { kind: 'create_limit', max: r.max };
+    case 'invalid_quiet':
+      return { kind: 'invalid_quiet' };
     case 'invalid_characters':
       return undefined;
   }

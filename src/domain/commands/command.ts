@@ -1,5 +1,7 @@
 // Types for SMS commands: what parseCommand understands from a member's text.
 
+import type { PrefsChange } from './parse-prefs.ts';
+
 export type Lang = 'en' | 'zh';
 
 export type Command =
@@ -20,6 +22,9 @@ export type Command =
   // Service number only: not a command. The text is trimmed at both ends, the inside is untouched.
   | { kind: 'unknown'; text: string }
   | { kind: 'invalid'; command: 'create' | 'rename'; reason: 'missing_name' | 'name_too_long' }
+  /** Group address only: a delivery preference for this group (MUTE, SMS OFF, QUIET 22-7, …). */
+  | { kind: 'prefs'; change: PrefsChange }
+  | { kind: 'invalid_quiet' }
   /** Group address only: the code that confirms a pending membership change (groups that ask for it). */
   | { kind: 'confirm'; code: string };
 

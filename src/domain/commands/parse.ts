@@ -1,6 +1,7 @@
 // Turns the text of an incoming SMS into a Command, knowing whether it went to the service number or a group.
 import type { Destination, Lang, ParsedCommand } from './command.ts';
 import { MAX_GROUP_NAME_LENGTH } from './command.ts';
+import { parsePrefs } from './parse-prefs.ts';
 
 type WordKind = 'accept' | 'decline' | 'help' | 'stop' | 'start' | 'quit' | 'list';
 type ArgKind = 'create' | 'rename' | 'invite' | 'remove' | 'admin';
@@ -88,6 +89,8 @@ const CONFIRM = /^(confirm|确认)\s*[:：]?\s*([0-9]{4,6})[.!。！]?$/iu;
 function parse(text: string, to: Destination): ParsedCommand {
   const confirm = to === 'group' ? CONFIRM.exec(text.normalize('NFKC')) : null;
   if (confirm) return { kind: 'confirm', code: confirm[2]!, lang: confirm[1] === '确认' ? 'zh' : 'en' };
+  const prefs = to === 'group' ? parsePrefs(text) : undefined;
+  if (prefs) return prefs;
   const word = matchWord(text);
   if (word) {
     // At the service number group-only words (Y, QUIT, …) name no group, so they are not commands there.

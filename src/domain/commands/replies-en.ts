@@ -25,7 +25,38 @@ const ROLE: Record<MemberRole, string> = { owner: ' (owner)', admin: ' (admin)',
 const list = (label: string, phones: string[]): string[] =>
   phones.length > 0 ? [`${label}: ${phones.join(', ')}`] : [];
 
+const SMS_MODE = {
+  normal: 'texts when you are not online',
+  never: 'no texts; messages wait in your inbox',
+  urgent_only: 'texts only for urgent messages',
+  always: 'every message by text',
+} as const;
+
+const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
+
 export const en: Templates = {
+  prefs_set: (r) => {
+    const s = r.setting;
+    const what =
+      s.what === 'sms'
+        ? SMS_MODE[s.mode]
+        : s.what === 'mute'
+          ? s.on
+            ? 'muted: history only, no texts or reminders. UNMUTE to undo'
+            : 'unmuted'
+          : s.what === 'digest'
+            ? s.on
+              ? 'digest on: texts come together, one per window'
+              : 'digest off'
+            : s.what === 'quiet'
+              ? `quiet hours ${hh(s.start)}-${hh(s.end)} (${s.zone}); urgent messages still come`
+              : 'quiet hours off';
+    return `${q(r.group)}: ${what}.`;
+  },
+  invalid_quiet: () =>
+    'Quiet hours: QUIET 22-7 (hours 0-23), optionally a zone: QUIET 22-7 Europe/Berlin. QUIET OFF ends them.',
+  budget_spent: (r) =>
+    `${q(r.group)}: the SMS budget for this ${r.period} is spent. Members get the inbox and reminders until it resets.`,
   created: (r) =>
     `Group ${q(r.group)} created. Text ${r.address} to post to it. To invite: G <phone> to ${r.address}.`,
   help_service: () =>

@@ -10,7 +10,37 @@ const ROLE: Record<MemberRole, string> = { owner: '（群主）', admin: '（管
 const list = (label: string, phones: string[]): string[] =>
   phones.length > 0 ? [`${label} ${phones.join('、')}`] : [];
 
+const SMS_MODE = {
+  normal: '不在线时收短信',
+  never: '不收短信，消息留在收件箱',
+  urgent_only: '只收紧急消息的短信',
+  always: '每条消息都发短信',
+} as const;
+
+const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
+
 export const zh: Templates = {
+  prefs_set: (r) => {
+    const s = r.setting;
+    const what =
+      s.what === 'sms'
+        ? SMS_MODE[s.mode]
+        : s.what === 'mute'
+          ? s.on
+            ? '已免打扰：只留记录，不发短信和提醒。发 取消免打扰 恢复'
+            : '已取消免打扰'
+          : s.what === 'digest'
+            ? s.on
+              ? '已开启摘要：一段时间内的消息合成一条短信'
+              : '已关闭摘要'
+            : s.what === 'quiet'
+              ? `静音时段 ${hh(s.start)}-${hh(s.end)}（${s.zone}），紧急消息照发`
+              : '已取消静音时段';
+    return `群${q(r.group)}：${what}。`;
+  },
+  invalid_quiet: () => '静音时段格式：静音22-7（0-23点），可加时区：静音22-7 Asia/Shanghai。发 静音关 取消。',
+  budget_spent: (r) =>
+    `群${q(r.group)}本${r.period === 'day' ? '日' : '月'}短信额度已用完，成员改收收件箱和提醒，额度重置后恢复。`,
   created: (r) =>
     `群${q(r.group)}已创建。发短信到 ${r.address} 即可群发。邀请：发 邀请 <手机号> 到 ${r.address}。`,
   help_service: () => 'Qun：发 建群 <群名> 创建群；发 退订 停止所有短信，发 开通 恢复；发 帮助 查看本说明。',

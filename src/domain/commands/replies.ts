@@ -53,7 +53,20 @@ export type Reply =
   | { kind: 'confirm_locked'; group: string; minutes: number }
   | { kind: 'create_limit'; max: number }
   | { kind: 'group_full'; group: string; cap: number }
-  | { kind: 'media_not_carried'; textSent: boolean };
+  | { kind: 'media_not_carried'; textSent: boolean }
+  /** A member's delivery preference for the group, as now set. */
+  | { kind: 'prefs_set'; group: string; setting: PrefsSetting }
+  | { kind: 'invalid_quiet' }
+  /** To the owner and admins, once per period: the group's SMS budget is spent. */
+  | { kind: 'budget_spent'; group: string; period: 'day' | 'month' };
+
+/** What a preference command changed, for its reply. */
+export type PrefsSetting =
+  | { what: 'sms'; mode: 'normal' | 'never' | 'urgent_only' | 'always' }
+  | { what: 'mute'; on: boolean }
+  | { what: 'digest'; on: boolean }
+  | { what: 'quiet'; start: number; end: number; zone: string }
+  | { what: 'quiet_off' };
 
 export type ReplyKind = Reply['kind'];
 

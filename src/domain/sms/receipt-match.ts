@@ -4,7 +4,14 @@
 // text whose story has ended (delivered, failed, cancelled) is never given another ending.
 
 /** The outbound text states a receipt can meet (the store's OutboundState, kept here so domain stays pure). */
-export type OutboundState = 'queued' | 'submitting' | 'submitted' | 'delivered' | 'failed' | 'cancelled';
+export type OutboundState =
+  | 'queued'
+  | 'submitting'
+  | 'submitted'
+  | 'delivered'
+  | 'failed'
+  | 'cancelled'
+  | 'digested';
 
 export interface ReceiptCandidate {
   id: number;

@@ -71,7 +71,16 @@ export function messageRoutes(
           summary: 'Send a group message; answered once it is durable',
           description: 'A retry with the same clientMsgId is stored once and answered with the same seq.',
           params: GroupId,
-          body: z.object({ body: z.string(), clientMsgId: z.string().min(1).max(64).optional() }),
+          body: z.object({
+            body: z.string(),
+            clientMsgId: z.string().min(1).max(64).optional(),
+            urgent: z
+              .boolean()
+              .optional()
+              .describe(
+                'owners and admins: overrides quiet hours, digests and "SMS only for urgent" (403 for others)',
+              ),
+          }),
           response: {
             201: z.object({
               id: z.string(),
@@ -93,6 +102,7 @@ export function messageRoutes(
           body: req.body.body,
           source: 'http',
           clientMsgId: req.body.clientMsgId ?? null,
+          urgent: req.body.urgent === true,
         });
         const m = res.message;
         return reply.code(201).send({

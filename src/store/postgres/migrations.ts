@@ -210,4 +210,34 @@ ALTER TABLE groups ADD COLUMN retain_days INTEGER;
 ALTER TABLE groups ADD COLUMN pruned_seq BIGINT NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 6,
+    name: 'delivery policy: member preferences, urgent messages, held and digested texts, group SMS budgets',
+    up: `
+CREATE TABLE member_prefs (
+  group_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  sms_mode TEXT NOT NULL DEFAULT 'normal' CHECK (sms_mode IN ('normal','never','urgent_only','always')),
+  muted INTEGER NOT NULL DEFAULT 0,
+  digest INTEGER NOT NULL DEFAULT 0,
+  quiet_start INTEGER,
+  quiet_end INTEGER,
+  time_zone TEXT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE group_policy (
+  group_id BIGINT PRIMARY KEY,
+  sms_budget_day INTEGER,
+  sms_budget_month INTEGER,
+  digest_window_ms BIGINT,
+  budget_told TEXT,
+  updated_at BIGINT NOT NULL
+);
+ALTER TABLE messages ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbound_sms ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbound_sms ADD COLUMN carried_by BIGINT;
+CREATE INDEX outbound_group_time ON outbound_sms(group_id, created_at) WHERE group_id IS NOT NULL;
+`,
+  },
 ];

@@ -50,7 +50,7 @@ const SQL = {
     FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) AS t(g, u, seq, why)
     WHERE o.group_id = t.g AND o.user_id = t.u AND o.kind = 'group_message' AND o.seq <= t.seq AND o.state = 'queued'`,
   handedIn: `SELECT seq FROM outbound_sms WHERE group_id = $1 AND user_id = $2 AND kind = 'group_message'
-    AND seq > $3 AND seq <= $4 AND state IN ('submitting', 'submitted', 'delivered')`,
+    AND seq > $3 AND seq <= $4 AND state IN ('submitting', 'submitted', 'delivered', 'digested')`,
   cancelSeqs: `UPDATE outbound_sms SET state = 'cancelled', error = $1, updated_at = $2
     WHERE group_id = $3 AND user_id = $4 AND seq = ANY($5::bigint[]) AND kind = 'group_message' AND state = 'queued'
     RETURNING seq`,

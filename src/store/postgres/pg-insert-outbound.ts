@@ -15,13 +15,25 @@ export async function insertOutbound(c: Queryable, o: NewOutbound, now: number):
   // none). ON CONFLICT DO NOTHING still covers a concurrent insert of the same text.
   const r = await row<{ id: number }>(
     c,
-    `INSERT INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
-     SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $7::bigint, $8::int, 'queued', $9::bigint, $9::bigint
+    `INSERT INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at, not_before, digest)
+     SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $7::bigint, $8::int, 'queued', $9::bigint, $9::bigint, $10::bigint, $11::int
      WHERE $1::text <> 'group_message' OR NOT EXISTS (
        SELECT 1 FROM outbound_sms WHERE group_id = $5 AND seq = $6 AND user_id = $7
          AND kind = 'group_message' AND state <> 'cancelled')
      ON CONFLICT DO NOTHING RETURNING id`,
-    [o.kind, o.toPhone, o.fromAddr, o.text, o.groupId, o.seq, o.userId, o.ignoreOptOut ? 1 : 0, now],
+    [
+      o.kind,
+      o.toPhone,
+      o.fromAddr,
+      o.text,
+      o.groupId,
+      o.seq,
+      o.userId,
+      o.ignoreOptOut ? 1 : 0,
+      now,
+      o.notBefore ?? 0,
+      o.digest ? 1 : 0,
+    ],
   );
   return r?.id ?? 0;
 }

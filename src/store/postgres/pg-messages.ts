@@ -11,7 +11,7 @@ import type { AppendResult, MessageStore, NewMessage } from '../store.ts';
 import { type Db, row, rows } from './pg-db.ts';
 
 /**
- * $1…$8 are the batch's columns as arrays (client ids distinct per group and sender). Seqs: the k-th
+ * $1…$9 are the batch's columns as arrays (client ids distinct per group and sender). Seqs: the k-th
  * new message of a group gets (new last_seq − n + k). A sender's routed cursor advances over the first
  * contiguous run of their own new messages if it had reached the message before it, as one append at a
  * time would have done (later runs cannot: another sender's message lies between). A membership row
@@ -21,8 +21,8 @@ import { type Db, row, rows } from './pg-db.ts';
  */
 const APPEND_BATCH = `
 WITH input AS (
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-    WITH ORDINALITY AS t(group_id, id, sender_id, body, source, client_msg_id, audience, created_at, ord)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::int[])
+    WITH ORDINALITY AS t(group_id, id, sender_id, body, source, client_msg_id, audience, created_at, urgent, ord)
 ),
 prior AS (
   SELECT i.ord, m.* FROM input i
@@ -40,8 +40,8 @@ bumped AS (
   RETURNING g.id, g.last_seq - c.n AS base
 ),
 ins AS (
-  INSERT INTO messages (group_id, seq, id, sender_id, body, source, client_msg_id, audience, created_at)
-  SELECT f.group_id, b.base + f.rk, f.id, f.sender_id, f.body, f.source, f.client_msg_id, f.audience, f.created_at
+  INSERT INTO messages (group_id, seq, id, sender_id, body, source, client_msg_id, audience, created_at, urgent)
+  SELECT f.group_id, b.base + f.rk, f.id, f.sender_id, f.body, f.source, f.client_msg_id, f.audience, f.created_at, f.urgent
   FROM fresh f JOIN bumped b ON b.id = f.group_id
   ON CONFLICT (group_id, sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
   RETURNING id, seq
@@ -118,6 +118,7 @@ export function pgMessages(db: Db): MessageStore {
         unique.map((m) => m.clientMsgId),
         unique.map((m) => m.audience),
         unique.map((m) => m.createdAt),
+        unique.map((m) => (m.urgent ? 1 : 0)),
       ];
       let r:
         | { inserted: [string, number][] | null; prior: (MessageRow & { ord: number })[] | null }

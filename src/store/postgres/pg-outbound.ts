@@ -3,6 +3,13 @@
 // claimers never hand the same text to the gateway, and neither waits for the other's rows.
 import { type OutboundRow, toOutbound } from '../rows.ts';
 import { blockedByOptOut, CANCEL_REASON, recheckVerdict, type TextFacts } from '../rules/cancel-rules.ts';
+import {
+  carriedReason,
+  DIGEST_PARTS,
+  type DigestPartRow,
+  LEFT_TO_INBOX,
+  planDigest,
+} from '../rules/digest-rules.ts';
 import type { OutboundStore } from '../store.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
@@ -37,7 +44,7 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
       });
     },
     // Opt-out is checked when a text is claimed, not when it was queued: a STOP in between wins.
-    async claim(limit, now) {
+    async claim(limit, now, compose) {
       // READ COMMITTED, deliberately not SERIALIZABLE: under it two claimers' reads of the queue conflict with
       // each other's writes and most claims abort and retry (SKIP LOCKED cannot help a snapshot older than the
       // other claimer's commit). FOR UPDATE OF o (the LEFT JOIN's nullable side cannot be locked) SKIP LOCKED
@@ -46,8 +53,35 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
       return tx(
         db,
         async (c) => {
-          const picked = await rows<OutboundRow & { opted_out: number | null }>(c, SQL.pick, [now, limit]);
-          if (picked.length === 0) return [];
+          const all = await rows<OutboundRow & { opted_out: number | null }>(c, SQL.pick, [now, limit]);
+          if (all.length === 0) return [];
+          // A due digest text carries the member's other queued digest texts for the group.
+          const carried = new Set<number>();
+          const picked: typeof all = [];
+          for (const r of all) {
+            if (carried.has(Number(r.id))) continue;
+            picked.push(r);
+            if (!compose || Number(r.digest) !== 1 || r.group_id === null || r.user_id === null) continue;
+            if (blockedByOptOut({ optedOut: r.opted_out, ignoreOptOut: r.ignore_opt_out })) continue;
+            const parts = await rows<DigestPartRow>(
+              c,
+              `${DIGEST_PARTS.replace('$g', '$1').replace('$u', '$2')} FOR UPDATE OF o`,
+              [r.group_id, r.user_id],
+            );
+            const plan = planDigest(Number(r.id), r.to_phone, parts, compose);
+            if (!plan) continue;
+            for (const id of [...plan.carried, ...plan.left]) carried.add(id);
+            await c.query(
+              "UPDATE outbound_sms SET state = 'cancelled', error = $1, updated_at = $2 WHERE id = ANY($3::bigint[]) AND state = 'queued'",
+              [LEFT_TO_INBOX, now, plan.left],
+            );
+            await c.query(
+              "UPDATE outbound_sms SET state = 'digested', carried_by = $1, error = $2, updated_at = $3 WHERE id = ANY($4::bigint[]) AND state = 'queued'",
+              [r.id, carriedReason(Number(r.id)), now, plan.carried],
+            );
+            await c.query('UPDATE outbound_sms SET text = $1, digest = 0 WHERE id = $2', [plan.text, r.id]);
+            r.text = plan.text;
+          }
           const stop = picked.map((r) =>
             blockedByOptOut({ optedOut: r.opted_out, ignoreOptOut: r.ignore_opt_out }),
           );
@@ -184,7 +218,7 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
       const rs = await rows<{ seq: number }>(
         db,
         `SELECT seq FROM outbound_sms WHERE group_id = $1 AND user_id = $2 AND seq > $3
-         AND kind = 'group_message' AND state IN ('submitting', 'submitted', 'delivered')`,
+         AND kind = 'group_message' AND state IN ('submitting', 'submitted', 'delivered', 'digested')`,
         [groupId, userId, afterSeq],
       );
       return new Set(rs.map((r) => r.seq));

@@ -12,6 +12,7 @@ import { pgDelivery } from './pg-delivery.ts';
 import { pgGroups } from './pg-groups.ts';
 import { pgMessages } from './pg-messages.ts';
 import { pgOutbound } from './pg-outbound.ts';
+import { pgPolicy } from './pg-policy.ts';
 import { pgPresence, pgProbe } from './pg-presence.ts';
 import { pgPush } from './pg-push.ts';
 import { pgSim } from './pg-sim.ts';
@@ -45,6 +46,7 @@ export async function openPostgresStore(
     stats: pgStats(db),
     push: pgPush(db),
     presence: pgPresence(db),
+    policy: pgPolicy(db),
     probe: pgProbe(db),
     maintenance: maintenance(pgRunner(db), async () => {}),
     async durability() {

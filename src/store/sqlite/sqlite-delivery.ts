@@ -36,7 +36,7 @@ const SQL = {
   cancelUpTo: `UPDATE outbound_sms SET state = 'cancelled', error = ?, updated_at = ?
     WHERE group_id = ? AND user_id = ? AND kind = 'group_message' AND seq <= ? AND state = 'queued'`,
   handedIn: `SELECT seq FROM outbound_sms WHERE group_id = ? AND user_id = ? AND kind = 'group_message'
-    AND seq > ? AND seq <= ? AND state IN ('submitting', 'submitted', 'delivered')`,
+    AND seq > ? AND seq <= ? AND state IN ('submitting', 'submitted', 'delivered', 'digested')`,
   cancelOne: `UPDATE outbound_sms SET state = 'cancelled', error = @why, updated_at = @now
     WHERE group_id = @group AND user_id = @user AND seq = @seq AND kind = 'group_message' AND state = 'queued'`,
   markRead: 'UPDATE memberships SET read_seq = max(read_seq, ?) WHERE group_id = ? AND user_id = ?',

@@ -11,8 +11,8 @@ export function sqliteMessages(db: Database): MessageStore {
     'UPDATE groups SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq',
   );
   const insert = db.prepare(
-    `INSERT INTO messages (group_id, seq, id, sender_id, body, source, client_msg_id, audience, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (group_id, seq, id, sender_id, body, source, client_msg_id, audience, created_at, urgent)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const append = db.transaction((batch: NewMessage[]): AppendResult[] =>
     batch.map((m) => {
@@ -32,6 +32,7 @@ export function sqliteMessages(db: Database): MessageStore {
         m.clientMsgId,
         m.audience,
         m.createdAt,
+        m.urgent ? 1 : 0,
       );
       // The sender has nothing to receive: their routed cursor moves past their own message here, in the
       // same commit, instead of costing a write of its own.

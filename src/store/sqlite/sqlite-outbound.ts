@@ -2,12 +2,19 @@
 import type { Database } from 'better-sqlite3';
 import { type OutboundRow, toOutbound } from '../rows.ts';
 import { blockedByOptOut, CANCEL_REASON, recheckVerdict, type TextFacts } from '../rules/cancel-rules.ts';
-import type { NewOutbound, OutboundStore } from '../store.ts';
+import {
+  carriedReason,
+  DIGEST_PARTS,
+  type DigestPartRow,
+  LEFT_TO_INBOX,
+  planDigest,
+} from '../rules/digest-rules.ts';
+import type { DigestComposer, NewOutbound, OutboundStore } from '../store.ts';
 
 export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
   const stmt = db.prepare(
-    `INSERT OR IGNORE INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+    `INSERT OR IGNORE INTO outbound_sms (kind, to_phone, from_addr, text, group_id, seq, user_id, ignore_opt_out, state, created_at, updated_at, not_before, digest)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
   );
   // The group a number last heard from: where its plain replies go in single-number mode.
   const lastGroup = db.prepare('UPDATE users SET last_group_id = ? WHERE phone = ?');
@@ -26,6 +33,8 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
       o.ignoreOptOut ? 1 : 0,
       now,
       now,
+      o.notBefore ?? 0,
+      o.digest ? 1 : 0,
     );
     // An ignored insert leaves lastInsertRowid at the previous insert's id: 0 says "not queued".
     return r.changes === 1 ? Number(r.lastInsertRowid) : 0;
@@ -42,16 +51,42 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
   const setState = db.prepare(
     'UPDATE outbound_sms SET state = ?, error = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?',
   );
+  const digestParts = db.prepare<{ g: number; u: number }, DigestPartRow>(DIGEST_PARTS.replaceAll('$', '@'));
+  const carry = db.prepare(
+    "UPDATE outbound_sms SET state = 'digested', carried_by = ?, error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+  );
+  const leave = db.prepare(
+    "UPDATE outbound_sms SET state = 'cancelled', error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+  );
+  const becomeDigest = db.prepare('UPDATE outbound_sms SET text = ?, digest = 0 WHERE id = ?');
   // Opt-out is checked when a text is claimed, not when it was queued: a STOP in between wins.
-  const claim = db.transaction((limit: number, now: number) => {
+  const claim = db.transaction((limit: number, now: number, compose?: DigestComposer) => {
     const claimed = [];
+    const carried = new Set<number>();
     for (const r of pending.all(now, limit)) {
+      if (carried.has(r.id)) continue;
       if (blockedByOptOut({ optedOut: r.opted_out, ignoreOptOut: r.ignore_opt_out })) {
         setState.run('cancelled', CANCEL_REASON.optedOut, now, 0, r.id);
         continue;
       }
+      let text = r.text;
+      if (compose && r.digest === 1 && r.group_id !== null && r.user_id !== null) {
+        const plan = planDigest(r.id, r.to_phone, digestParts.all({ g: r.group_id, u: r.user_id }), compose);
+        if (plan) {
+          for (const id of plan.carried) {
+            carry.run(r.id, carriedReason(r.id), now, id);
+            carried.add(id);
+          }
+          for (const id of plan.left) {
+            leave.run(LEFT_TO_INBOX, now, id);
+            carried.add(id);
+          }
+          becomeDigest.run(plan.text, r.id);
+          text = plan.text;
+        }
+      }
       setState.run('submitting', null, now, 1, r.id);
-      claimed.push(toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1 }));
+      claimed.push(toOutbound({ ...r, text, state: 'submitting', attempts: r.attempts + 1 }));
     }
     return claimed;
   });
@@ -89,8 +124,8 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
     async enqueue(items, now) {
       return enqueue(items, now);
     },
-    async claim(limit, now) {
-      return claim(limit, now);
+    async claim(limit, now, compose) {
+      return claim(limit, now, compose);
     },
     async recheck(id, now) {
       return recheck(id, now);
@@ -156,7 +191,7 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
       const rows = db
         .prepare<[number, number, number], { seq: number }>(
           `SELECT seq FROM outbound_sms WHERE group_id = ? AND user_id = ? AND seq > ?
-           AND kind = 'group_message' AND state IN ('submitting', 'submitted', 'delivered')`,
+           AND kind = 'group_message' AND state IN ('submitting', 'submitted', 'delivered', 'digested')`,
         )
         .all(groupId, userId, afterSeq);
       return new Set(rows.map((r) => r.seq));

@@ -13,6 +13,7 @@ import { sqliteDelivery } from './sqlite-delivery.ts';
 import { sqliteGroups } from './sqlite-groups.ts';
 import { sqliteMessages } from './sqlite-messages.ts';
 import { sqliteOutbound } from './sqlite-outbound.ts';
+import { sqlitePolicy } from './sqlite-policy.ts';
 import { sqlitePresence, sqliteProbe } from './sqlite-presence.ts';
 import { sqlitePush } from './sqlite-push.ts';
 import { sqliteSim } from './sqlite-sim.ts';
@@ -59,6 +60,7 @@ export async function openSqliteStore(
     sim: sqliteSim(db),
     push: sqlitePush(db),
     presence: sqlitePresence(db),
+    policy: sqlitePolicy(db),
     probe: sqliteProbe(db),
     maintenance: maintenance(sqliteRunner(side), async () => {}),
     stats: sqliteStats(db),

@@ -76,6 +76,13 @@ const SAMPLES: { [K in ReplyKind]: Extract<Reply, { kind: K }> } = {
   create_limit: { kind: 'create_limit', max: 10 },
   group_full: { kind: 'group_full', group: GROUP, cap: 500 },
   media_not_carried: { kind: 'media_not_carried', textSent: true },
+  prefs_set: {
+    kind: 'prefs_set',
+    group: GROUP,
+    setting: { what: 'quiet', start: 22, end: 7, zone: 'Asia/Shanghai' },
+  },
+  invalid_quiet: { kind: 'invalid_quiet' },
+  budget_spent: { kind: 'budget_spent', group: GROUP, period: 'day' },
 };
 const ALL: Reply[] = Object.values(SAMPLES);
 // Replies the recipient must answer, or that tell them where to post: they must name the address.
