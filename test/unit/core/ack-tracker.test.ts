@@ -17,7 +17,7 @@ test('no ack within the timeout: the whole unacked range falls through once', ()
   t.sent(1, 9, 5, 4, 0);
   t.sent(1, 9, 6, 4, 50);
   assert.deepEqual(t.expire(99), []);
-  assert.deepEqual(t.expire(100), [{ userId: 1, groupId: 9, fromSeq: 4, toSeq: 6 }]);
+  assert.deepEqual(t.expire(100), [{ userId: 1, groupId: 9, fromSeq: 4, toSeq: 6, armedAt: 0 }]);
   assert.deepEqual(t.expire(1000), []);
 });
 
@@ -27,7 +27,8 @@ test('partial progress restarts the deadline for the rest', () => {
   t.sent(1, 9, 6, 4, 0);
   t.acked(1, 9, 5);
   assert.deepEqual(t.expire(100), []);
-  assert.deepEqual(t.expire(200), [{ userId: 1, groupId: 9, fromSeq: 5, toSeq: 6 }]);
+  // The deadline that fired was armed at the progress (t = 100), not at the first frame.
+  assert.deepEqual(t.expire(200), [{ userId: 1, groupId: 9, fromSeq: 5, toSeq: 6, armedAt: 100 }]);
 });
 
 test('stale or repeated acks do not move the cursor', () => {
