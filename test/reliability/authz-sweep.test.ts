@@ -75,6 +75,18 @@ const CASES: Record<string, RouteCase> = {
     ],
   },
   'POST /v1/auth/signout': { scope: 'self', destructive: true },
+  'POST /v1/auth/signout-all': { scope: 'self', destructive: true },
+  'GET /v1/admin/dashboard': { scope: 'operator' },
+  'GET /v1/admin/groups/{id}/members': { scope: 'group', access: 'operator' },
+  'GET /v1/groups/{id}/stats': { scope: 'group', access: 'owner' },
+  // {userId} stays a literal here, so every caller gets the same validation answer; the role checks of
+  // these two are in test/e2e/web-client-routes.test.ts.
+  'DELETE /v1/groups/{id}/members/{userId}': { scope: 'group', access: 'admin' },
+  'PUT /v1/groups/{id}/members/{userId}/role': {
+    scope: 'group',
+    access: 'owner',
+    bodies: () => [{ role: 'admin' }],
+  },
   'GET /v1/me': { scope: 'self' },
   'PATCH /v1/me': { scope: 'self', bodies: () => [{ name: 'Probe' }] },
   'GET /v1/groups': { scope: 'self' },
