@@ -46,6 +46,21 @@ if (pgOk) {
       assert.ok(await source.outbound.firstInbound('sim', 'mo-1', T0));
       await source.groups.putConfirmation(inbox.phone, group.id, '123456', 'G 13800000009', T0 + DAY, T0);
       await source.maintenance.keyOrPut('vapid', '{"k":1}', T0);
+      // A wrong code from another number: a confirmation failure, the pending one above untouched.
+      await source.groups.takeConfirmation(owner.phone, group.id, '000000', T0);
+      await source.presence.write([{ userId: inbox.id, node: 'n1', kind: 'web', expiresAt: T0 + DAY }], []);
+      await source.probe(T0);
+      await source.policy.setPrefs(
+        group.id,
+        inbox.id,
+        { smsMode: 'never', muted: false, digest: true, quiet: null, timeZone: 'Asia/Shanghai' },
+        T0,
+      );
+      await source.policy.setGroupPolicy(
+        group.id,
+        { smsBudgetDay: 100, smsBudgetMonth: null, digestWindowMs: null },
+        T0,
+      );
       await source.close();
       const url = await freshDatabase();
       const lines: string[] = [];
