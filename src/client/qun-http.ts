@@ -22,6 +22,7 @@ export type GroupState = Group & {
   memberCap: number;
   escalateToSms: boolean;
 };
+export type SmsCost = { segments: number; textedNow: number; heldForLater: number; segmentsNow: number };
 export type GroupPatch = {
   name?: string;
   invitePolicy?: 'confirm' | 'direct';
@@ -127,8 +128,19 @@ export class QunHttp {
   markRead = (groupId: number, seq: number) =>
     this.request<unknown>('POST', '/v1/inbox/read', { groupId, seq });
   signOutEverywhere = () => this.request<{ revoked: number }>('POST', '/v1/auth/signout-all');
-  postMessage = (g: number, body: string, clientMsgId: string = randomId()) =>
-    this.request<Posted>('POST', `/v1/groups/${g}/messages`, { body, clientMsgId });
+  /** `urgent` (owners and admins): overrides quiet hours, digests and "SMS only for urgent". */
+  postMessage = (g: number, body: string, clientMsgId: string = randomId(), urgent = false) =>
+    this.request<Posted>(
+      'POST',
+      `/v1/groups/${g}/messages`,
+      urgent ? { body, clientMsgId, urgent } : { body, clientMsgId },
+    );
+  /** What sending `body` now would cost in texts: members texted now, those held for later, segments. */
+  smsCost = (g: number, body: string, urgent = false) =>
+    this.request<SmsCost>(
+      'GET',
+      `/v1/groups/${g}/sms-cost?body=${encodeURIComponent(body)}${urgent ? '&urgent=true' : ''}`,
+    );
   messages = (g: number, q: { after?: number; limit?: number } = {}) =>
     this.request<{ messages: ApiMessage[]; lastSeq: number; hasMore: boolean }>(
       'GET',

@@ -11,6 +11,7 @@ import { accountsContract } from './store-accounts.contract.ts';
 import { deliveryContract } from './store-delivery.contract.ts';
 import { groupWithMembers, msg, type StoreFactory, T0, text } from './store-fixtures.ts';
 import { inputContract } from './store-input.contract.ts';
+import { maintenanceContract } from './store-maintenance.contract.ts';
 import { nodesContract } from './store-nodes.contract.ts';
 import { outboundContract } from './store-outbound.contract.ts';
 import { statsContract } from './store-stats.contract.ts';
@@ -493,6 +494,7 @@ export function storeContract(engine: string, raw: StoreFactory): void {
     presenceTrailContract(engine, factory);
     policyStoreContract(engine, factory);
     statsContract(factory);
+    maintenanceContract(factory);
 
     // Last: a method no case above called (a new one included) fails the contract here.
     test('the contract calls every Store method', () => {

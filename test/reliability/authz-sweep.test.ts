@@ -110,6 +110,29 @@ const CASES: Record<string, RouteCase> = {
     ],
   },
   'GET /v1/groups/{id}/members': { scope: 'group', access: 'member' },
+  // Delivery policy (src/http/routes/policy-routes.ts): preferences and the cost preview are any member's,
+  // the budget is read by admins and set by the owner. The bodies that fail the handler's own checks
+  // (equal quiet hours, an unknown zone, over the ceiling) must not answer outsiders differently either.
+  'GET /v1/groups/{id}/preferences': { scope: 'group', access: 'member' },
+  'PATCH /v1/groups/{id}/preferences': {
+    scope: 'group',
+    access: 'member',
+    bodies: () => [
+      { muted: true },
+      { quiet: { start: 22, end: 22 } },
+      { timeZone: 'Nowhere/Probe' },
+      { smsMode: 'bogus' },
+      {},
+    ],
+  },
+  'GET /v1/groups/{id}/sms-cost': { scope: 'group', access: 'member', query: '?body=probe&urgent=true' },
+  'GET /v1/groups/{id}/sms-budget': { scope: 'group', access: 'admin' },
+  'PATCH /v1/groups/{id}/sms-budget': {
+    scope: 'group',
+    access: 'owner',
+    bodies: () => [{ day: 5 }, { month: 999_999_999 }, { digestWindowMs: null }, { day: -1 }, {}],
+    memberBodies: () => [{ day: 5 }, { month: null }, { digestWindowMs: 60_000 }, {}],
+  },
   'POST /v1/groups/{id}/invitations': {
     scope: 'group',
     access: 'member',

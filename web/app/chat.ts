@@ -2,7 +2,7 @@
 // own messages, failed sends with retry/discard), and the composer with its SMS encoding/segment counter.
 import { html } from 'htm/preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Trail } from '../../src/client/qun-client.ts';
+import type { SmsCost, Trail } from '../../src/client/qun-client.ts';
 import { analyze, MAX_PARTS } from '../../src/domain/sms/segments.ts';
 import { formatTime, t } from './i18n.ts';
 import {
@@ -64,13 +64,42 @@ function Message({ m, mine }: { m: Msg; mine: boolean }) {
   </li>`;
 }
 
+/** What the message would cost members who get it by SMS now, asked of the server (policy, budget, presence). */
+function useSmsCost(groupId: number, body: string, urgent: boolean): SmsCost | undefined {
+  const [cost, setCost] = useState<SmsCost | undefined>(undefined);
+  useEffect(() => {
+    if (body.trim() === '') {
+      setCost(undefined);
+      return;
+    }
+    let live = true;
+    // Asked once typing pauses: a preview, not a keystroke-by-keystroke request.
+    const timer = setTimeout(() => {
+      client.smsCost(groupId, body, urgent).then(
+        (c) => live && setCost(c),
+        () => live && setCost(undefined),
+      );
+    }, 400);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [groupId, body, urgent]);
+  return cost;
+}
+
 function Composer({ groupId }: { groupId: number }) {
   const [body, setBody] = useState('');
+  const [urgent, setUrgent] = useState(false);
   const a = analyze(body);
+  const g = S.groups.get(groupId);
+  const canUrgent = g?.role === 'owner' || g?.role === 'admin';
+  const cost = useSmsCost(groupId, body, urgent && canUrgent);
   const submit = () => {
     if (body.trim() === '') return;
-    send(groupId, body);
+    send(groupId, body, undefined, urgent && canUrgent);
     setBody('');
+    setUrgent(false);
   };
   return html`<form id="send-form" class="send" onSubmit=${(e: Event) => {
     e.preventDefault();
@@ -87,6 +116,11 @@ function Composer({ groupId }: { groupId: number }) {
           submit();
         }
       }}></textarea>
+    ${
+      canUrgent &&
+      html`<label class="urgent"><input type="checkbox" id="send-urgent" checked=${urgent}
+        onChange=${(e: Event) => setUrgent((e.target as HTMLInputElement).checked)} /> ${t('urgent')}</label>`
+    }
     <button type="submit">${t('send')}</button>
     <p id="counter" class="hint counter" aria-live="polite">${
       body === ''
@@ -98,6 +132,12 @@ function Composer({ groupId }: { groupId: number }) {
               enc: a.encoding === 'gsm7' ? t('encGsm') : t('encUcs'),
               parts: a.segments,
             })
+    }${
+      body !== '' && cost
+        ? ` · ${t('smsCostNow', { members: cost.textedNow, segments: cost.segmentsNow })}${
+            cost.heldForLater > 0 ? ` · ${t('smsCostHeld', { members: cost.heldForLater })}` : ''
+          }`
+        : ''
     }</p>
   </form>`;
 }

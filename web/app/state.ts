@@ -229,7 +229,7 @@ export async function loadMembers(id: number): Promise<void> {
 }
 
 /** Posts over HTTP with a client id: a retry after a lost answer is stored once and answered with the same seq. */
-export function send(groupId: number, body: string, cid = randomId()): void {
+export function send(groupId: number, body: string, cid = randomId(), urgent = false): void {
   const me = S.me!;
   const m = {
     seq: undefined,
@@ -247,7 +247,7 @@ export function send(groupId: number, body: string, cid = randomId()): void {
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new Error('no answer from the server')), SEND_TIMEOUT_MS),
   );
-  Promise.race([client.postMessage(groupId, body, cid), timeout]).then(
+  Promise.race([client.postMessage(groupId, body, cid, urgent), timeout]).then(
     (r) => {
       const g = S.groups.get(groupId);
       if (g) {
