@@ -75,6 +75,7 @@ export const en: Templates = {
       ...list('Already in', r.already),
       ...list('Invalid numbers', r.invalid),
       ...list(`Group full (max ${r.cap})`, r.refused_cap),
+      ...list('Not invited now (daily invitation limit)', r.rate_limited ?? []),
       ...list('Opted out of texts', r.opted_out),
       ...list('Not texted (premium, satellite or other region)', r.not_allowed),
     ];

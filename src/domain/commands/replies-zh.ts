@@ -57,6 +57,7 @@ export const zh: Templates = {
       ...list('已在群中', r.already),
       ...list('号码无效', r.invalid),
       ...list(`群已满（上限 ${r.cap} 人），未加入`, r.refused_cap),
+      ...list('今日邀请已达上限', r.rate_limited ?? []),
       ...list('已退订短信', r.opted_out),
       ...list('不支持的号码', r.not_allowed),
     ];

@@ -19,6 +19,8 @@ export type Reply =
       already: string[];
       invalid: string[];
       refused_cap: string[];
+      /** Numbers not invited because the per-number daily invitation limit was reached. */
+      rate_limited?: string[];
       opted_out: string[];
       /** Numbers Qun does not text (high-cost types, regions not allowed). */
       not_allowed: string[];

@@ -173,6 +173,16 @@ describe('specific replies', () => {
     for (const lang of LANGS) assert.ok(reply(lang, none).includes(GROUP));
   });
 
+  it('invite_report tells a daily invitation limit apart from a full group', () => {
+    const r: Reply = { ...SAMPLES.invite_report, refused_cap: [], rate_limited: ['+15550000009'] };
+    const en = reply('en', r);
+    assert.match(en, /daily invitation limit\): \+15550000009/);
+    assert.ok(!/full/.test(en), en);
+    const zh = reply('zh', r);
+    assert.match(zh, /今日邀请已达上限 \+15550000009/);
+    assert.ok(!/已满/.test(zh), zh);
+  });
+
   it('members lists roles and cuts long lists at 20', () => {
     assert.match(
       reply('en', SAMPLES.members),
