@@ -18,7 +18,11 @@ describe('a per-group SMS budget', () => {
 
   before(async () => {
     s = await startTestServer(
-      { QUN_SMS_BUDGET_DAY_CEILING: '1000', QUN_REMINDER_SCAN_INTERVAL: '1s' },
+      {
+        QUN_SMS_BUDGET_DAY_CEILING: '1000',
+        QUN_REMINDER_SCAN_INTERVAL: '1s',
+        QUN_ADMIN_KEY: 'operator-key-0123456789',
+      },
       { clock },
     );
     g = await smsGroup(
@@ -86,6 +90,16 @@ describe('a per-group SMS budget', () => {
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     assert.match(metrics, new RegExp(`qun_sms_budget_remaining\\{group_id="${g.groupId}",period="day"\\} 0`));
     assert.match(metrics, /qun_policy_decisions_total\{reason="budget"\} 7/);
+    // The operator's dashboard shows the same: spent segments and nothing left today.
+    const dash = await fetch(`${s.url}/v1/admin/dashboard`, {
+      headers: { 'x-qun-admin-key': 'operator-key-0123456789' },
+    });
+    const row = (
+      (await dash.json()) as {
+        spend: { groupId: number | null; budgetLeft: { day: number | null } | null }[];
+      }
+    ).spend.find((x) => x.groupId === g.groupId);
+    assert.equal(row?.budgetLeft?.day, 0);
     // The members the budget kept off SMS get their reminder like any inbox member.
     clock.advance(11 * 60_000);
     const untexted = MEMBERS.find((x) => !texted.includes(x))!;

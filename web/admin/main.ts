@@ -19,6 +19,7 @@ type SpendRow = {
   texts: number;
   segments: number;
   estimate: number;
+  budgetLeft: { day: number | null; month: number | null } | null;
 };
 type Dashboard = {
   node: { id: string; liveConnections: number };
@@ -84,11 +85,17 @@ function Chart({ funnel }: { funnel: Funnel }) {
     <figcaption class="hint" id="funnel-totals">${totals.join(' · ')}</figcaption></figure>`;
 }
 
+/** Segments left of a group's budget today / this month; a dash where the group has no budget. */
+function budgetText(b: SpendRow['budgetLeft']): string {
+  if (!b || (b.day === null && b.month === null)) return '—';
+  return `${b.day ?? '—'} / ${b.month ?? '—'}`;
+}
+
 function SpendTable({ rows, price }: { rows: SpendRow[]; price: number }) {
   return html`<table class="table" id="spend"><caption class="sr-only">${t('spend')}</caption>
     <thead><tr><th scope="col">${t('groupCol')}</th><th scope="col">${t('texts')}</th><th scope="col">${t('segments')}</th>
-      <th scope="col">${t('estimate')} (× ${price})</th></tr></thead>
-    <tbody>${rows.map((r) => html`<tr><td><bdi>${r.name ?? t('noGroup')}</bdi></td><td>${r.texts}</td><td>${r.segments}</td><td>${r.estimate.toFixed(2)}</td></tr>`)}</tbody>
+      <th scope="col">${t('estimate')} (× ${price})</th><th scope="col">${t('budgetLeft')}</th></tr></thead>
+    <tbody>${rows.map((r) => html`<tr><td><bdi>${r.name ?? t('noGroup')}</bdi></td><td>${r.texts}</td><td>${r.segments}</td><td>${r.estimate.toFixed(2)}</td><td>${budgetText(r.budgetLeft)}</td></tr>`)}</tbody>
   </table>`;
 }
 

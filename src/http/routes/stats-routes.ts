@@ -41,6 +41,8 @@ const Spend = z.array(
     texts: z.number(),
     segments: z.number(),
     estimate: z.number(),
+    /** Segments left of the group's SMS budget today and this month (null: no budget). */
+    budgetLeft: z.object({ day: z.number().nullable(), month: z.number().nullable() }).nullable(),
   }),
 );
 
@@ -80,15 +82,24 @@ export async function funnelOf(stats: StatsStore, now: number, hours: number, gr
 }
 
 export function statsRoutes(
-  ctx: Pick<HttpContext, 'auth' | 'clock' | 'config' | 'hub' | 'membership' | 'metrics' | 'plan' | 'store'>,
+  ctx: Pick<
+    HttpContext,
+    'auth' | 'clock' | 'config' | 'hub' | 'membership' | 'metrics' | 'plan' | 'policy' | 'store'
+  >,
 ): FastifyPluginAsync {
   return async (app) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const spendOf = async (since: number, groupId: number | null) =>
-      (await ctx.store.stats.spend(since, groupId)).map((x) => ({
-        ...x,
-        estimate: Math.round(x.segments * ctx.config.smsSegmentPrice * 100) / 100,
-      }));
+      Promise.all(
+        (await ctx.store.stats.spend(since, groupId)).map(async (x) => {
+          const b = x.groupId === null ? undefined : await ctx.policy.budget(x.groupId);
+          return {
+            ...x,
+            estimate: Math.round(x.segments * ctx.config.smsSegmentPrice * 100) / 100,
+            budgetLeft: b ? { day: b.day.remaining, month: b.month.remaining } : null,
+          };
+        }),
+      );
 
     r.get(
       '/v1/admin/dashboard',
