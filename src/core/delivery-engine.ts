@@ -8,6 +8,7 @@ import type { PresenceRegistry } from '../presence/presence.ts';
 import type { FallbackRoute, NewOutbound, Store, StoredMessage, User } from '../store/store.ts';
 import { Batcher } from '../util/batcher.ts';
 import type { Metrics } from '../util/metrics.ts';
+import { AckWriter } from './ack-writer.ts';
 import type { Clock } from './clock.ts';
 import { deliveredVia } from './delivered-via.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
@@ -52,13 +53,11 @@ export class DeliveryEngine {
   readonly #d: DeliveryDeps;
   #chain: Promise<void> = Promise.resolve();
   readonly #routes: Batcher<FallbackRoute[], undefined>;
-  /** Acks not yet written: group → user → highest seq. Coalesced, so one row per member per flush. */
-  #acks = new Map<number, Map<number, number>>();
-  #ackCount = 0;
-  #ackFlush: Promise<void> | undefined;
+  readonly #acks: AckWriter;
 
   constructor(deps: DeliveryDeps) {
     this.#d = deps;
+    this.#acks = new AckWriter(deps.store, deps.clock, deps.metrics, deps.log);
     this.#routes = new Batcher(async (batches) => {
       await deps.store.delivery.route(batches.flat());
       if (batches.some((b) => b.some((r) => r.sms.length > 0))) deps.onSmsQueued();
@@ -352,42 +351,9 @@ export class DeliveryEngine {
     }
   }
 
-  /**
-   * A live client's cumulative ack. Acks are coalesced per member and written together on the next
-   * turn: an ack lost in a crash only means a redelivery on resume, never a loss.
-   */
+  /** A live client's cumulative ack: the deadline moves at once, the cursor with the next write. */
   ack(userId: number, groupId: number, seq: number): void {
-    if (!this.#d.tracker.acked(userId, groupId, seq)) return;
-    let byUser = this.#acks.get(groupId);
-    if (!byUser) {
-      byUser = new Map();
-      this.#acks.set(groupId, byUser);
-    }
-    if (seq > (byUser.get(userId) ?? 0)) byUser.set(userId, seq);
-    this.#ackCount++;
-    this.#ackFlush ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#flushAcks());
-  }
-
-  async #flushAcks(): Promise<void> {
-    const d = this.#d;
-    const pending = this.#acks;
-    const count = this.#ackCount;
-    this.#acks = new Map();
-    this.#ackCount = 0;
-    const rows: { groupId: number; userId: number; seq: number }[] = [];
-    for (const [groupId, byUser] of pending)
-      for (const [userId, seq] of byUser) rows.push({ groupId, userId, seq });
-    try {
-      const cancelled = await d.store.delivery.ack(rows, d.clock.now());
-      d.metrics.deliveries.inc({ rung: 'live', outcome: 'acked' }, count);
-      if (cancelled > 0) d.metrics.deliveries.inc({ rung: 'sms', outcome: 'cancelled' }, cancelled);
-    } catch (e) {
-      d.log.error({ err: e }, 'writing acks failed');
-    } finally {
-      this.#ackFlush = undefined;
-      if (this.#acks.size > 0)
-        this.#ackFlush = new Promise<void>((r) => setImmediate(r)).then(() => this.#flushAcks());
-    }
+    if (this.#d.tracker.acked(userId, groupId, seq)) this.#acks.add(userId, groupId, seq);
   }
 
   /**
@@ -407,6 +373,6 @@ export class DeliveryEngine {
   async idle(): Promise<void> {
     await this.#chain;
     await this.#routes.idle();
-    while (this.#ackFlush) await this.#ackFlush;
+    await this.#acks.idle();
   }
 }
