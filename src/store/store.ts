@@ -2,6 +2,7 @@
 // contract suite (test/contract/store.contract.ts) runs against each. Every method is one transaction.
 import type { GroupInfo, InvitePolicy, MemberState, Membership, Role } from '../domain/group.ts';
 import type { Rung } from '../domain/routing.ts';
+import type { OutboundState } from '../domain/sms/receipt-match.ts';
 import type {
   MaintenanceStore,
   PolicyStore,
@@ -59,15 +60,8 @@ export interface AppendResult {
 }
 
 export type OutboundKind = 'group_message' | 'reply' | 'code' | 'invite' | 'reminder' | 'notice';
-export type OutboundState =
-  | 'queued'
-  | 'submitting'
-  | 'submitted'
-  | 'delivered'
-  | 'failed'
-  | 'cancelled'
-  /** A held digest text carried by another text (carried_by): it went with that one. */
-  | 'digested';
+/** A text's state (a held digest text `digested` went with the text that carried it): a domain type. */
+export type { OutboundState } from '../domain/sms/receipt-match.ts';
 
 /** One message of a digest, as the claim reads it for the composer. */
 export interface DigestPart {

@@ -3,7 +3,7 @@
 // matched within the link session it arrived on, else to the newest text with that reference, and a
 // text whose story has ended (delivered, failed, cancelled) is never given another ending.
 
-/** The outbound text states a receipt can meet (the store's OutboundState, kept here so domain stays pure). */
+/** An outbound text's state (the store uses this type; `digested`: a held text carried by a digest). */
 export type OutboundState =
   | 'queued'
   | 'submitting'
