@@ -102,7 +102,11 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
         kind: KINDS[i % KINDS.length]!,
         group,
       }));
-      for (const m of mine) if (m.kind !== 'sms') Object.assign(m, { token: await signIn(api, m.phone) });
+      const app = mine.filter((m) => m.kind !== 'sms');
+      for (let i = 0; i < app.length; i += 10)
+        await Promise.all(
+          app.slice(i, i + 10).map(async (m) => Object.assign(m, { token: await signIn(api, m.phone) })),
+        );
       await addMembers(
         api,
         ownerToken,
@@ -117,12 +121,22 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
       await sms.mark(m.phone);
     }
     const base = proxy ? proxy.url : `http://127.0.0.1:${port}`;
-    for (const m of members.filter((x) => x.kind === 'live')) {
-      m.client = new QunClient({ baseUrl: base, token: m.token! });
-      clients.push(m.client);
-      recordLive(checker, m.phone, m.client);
-      await m.client.connect();
-    }
+    // When each live client is back after a restart: the figures show how long members were away.
+    let startedAt = 0;
+    const backAfter: number[] = [];
+    const liveMembers = members.filter((x) => x.kind === 'live');
+    for (let i = 0; i < liveMembers.length; i += 10)
+      await Promise.all(
+        liveMembers.slice(i, i + 10).map(async (m) => {
+          m.client = new QunClient({ baseUrl: base, token: m.token! });
+          clients.push(m.client);
+          recordLive(checker, m.phone, m.client);
+          m.client.on('ready', () => {
+            if (startedAt) backAfter.push(Date.now() - startedAt);
+          });
+          await m.client.connect();
+        }),
+      );
     // Inbox members keep /m open: a pull every 300–900 ms (failures while the server is down are retried).
     const pollers = members
       .filter((m) => m.kind === 'inbox')
@@ -163,13 +177,17 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
 
     // The fault.
     let faults = 0;
+    const downMs: number[] = [];
     if (o.fault === 'kill' || o.fault === 'term') {
       const perTwoMinutes = o.fault === 'kill' ? 10 : 4;
-      const n = o.restarts ?? Math.max(1, Math.round((perTwoMinutes * o.seconds) / 120));
+      const n = o.restarts ?? Math.max(2, Math.round((perTwoMinutes * o.seconds) / 120));
       for (const at of moments(n, runMs)) {
         await sleep(Math.max(0, t0 + at - Date.now()));
+        const down = Date.now();
         await server.kill(o.fault === 'kill' ? 'SIGKILL' : 'SIGTERM');
         server = await spawnServer(dir, env);
+        startedAt = Date.now();
+        downMs.push(startedAt - down);
         checker.serverStarted();
         api = new Api(server.url);
         faults++;
@@ -253,7 +271,10 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     const figures =
       `fault run ${o.fault} ${o.seconds}s: ${faults} ${faultName}, ${report.accepted} messages acknowledged ` +
       `(${inDoubt} unknown outcome), ${t.lost} lost, ${t.duplicated} duplicated, ${t.twoGenerals} two-generals, ` +
-      `${t.outOfOrder} out of order, ${report.storedTwice.length} stored twice, ${t.marked} via-marked copies`;
+      `${t.outOfOrder} out of order, ${report.storedTwice.length} stored twice, ${t.marked} via-marked copies` +
+      (downMs.length > 0
+        ? `; down ${downMs.join('/')} ms, live clients back ${Math.min(...backAfter)}–${Math.max(...backAfter)} ms after start`
+        : '');
     return {
       report,
       figures,
