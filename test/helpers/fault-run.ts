@@ -200,6 +200,8 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
         // Blackhole: nothing passes either way and nobody is told; new live connections hang too.
         proxy.freezeNew = true;
         proxy.freeze();
+        // The clients cannot tell, but their links are dead from now: the checker's two-generals rule needs that.
+        for (const m of liveMembers) checker.link(m.phone, 'close');
         await sleep(hole);
         // The link is back: the client's next write meets a reset, it reconnects and resumes.
         proxy.freezeNew = false;
