@@ -276,6 +276,9 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     }
     const report = checker.report();
     const t = report.totals;
+    const kindOf = new Map(members.map((m) => [m.phone, m.kind]));
+    const textsTo = (kind: Member['kind']) =>
+      report.members.filter((m) => kindOf.get(m.member) === kind).reduce((n, m) => n + m.byChannel.sms, 0);
     const inDoubt = checker.inDoubtCount;
     const faultName = {
       kill: 'kill -9 restarts',
@@ -286,7 +289,8 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     const figures =
       `fault run ${o.fault} ${o.seconds}s (ran ${Math.round(ranMs / 1000)} s): ${faults} ${faultName}, ${report.accepted} messages acknowledged ` +
       `(${inDoubt} unknown outcome), ${t.lost} lost, ${t.duplicated} duplicated, ${t.twoGenerals} two-generals, ` +
-      `${t.outOfOrder} out of order, ${report.storedTwice.length} stored twice, ${t.marked} via-marked copies` +
+      `${t.outOfOrder} out of order, ${report.storedTwice.length} stored twice, ${t.marked} via-marked copies, ` +
+      `${textsTo('inbox')} texts to web-inbox and ${textsTo('live')} to live members` +
       (downMs.length > 0
         ? `; down ${downMs.join('/')} ms, live clients back ${Math.min(...backAfter)}–${Math.max(...backAfter)} ms after start`
         : '');
