@@ -220,7 +220,7 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
         faults++;
       }
     } else if (o.fault === 'flap' && proxy) {
-      while (!stop()) {
+      while (Date.now() - t0 < runMs) {
         await sleep(200 + Math.random() * 600);
         const ws = proxy.websockets();
         const victim = ws[Math.floor(Math.random() * ws.length)];
