@@ -51,6 +51,8 @@ export interface FaultRunResult {
 
 // The default ack timeout: the typed client's back-off (up to 10 s) finds a restarted server within it.
 export const FAULT_ACK_TIMEOUT_MS = 10_000;
+/** Each fault waits at least this long after the server (or the link) came back from the previous one. */
+const MIN_UP_MS = 4000;
 const GROUPS = 3;
 const KINDS = ['live', 'live', 'live', 'inbox', 'inbox', 'inbox', 'sms'] as const;
 const PER_GROUP = 19; // + the owner: 20 members
@@ -102,7 +104,11 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
         kind: KINDS[i % KINDS.length]!,
         group,
       }));
-      for (const m of mine) if (m.kind !== 'sms') Object.assign(m, { token: await signIn(api, m.phone) });
+      const app = mine.filter((m) => m.kind !== 'sms');
+      for (let i = 0; i < app.length; i += 10)
+        await Promise.all(
+          app.slice(i, i + 10).map(async (m) => Object.assign(m, { token: await signIn(api, m.phone) })),
+        );
       await addMembers(
         api,
         ownerToken,
@@ -117,12 +123,22 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
       await sms.mark(m.phone);
     }
     const base = proxy ? proxy.url : `http://127.0.0.1:${port}`;
-    for (const m of members.filter((x) => x.kind === 'live')) {
-      m.client = new QunClient({ baseUrl: base, token: m.token! });
-      clients.push(m.client);
-      recordLive(checker, m.phone, m.client);
-      await m.client.connect();
-    }
+    // When each live client is back after a restart: the figures show how long members were away.
+    let startedAt = 0;
+    const backAfter: number[] = [];
+    const liveMembers = members.filter((x) => x.kind === 'live');
+    for (let i = 0; i < liveMembers.length; i += 10)
+      await Promise.all(
+        liveMembers.slice(i, i + 10).map(async (m) => {
+          m.client = new QunClient({ baseUrl: base, token: m.token! });
+          clients.push(m.client);
+          recordLive(checker, m.phone, m.client);
+          m.client.on('ready', () => {
+            if (startedAt) backAfter.push(Date.now() - startedAt);
+          });
+          await m.client.connect();
+        }),
+      );
     // Inbox members keep /m open: a pull every 300–900 ms (failures while the server is down are retried).
     const pollers = members
       .filter((m) => m.kind === 'inbox')
@@ -135,8 +151,13 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
 
     // Senders per group: the owner over HTTP, an SMS-only member by text, a live member over its socket.
     const t0 = Date.now();
-    const stop = () => Date.now() - t0 > runMs;
-    const deadline = t0 + runMs + 30_000;
+    // Senders go on until the run's time is up and the last fault has had some uptime after it: on a busy machine
+    // a restart can take longer than the gap between two planned ones.
+    let faultsDone = false;
+    let lastUp = t0;
+    const stop = () => Date.now() - t0 > runMs && faultsDone && Date.now() - lastUp > MIN_UP_MS;
+    // A send still failing this late is given up and counted as unknown outcome (stored at most once).
+    const deadline = t0 + 3 * runMs + 60_000;
     const sending = Promise.all(
       [...new Set(members.map((m) => m.group))].flatMap((group, g) => {
         const of = (k: Member['kind']) => members.find((m) => m.group === group && m.kind === k)!;
@@ -163,13 +184,20 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
 
     // The fault.
     let faults = 0;
+    const downMs: number[] = [];
     if (o.fault === 'kill' || o.fault === 'term') {
       const perTwoMinutes = o.fault === 'kill' ? 10 : 4;
-      const n = o.restarts ?? Math.max(1, Math.round((perTwoMinutes * o.seconds) / 120));
+      const n = o.restarts ?? Math.max(2, Math.round((perTwoMinutes * o.seconds) / 120));
       for (const at of moments(n, runMs)) {
-        await sleep(Math.max(0, t0 + at - Date.now()));
+        await sleep(
+          Math.max(0, Math.max(t0 + at, lastUp + MIN_UP_MS * (0.75 + Math.random() / 2)) - Date.now()),
+        );
+        const down = Date.now();
         await server.kill(o.fault === 'kill' ? 'SIGKILL' : 'SIGTERM');
         server = await spawnServer(dir, env);
+        startedAt = Date.now();
+        lastUp = startedAt;
+        downMs.push(startedAt - down);
         checker.serverStarted();
         api = new Api(server.url);
         faults++;
@@ -178,18 +206,21 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
       const hole = o.blackholeMs ?? Math.min(20_000, runMs * 0.6);
       const n = Math.max(1, Math.floor(runMs / (hole * 2.5)));
       for (const at of moments(n, runMs - hole)) {
-        await sleep(Math.max(0, t0 + at - Date.now()));
+        await sleep(Math.max(0, Math.max(t0 + at, lastUp + MIN_UP_MS) - Date.now()));
         // Blackhole: nothing passes either way and nobody is told; new live connections hang too.
         proxy.freezeNew = true;
         proxy.freeze();
+        // The clients cannot tell, but their links are dead from now: the checker's two-generals rule needs that.
+        for (const m of liveMembers) checker.link(m.phone, 'close');
         await sleep(hole);
         // The link is back: the client's next write meets a reset, it reconnects and resumes.
         proxy.freezeNew = false;
         proxy.cut();
+        lastUp = Date.now();
         faults++;
       }
     } else if (o.fault === 'flap' && proxy) {
-      while (!stop()) {
+      while (Date.now() - t0 < runMs) {
         await sleep(200 + Math.random() * 600);
         const ws = proxy.websockets();
         const victim = ws[Math.floor(Math.random() * ws.length)];
@@ -198,7 +229,9 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
         faults++;
       }
     }
+    faultsDone = true;
     await sending;
+    const ranMs = Date.now() - t0;
 
     // Settle: live members back and caught up, then inboxes drained and texts collected until nothing is missing.
     const groups = [...new Set(members.map((m) => m.group))];
@@ -243,6 +276,9 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     }
     const report = checker.report();
     const t = report.totals;
+    const kindOf = new Map(members.map((m) => [m.phone, m.kind]));
+    const textsTo = (kind: Member['kind']) =>
+      report.members.filter((m) => kindOf.get(m.member) === kind).reduce((n, m) => n + m.byChannel.sms, 0);
     const inDoubt = checker.inDoubtCount;
     const faultName = {
       kill: 'kill -9 restarts',
@@ -251,9 +287,13 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
       flap: 'cuts',
     }[o.fault];
     const figures =
-      `fault run ${o.fault} ${o.seconds}s: ${faults} ${faultName}, ${report.accepted} messages acknowledged ` +
+      `fault run ${o.fault} ${o.seconds}s (ran ${Math.round(ranMs / 1000)} s): ${faults} ${faultName}, ${report.accepted} messages acknowledged ` +
       `(${inDoubt} unknown outcome), ${t.lost} lost, ${t.duplicated} duplicated, ${t.twoGenerals} two-generals, ` +
-      `${t.outOfOrder} out of order, ${report.storedTwice.length} stored twice, ${t.marked} via-marked copies`;
+      `${t.outOfOrder} out of order, ${report.storedTwice.length} stored twice, ${t.marked} via-marked copies, ` +
+      `${textsTo('inbox')} texts to web-inbox and ${textsTo('live')} to live members` +
+      (downMs.length > 0
+        ? `; down ${downMs.join('/')} ms, live clients back ${Math.min(...backAfter)}–${Math.max(...backAfter)} ms after start`
+        : '');
     return {
       report,
       figures,

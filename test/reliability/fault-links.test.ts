@@ -11,7 +11,7 @@ for (const [fault, block] of [
   ['flap', 5307],
 ] as [Fault, number][]) {
   test(`fault run, ${fault === 'halfopen' ? 'half-open proxy (blackhole, then resume)' : 'flapping proxy'} for ${SECONDS} s: every acknowledged message once per member, in order`, {
-    timeout: (SECONDS + 180) * 1000,
+    timeout: (SECONDS * 3 + 300) * 1000,
   }, async () => {
     assertExactlyOnce(await faultRun({ fault, block, seconds: SECONDS }));
   });

@@ -13,7 +13,7 @@ for (const [fault, block] of [
   ['term', 5303],
 ] as [Fault, number][]) {
   test(`fault run, ${fault === 'kill' ? 'kill -9' : 'SIGTERM'} restarts for ${SECONDS} s: every acknowledged message once per member, in order`, {
-    timeout: (SECONDS + 180) * 1000,
+    timeout: (SECONDS * 3 + 300) * 1000,
   }, async () => {
     assertExactlyOnce(
       await faultRun({ fault, block, seconds: SECONDS, ...(RESTARTS ? { restarts: RESTARTS } : {}) }),

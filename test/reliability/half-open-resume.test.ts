@@ -11,6 +11,7 @@ import {
   addMembers,
   closeServer,
   createGroup,
+  history,
   httpSender,
   phone,
   recordLive,
@@ -149,6 +150,18 @@ test('frames lost on a live link, texted at the ack timeout, come back on resume
       [3, 'sms'],
       [4, 'sms'],
     ],
+  );
+  // L's history over HTTP carries the same mark: 3 and 4 reached L by SMS.
+  const h = await history(s.api, lt, group.id);
+  assert.deepEqual(
+    h.map((m) => [m.seq, viaOf(m)]),
+    [
+      [1, undefined],
+      [2, undefined],
+      [3, 'sms'],
+      [4, 'sms'],
+    ],
+    'history marks what reached L by SMS',
   );
   const rep = checker.report();
   assertClean('half-open resume', rep);

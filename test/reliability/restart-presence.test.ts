@@ -19,7 +19,7 @@ import {
 } from '../helpers/workload.ts';
 
 // Long enough that "1 s after the restart" is well inside it, short enough to keep the test quick.
-const ACK_TIMEOUT_MS = 4000;
+const ACK_TIMEOUT_MS = 5000;
 const ENV = {
   ...SIGNIN_ENV,
   QUN_LIVE_ACK_TIMEOUT: `${ACK_TIMEOUT_MS}ms`,

@@ -11,6 +11,7 @@ import {
   closeServer,
   createGroup,
   type GroupRef,
+  history,
   phone,
   SIGNIN_ENV,
   signIn,
@@ -235,6 +236,14 @@ describe('the trail against what clients and phones saw', () => {
     soft(problems, () => checkTrail('A (live)', steps(A), saw.A));
     soft(problems, () => checkTrail('B (inbox)', steps(B), saw.B));
     soft(problems, () => checkTrail('C (sms)', steps(C), saw.C));
+    // History over HTTP marks the channel that delivered it, for each member.
+    for (const [who, via] of [
+      [B, 'inbox'],
+      [C, 'sms'],
+    ] as const) {
+      const item = (await history(s.api, tokens[who]!, g1.id)).find((x) => x.seq === m.seq);
+      soft(problems, () => assert.equal(viaOf(item ?? {}), via, `${who}'s history marks it via ${via}`));
+    }
     assert.deepEqual(problems, [], 'the trail disagrees with what the members saw');
     assert.equal(await textsOf(C, cFrom, 'trail one'), 1, 'C has exactly one text of it');
   });
@@ -309,6 +318,8 @@ describe('the trail against what clients and phones saw', () => {
     const steps = (await trail(m.id))(D);
     checkTrail('D (escalated)', steps, { texts: await textsOf(D, dFrom, 'escalate me') });
     assert.equal(await textsOf(D, dFrom, 'escalate me'), 1);
+    const item2 = (await history(s.api, tokens[D]!, g2.id)).find((x) => x.seq === m.seq);
+    assert.equal(viaOf(item2 ?? {}), 'sms', "D's history marks it via sms");
     assert.deepEqual(
       steps.filter((x) => x.rung === 'inbox' && x.outcome !== 'waiting'),
       [],
