@@ -7,10 +7,9 @@ import { AppRegistry } from './apps/registry.ts';
 import { AckTracker } from './channels/live/ack-tracker.ts';
 import { LiveHub } from './channels/live/live-hub.ts';
 import { liveMembershipEvents } from './channels/live/live-membership-events.ts';
-import type { GatewayHooks, SmsGateway } from './channels/sms/gateway.ts';
+import type { GatewayHooks } from './channels/sms/gateway.ts';
 import { checkGatewayName, createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
-import { WapPushSender } from './channels/wappush/wap-push-sender.ts';
 import { loadVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
@@ -26,19 +25,25 @@ import { MessageService } from './core/message-service.ts';
 import { PolicyService } from './core/policy-service.ts';
 import { SmsInbound } from './core/sms-inbound.ts';
 import { mediaNotice } from './core/sms-media.ts';
-import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
 import { gatewayHooks, ReceiptMatcher } from './core/sms-receipts.ts';
 import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { digest } from './domain/digest.ts';
 import { textLanguage } from './domain/language.ts';
 import { personLabel } from './domain/names.ts';
-import { numberPolicy } from './domain/sms-policy.ts';
 import { buildHttp } from './http/app.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
 import { JobRunner } from './scheduler/job-runner.ts';
-import { ReminderFallback } from './scheduler/reminder-fallback.ts';
-import { ReminderJob } from './scheduler/reminder-job.ts';
+import type { ReminderJob } from './scheduler/reminder-job.ts';
 import { RetentionJob } from './scheduler/retention-job.ts';
+import {
+  buildGuard,
+  buildReminders,
+  DRAIN_MS,
+  drain,
+  logStarted,
+  openGateway,
+  readiness,
+} from './server-parts.ts';
 import { openStore } from './store/open-store.ts';
 import { createMetrics } from './util/metrics.ts';
 import { logCatchUp, type WsDeps } from './ws/ws-session.ts';
@@ -63,34 +68,6 @@ export interface RunningServer {
   /** Waits until queued fan-out, SMS and jobs have settled (tests). */
   settle(): Promise<void>;
   reminders: ReminderJob;
-}
-
-/** How long a graceful stop waits for in-flight appends before it closes sockets anyway (exit ≤ 10 s). */
-const DRAIN_MS = 5000;
-
-async function drain(work: () => Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work(), new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
-
-/** Builds the gateway; if its settings are refused, the already opened store is closed first. */
-function openGateway(store: { close(): Promise<void> }, create: () => SmsGateway): SmsGateway {
-  try {
-    return create();
-  } catch (e) {
-    void store.close();
-    throw e;
-  }
-}
-
-/** Rejects when `p` has not settled within `ms` (a database that hangs is as unready as one that refuses). */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -238,24 +215,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     log,
   );
-  const guard = new SmsPumpingGuard(
-    store,
-    clock,
-    metrics,
-    {
-      codesPerAddressPerHour: config.codesPerAddressPerHour,
-      invitesPerNumberPerDay: config.invitesPerNumberPerDay,
-      dailyCap: config.smsDailyCap,
-      repliesPerHour: config.smsRepliesPerHour,
-      numbers: numberPolicy({
-        allowedRegions: config.smsAllowedRegions,
-        allowedTypes: config.smsAllowedTypes,
-        defaultRegion: config.defaultRegion,
-        ownNumbers: [config.serviceNumber, ...(config.smsNumber ? [config.smsNumber] : [])],
-      }),
-    },
-    log,
-  );
+  const guard = buildGuard(config, store, clock, metrics, log);
   const auth = new AuthService(store, clock, config, metrics, guard, onSmsQueued);
   const membership = new MembershipService(
     store,
@@ -319,45 +279,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return outcome;
     },
   });
-  const reminders = new ReminderJob({
+  const reminders = buildReminders({
+    config,
     store,
     push,
     delivery,
+    policy,
     clock,
     metrics,
-    inboxUrl,
-    escalateDelayMs: config.escalateDelay,
-    reminderDelayMs: config.reminderDelay,
+    plan,
     log,
-    fallback: new ReminderFallback({
-      wapPush: config.wapPushUrl
-        ? new WapPushSender({
-            url: config.wapPushUrl,
-            username: config.wapPushUsername,
-            password: config.wapPushPassword,
-            timeoutMs: 10_000,
-          })
-        : undefined,
-      sms: config.reminderSms
-        ? async (r, user, text) => {
-            const g = await store.groups.byId(r.groupId);
-            if (!g) return false;
-            const fromAddr = smsFrom(plan, g.appNumber, g.groupNumber);
-            const base = { kind: 'reminder' as const, toPhone: user.phone, fromAddr, text, seq: null };
-            const [id] = await store.outbound.enqueue(
-              [{ ...base, groupId: g.id, userId: user.id }],
-              clock.now(),
-            );
-            onSmsQueued();
-            return (id ?? 0) > 0;
-          }
-        : undefined,
-      inboxUrl,
-      clock,
-      metrics,
-      log,
-    }),
-    quietUntil: (g, u, phone, now) => policy.quietUntil(g, u, phone, now),
+    inboxUrl,
+    onSmsQueued,
   });
   const retention = new RetentionJob({ store, clock, defaultDays: config.retentionDays, log });
 
@@ -386,27 +319,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       webDir: path.join(ROOT, 'web'),
       gatewayRoutes: gateway.httpRoutes,
       inbox: { store, presence, clock, metrics, reminderDelayMs: config.reminderDelay },
-      readiness: async () => {
-        if (closed) return 'unavailable';
-        try {
-          await withTimeout(store.probe(clock.now()), 2000);
-          return undefined;
-        } catch (e) {
-          log.warn({ err: e }, 'readiness probe: the store refuses writes');
-          return 'storage_unavailable';
-        }
-      },
+      readiness: readiness(store, clock, log, () => closed),
     },
     log,
     path.join(ROOT, 'src/client/qun-client.ts'),
   );
 
-  if (gateway.name === 'twilio' && plan.mode === 'extended') {
-    log.warn(
-      { gateway: gateway.name },
-      'this gateway sends every text from one number: set QUN_SMS_ADDRESSING=single and QUN_SMS_NUMBER to it, or replies cannot find their group',
-    );
-  }
   const jobs = new JobRunner({ log, overlaps: metrics.jobOverlaps });
   let closed = false;
   // One shutdown for both a normal close and a start-up that failed half-way (a refused SMPP bind, a
@@ -463,20 +381,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw e;
   }
   const port = (http.server.address() as { port: number }).port;
-  const durability = await store.durability();
-  log.info(
-    {
-      listening: `http://${config.host}:${port}`,
-      store: store.engine,
-      database: store.location,
-      synchronous: durability.synchronous,
-      gateway: gateway.name,
-      apps: apps.list().map((a) => `${a.appNumber}=${a.kind}`),
-      serviceNumber: config.serviceNumber,
-      addressing: plan.mode,
-    },
-    `Qun is up: open ${config.publicUrl}/ (live), ${config.publicUrl}/m (mobile inbox)${gateway.name === 'sim' ? `, ${config.publicUrl}/sim (simulated phones)` : ''}`,
-  );
+  await logStarted(log, config, store, gateway.name, apps, plan, port);
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,0 +1,188 @@
+// Pieces of the composition root kept out of server.ts so it stays a readable list of parts: the
+// reminder job with its channels in order (Web Push, WAP Push, SMS), the SMS pumping guard with its
+// number policy, the start-up log line, and the small start/stop helpers.
+import type { Logger } from 'pino';
+import type { AppRegistry } from './apps/registry.ts';
+import type { SmsGateway } from './channels/sms/gateway.ts';
+import { WapPushSender } from './channels/wappush/wap-push-sender.ts';
+import type { WebPushSender } from './channels/webpush/webpush-sender.ts';
+import type { Config } from './config/config.ts';
+import type { Clock } from './core/clock.ts';
+import type { DeliveryEngine } from './core/delivery-engine.ts';
+import type { PolicyService } from './core/policy-service.ts';
+import { SmsPumpingGuard } from './core/sms-pumping-guard.ts';
+import { type AddressPlan, smsFrom } from './domain/address.ts';
+import { numberPolicy } from './domain/sms-policy.ts';
+import { ReminderFallback } from './scheduler/reminder-fallback.ts';
+import { ReminderJob } from './scheduler/reminder-job.ts';
+import type { Store } from './store/store.ts';
+import type { Metrics } from './util/metrics.ts';
+
+/** How long a graceful stop waits for in-flight appends before it closes sockets anyway (exit ≤ 10 s). */
+export const DRAIN_MS = 5000;
+
+export async function drain(work: () => Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work(), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+/** Builds the gateway; if its settings are refused, the already opened store is closed first. */
+export function openGateway(store: { close(): Promise<void> }, create: () => SmsGateway): SmsGateway {
+  try {
+    return create();
+  } catch (e) {
+    void store.close();
+    throw e;
+  }
+}
+
+/** Rejects when `p` has not settled within `ms` (a database that hangs is as unready as one that refuses). */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface ReminderWiring {
+  config: Config;
+  store: Store;
+  push: WebPushSender;
+  delivery: DeliveryEngine;
+  policy: PolicyService;
+  clock: Clock;
+  metrics: Metrics;
+  plan: AddressPlan;
+  log: Logger;
+  inboxUrl: string;
+  onSmsQueued: () => void;
+}
+
+/** The reminder and escalation scan, with each member's reminder channel tried in order. */
+export function buildReminders(d: ReminderWiring): ReminderJob {
+  const { config, store, push, delivery, policy, clock, metrics, plan, log, inboxUrl, onSmsQueued } = d;
+  return new ReminderJob({
+    store,
+    push,
+    delivery,
+    clock,
+    metrics,
+    inboxUrl,
+    escalateDelayMs: config.escalateDelay,
+    reminderDelayMs: config.reminderDelay,
+    log,
+    fallback: new ReminderFallback({
+      wapPush: config.wapPushUrl
+        ? new WapPushSender({
+            url: config.wapPushUrl,
+            username: config.wapPushUsername,
+            password: config.wapPushPassword,
+            timeoutMs: 10_000,
+          })
+        : undefined,
+      sms: config.reminderSms
+        ? async (r, user, text) => {
+            const g = await store.groups.byId(r.groupId);
+            if (!g) return false;
+            const fromAddr = smsFrom(plan, g.appNumber, g.groupNumber);
+            const base = { kind: 'reminder' as const, toPhone: user.phone, fromAddr, text, seq: null };
+            const [id] = await store.outbound.enqueue(
+              [{ ...base, groupId: g.id, userId: user.id }],
+              clock.now(),
+            );
+            onSmsQueued();
+            return (id ?? 0) > 0;
+          }
+        : undefined,
+      inboxUrl,
+      clock,
+      metrics,
+      log,
+    }),
+    quietUntil: (g, u, phone, now) => policy.quietUntil(g, u, phone, now),
+  });
+}
+
+/** The caps on what strangers can make Qun text, and which numbers it texts at all. */
+export function buildGuard(
+  config: Config,
+  store: Store,
+  clock: Clock,
+  metrics: Metrics,
+  log: Logger,
+): SmsPumpingGuard {
+  return new SmsPumpingGuard(
+    store,
+    clock,
+    metrics,
+    {
+      codesPerAddressPerHour: config.codesPerAddressPerHour,
+      invitesPerNumberPerDay: config.invitesPerNumberPerDay,
+      dailyCap: config.smsDailyCap,
+      repliesPerHour: config.smsRepliesPerHour,
+      numbers: numberPolicy({
+        allowedRegions: config.smsAllowedRegions,
+        allowedTypes: config.smsAllowedTypes,
+        defaultRegion: config.defaultRegion,
+        ownNumbers: [config.serviceNumber, ...(config.smsNumber ? [config.smsNumber] : [])],
+      }),
+    },
+    log,
+  );
+}
+
+/** The start-up lines: a gateway/addressing mismatch, then where Qun listens, its store and durability, gateway, apps and addressing. */
+export async function logStarted(
+  log: Logger,
+  config: Config,
+  store: Store,
+  gatewayName: string,
+  apps: AppRegistry,
+  plan: AddressPlan,
+  port: number,
+): Promise<void> {
+  if (gatewayName === 'twilio' && plan.mode === 'extended') {
+    log.warn(
+      { gateway: gatewayName },
+      'this gateway sends every text from one number: set QUN_SMS_ADDRESSING=single and QUN_SMS_NUMBER to it, or replies cannot find their group',
+    );
+  }
+  const durability = await store.durability();
+  log.info(
+    {
+      listening: `http://${config.host}:${port}`,
+      store: store.engine,
+      database: store.location,
+      synchronous: durability.synchronous,
+      gateway: gatewayName,
+      apps: apps.list().map((a) => `${a.appNumber}=${a.kind}`),
+      serviceNumber: config.serviceNumber,
+      addressing: plan.mode,
+    },
+    `Qun is up: open ${config.publicUrl}/ (live), ${config.publicUrl}/m (mobile inbox)${gatewayName === 'sim' ? `, ${config.publicUrl}/sim (simulated phones)` : ''}`,
+  );
+}
+
+/**
+ * Why the node is not ready (shutting down, or the store refusing a probe write within 2 s: a database
+ * that hangs is as unready as one that refuses), or undefined when it is.
+ */
+export function readiness(
+  store: Store,
+  clock: Clock,
+  log: Logger,
+  closed: () => boolean,
+): () => Promise<'storage_unavailable' | 'unavailable' | undefined> {
+  return async () => {
+    if (closed()) return 'unavailable';
+    try {
+      await withTimeout(store.probe(clock.now()), 2000);
+      return undefined;
+    } catch (e) {
+      log.warn({ err: e }, 'readiness probe: the store refuses writes');
+      return 'storage_unavailable';
+    }
+  };
+}
