@@ -34,6 +34,15 @@ export const SETTINGS = {
       .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
       .optional(),
   ),
+  redisUrl: s(
+    'QUN_REDIS_URL',
+    undefined,
+    'unset keeps presence in the store and hints in process (one node); a redis:// URL shares presence and wake-up hints between several nodes on one PostgreSQL',
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
+  ),
   databasePool: s(
     'QUN_DATABASE_POOL',
     '20',
