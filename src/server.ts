@@ -172,7 +172,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     metrics,
     {
       tps: config.smsTps,
-      window: 10,
+      window: gateway.window ?? 10,
       smartSubstitution: config.smartSubstitution,
       maxAttempts: 8,
       pollMs: 1000,
