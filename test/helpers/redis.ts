@@ -124,3 +124,15 @@ export async function startRedisAgain(): Promise<void> {
   if (child) throw new Error('the Redis test server is running');
   await launch(await port);
 }
+
+/** Stops the test server without closing its sockets (SIGSTOP): commands hang, as with a stuck Redis. */
+export function freezeRedis(): void {
+  if (!child) throw new Error('no Redis test server is running');
+  child.kill('SIGSTOP');
+}
+
+/** Lets a frozen test server run again (SIGCONT). */
+export function thawRedis(): void {
+  if (!child) throw new Error('no Redis test server is running');
+  child.kill('SIGCONT');
+}
