@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { LiveHub } from './channels/live/live-hub.ts';
 import { applyPeerMembership } from './channels/live/live-peer-events.ts';
 import { LocalBus } from './cluster/local/local-bus.ts';
+import { RedisBus } from './cluster/redis/redis-bus.ts';
 import type { Config } from './config/config.ts';
 import type { Clock } from './core/clock.ts';
 import { peerHints } from './core/cluster-hints.ts';
@@ -18,6 +19,7 @@ import type { ClusterBus } from './core/ports/cluster-bus.ts';
 import type { AckDeadlines } from './core/ports/live-delivery.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
 import type { PresenceRegistry } from './presence/presence.ts';
+import { connectRedis, RedisPresence } from './presence/redis/redis-presence.ts';
 import type { Job } from './scheduler/job-runner.ts';
 import type { Store } from './store/store.ts';
 
@@ -37,7 +39,37 @@ export function openSharedState(config: Config, store: Store, clock: Clock, log:
   const refreshMs = Math.max(1000, Math.min(config.liveHeartbeat, 10_000));
   const onError = (e: unknown) =>
     log.warn({ err: e }, 'writing presence failed (a hint only: the log and cursors are the truth)');
-  if (config.redisUrl) throw new Error('QUN_REDIS_URL: the Redis presence engine is not built yet');
+  if (config.redisUrl) {
+    const redis = connectRedis(config.redisUrl, {
+      name: `qun:${config.nodeId}`,
+      onError: (e) =>
+        log.warn({ err: e }, 'Redis is unreachable (presence answers "unknown", hints wait for the poll)'),
+    });
+    const presence = new RedisPresence(redis, {
+      node: config.nodeId,
+      webOnlineTtlMs: config.webOnlineTtl,
+      reconnectGraceMs: config.liveAckTimeout,
+      refreshMs,
+      now: () => clock.now(),
+      onError,
+    });
+    const bus = new RedisBus(redis, {
+      node: config.nodeId,
+      onError: (e) => log.warn({ err: e }, 'a hint between nodes failed (the poll makes it good)'),
+    });
+    return {
+      presence,
+      bus,
+      multiNode: true,
+      // A lost "members changed" hint heals within this.
+      memberCache: { maxAgeMs: 5000, now: () => clock.now() },
+      close: async () => {
+        await bus.close();
+        await presence.close();
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    };
+  }
   const presence = new DurablePresence(store.presence, {
     node: config.nodeId,
     webOnlineTtlMs: config.webOnlineTtl,
