@@ -27,8 +27,8 @@
 //   the others. Writes are coalesced per event-loop turn and never block or throw; errors go to
 //   onError, once per failing spell.
 // - Node clocks must agree to well within refreshMs (NTP); node ids must be unique (QUN_NODE_ID).
-//   One Redis (or a Sentinel pair), not Redis Cluster: scripts read keys they do not declare never,
-//   but a member's keys and the epoch would sit in different slots.
+//   One Redis (or a Sentinel pair), not Redis Cluster: the scripts declare their keys, but one call
+//   reads many members' hashes and the epoch, which Cluster would spread over slots.
 import type { Redis } from 'ioredis';
 import type { MemberPresence } from '../../domain/routing.ts';
 import type { PresenceRegistry } from '../presence.ts';
