@@ -208,10 +208,11 @@ export class RedisPresence implements PresenceRegistry {
 
   /** The heartbeat: extends this node's live entries (all of its entries after a failed write). */
   #refresh(): void {
-    if (this.#redis.status !== 'ready') return;
     const now = this.#o.now();
     for (const [id, until] of this.#reconnectUntil) if (until < now) this.#reconnectUntil.delete(id);
     for (const [id, at] of this.#fetched) if (now - at > this.#o.webOnlineTtlMs) this.#fetched.delete(id);
+    // While Redis is away there is nothing to extend; the reconnect rewrites everything.
+    if (this.#redis.status !== 'ready') return;
     if (this.#needRewrite) {
       this.#rewriteAll(now);
       return;
