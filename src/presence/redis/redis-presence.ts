@@ -27,8 +27,8 @@
 //   the others. Writes are coalesced per event-loop turn and never block or throw; errors go to
 //   onError, once per failing spell.
 // - Node clocks must agree to well within refreshMs (NTP); node ids must be unique (QUN_NODE_ID).
-//   One Redis (or a Sentinel pair), not Redis Cluster: scripts read keys they do not declare never,
-//   but a member's keys and the epoch would sit in different slots.
+//   One Redis (or a Sentinel pair), not Redis Cluster: the scripts declare their keys, but one call
+//   reads many members' hashes and the epoch, which Cluster would spread over slots.
 import type { Redis } from 'ioredis';
 import type { MemberPresence } from '../../domain/routing.ts';
 import type { PresenceRegistry } from '../presence.ts';
@@ -208,10 +208,11 @@ export class RedisPresence implements PresenceRegistry {
 
   /** The heartbeat: extends this node's live entries (all of its entries after a failed write). */
   #refresh(): void {
-    if (this.#redis.status !== 'ready') return;
     const now = this.#o.now();
     for (const [id, until] of this.#reconnectUntil) if (until < now) this.#reconnectUntil.delete(id);
     for (const [id, at] of this.#fetched) if (now - at > this.#o.webOnlineTtlMs) this.#fetched.delete(id);
+    // While Redis is away there is nothing to extend; the reconnect rewrites everything.
+    if (this.#redis.status !== 'ready') return;
     if (this.#needRewrite) {
       this.#rewriteAll(now);
       return;
