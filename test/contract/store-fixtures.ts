@@ -8,6 +8,11 @@ export interface StoreFactory {
   open(): Promise<Store>;
   /** A second store on the same data (another Qun node), where the engine allows it. */
   openSecond?(first: Store): Promise<Store>;
+  /**
+   * Another store on the same data whose claims are leased to `nodeId` (another node, or this one restarted
+   * under another name): a second pool on PostgreSQL, a second connection to the file on SQLite.
+   */
+  openNode(first: Store, nodeId: string): Promise<Store>;
 }
 
 export const T0 = 1_800_000_000_000;
