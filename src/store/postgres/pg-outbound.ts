@@ -10,6 +10,7 @@ import {
   LEFT_TO_INBOX,
   planDigest,
 } from '../rules/digest-rules.ts';
+import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
 import type { OutboundStore } from '../store.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
@@ -18,15 +19,31 @@ const SQL = {
   pick: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     WHERE o.state = 'queued' AND o.not_before <= $1 ORDER BY o.id LIMIT $2
     FOR UPDATE OF o SKIP LOCKED`,
-  claimPicked: `UPDATE outbound_sms o SET updated_at = $1, state = t.state, error = t.error, attempts = o.attempts + t.n
+  // A text taken for the gateway is leased to this node (lease-rules.ts); a cancelled one keeps no lease.
+  claimPicked: `UPDATE outbound_sms o SET updated_at = $1, state = t.state, error = t.error, attempts = o.attempts + t.n,
+      claimed_by = CASE WHEN t.state = 'submitting' THEN $6 ELSE o.claimed_by END,
+      lease_until = CASE WHEN t.state = 'submitting' THEN $7::bigint ELSE o.lease_until END
     FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[]) AS t(id, state, error, n) WHERE o.id = t.id`,
+  // Only a text still leased to this node: one another node took over is not this node's to send. FOR UPDATE
+  // holds the row against a take-over until the lease is extended and committed.
   textFacts: `SELECT o.kind, o.ignore_opt_out AS "ignoreOptOut", u.sms_opted_out AS "optedOut", m.state AS "memberState"
     FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
-    WHERE o.id = $1 AND o.state = 'submitting'`,
+    WHERE o.id = $1 AND o.state = 'submitting' AND o.claimed_by = $2
+    FOR UPDATE OF o`,
+  extend: 'UPDATE outbound_sms SET lease_until = $1::bigint WHERE id = $2',
+  // Texts in flight that nobody will finish: an expired lease (a dead node's, or one from before leases),
+  // or at start-up this node's own. SKIP LOCKED: two nodes taking over at once split them.
+  takeOver: `UPDATE outbound_sms SET claimed_by = $1, lease_until = $2::bigint
+    WHERE id IN (SELECT id FROM outbound_sms WHERE state = 'submitting'
+      AND ((claimed_by IS DISTINCT FROM $1 AND (lease_until IS NULL OR lease_until <= $3::bigint))
+        OR ($4::boolean AND claimed_by = $1))
+      FOR UPDATE SKIP LOCKED)
+    RETURNING *`,
+  renew: "UPDATE outbound_sms SET lease_until = $1::bigint WHERE state = 'submitting' AND claimed_by = $2",
 } as const;
 
-export function pgOutbound(db: Db, gateway: string): OutboundStore {
+export function pgOutbound(db: Db, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
   const setState = (c: Queryable, id: number, state: string, error: string | null, now: number) =>
     c.query('UPDATE outbound_sms SET state = $1, error = $2, updated_at = $3 WHERE id = $4', [
       state,
@@ -91,11 +108,15 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
             stop.map((s) => (s ? 'cancelled' : 'submitting')),
             stop.map((s) => (s ? CANCEL_REASON.optedOut : null)),
             stop.map((s) => (s ? 0 : 1)),
+            lease.holder,
+            now + lease.ms,
           ]);
-          // Each row as it was read, with only the state and attempts moved on (as the SQLite engine returns it).
+          // Each row as it was read, with only the state, attempts and holder moved on (as SQLite returns it).
           return picked
             .filter((_, i) => !stop[i])
-            .map((r) => toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1 }));
+            .map((r) =>
+              toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1, claimed_by: lease.holder }),
+            );
         },
         { readCommitted: true },
       );
@@ -104,11 +125,19 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
       // The read and the cancel are one serializable transaction, as they are one step on SQLite: a text
       // that changed in between makes it retry rather than cancel on stale facts.
       return tx(db, async (c) => {
-        const facts = await row<TextFacts>(c, SQL.textFacts, [id]);
+        const facts = await row<TextFacts>(c, SQL.textFacts, [id, lease.holder]);
         const why = recheckVerdict(facts);
         if (why && facts) await setState(c, id, 'cancelled', why, now);
+        else if (!why) await c.query(SQL.extend, [now + lease.ms, id]);
         return why;
       });
+    },
+    async takeOverInDoubt(now, own) {
+      const taken = await rows<OutboundRow>(db, SQL.takeOver, [lease.holder, now + lease.ms, now, own]);
+      return taken.sort((a, b) => a.id - b.id).map(toOutbound);
+    },
+    async renewLeases(now) {
+      return changes(db, SQL.renew, [now + lease.ms, lease.holder]);
     },
     async inDoubt() {
       return (
