@@ -106,7 +106,8 @@ export function leasesContract(factory: StoreFactory): void {
         { length: 12 },
         (_, i): NewOutbound => ({
           kind: 'reply',
-          toPhone: u.phone,
+          // Twelve numbers: one number's texts go from one node at a time (the next case).
+          toPhone: `+86137000001${String(i).padStart(2, '0')}`,
           fromAddr: '10658',
           text: `r${i}`,
           groupId: null,
@@ -149,6 +150,51 @@ export function leasesContract(factory: StoreFactory): void {
         (await a!.outbound.inDoubt()).length,
         12,
         'the dashboard still counts every text in flight',
+      );
+    });
+  });
+
+  test('one number’s texts leave from one node at a time, in queue order; other numbers go meanwhile', async () => {
+    await withNodes(factory, ['node-b'], async (a, b) => {
+      const text = (to: string, i: number): NewOutbound => ({
+        kind: 'reply',
+        toPhone: to,
+        fromAddr: '10658',
+        text: `t${i}`,
+        groupId: null,
+        seq: null,
+        userId: null,
+      });
+      const [p, q] = ['+8613700000201', '+8613700000202'];
+      const [p1, p2, q1, p3] = await a!.outbound.enqueue(
+        [text(p, 1), text(p, 2), text(q, 1), text(p, 3)],
+        T0,
+      );
+      assert.deepEqual(
+        (await a!.outbound.claim(1, T0)).map((o) => o.id),
+        [p1],
+      );
+      // p's first text is in flight on a: b takes q's, not p's next (it would overtake it).
+      assert.deepEqual(
+        (await b!.outbound.claim(10, T0)).map((o) => o.id),
+        [q1],
+      );
+      // a itself may take p's next texts: it sends one number's texts one after another.
+      assert.deepEqual(
+        (await a!.outbound.claim(10, T0)).map((o) => o.id),
+        [p2, p3],
+      );
+      const [p4] = await a!.outbound.enqueue([text(p, 4)], T0 + 1);
+      for (const id of [p1!, p2!, p3!])
+        await a!.outbound.markSubmitted(
+          id,
+          { gatewayRef: `ref-${id}`, encoding: 'gsm7', segments: 1 },
+          T0 + 2,
+        );
+      assert.deepEqual(
+        (await b!.outbound.claim(10, T0 + 3)).map((o) => o.id),
+        [p4],
+        'once nothing to p is in flight, any node takes p’s next',
       );
     });
   });

@@ -16,9 +16,23 @@ import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
 
 const SQL = {
-  pick: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-    WHERE o.state = 'queued' AND o.not_before <= $1 ORDER BY o.id LIMIT $2
+  // One number's texts leave in queue order, so with several nodes they go from one node at a time. A
+  // claim locks heads first: the oldest due text of each number that has nothing in flight on another
+  // node (SKIP LOCKED: a head another claimer holds is its number, skipped whole). Then it takes the
+  // numbers' next texts behind the heads it holds; nobody else locks those, as they are no heads. This
+  // node's own texts to one number it sends one after another itself (sms-sender.ts).
+  pickHeads: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+    WHERE o.state = 'queued' AND o.not_before <= $1
+      AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
+        AND s.claimed_by IS DISTINCT FROM $3)
+      AND NOT EXISTS (SELECT 1 FROM outbound_sms e WHERE e.to_phone = o.to_phone AND e.state = 'queued'
+        AND e.not_before <= $1 AND e.id < o.id)
+    ORDER BY o.id LIMIT $2
     FOR UPDATE OF o SKIP LOCKED`,
+  pickBehind: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+    WHERE o.state = 'queued' AND o.not_before <= $1 AND o.to_phone = ANY($2::text[]) AND o.id <> ALL($3::bigint[])
+    ORDER BY o.id LIMIT $4
+    FOR UPDATE OF o`,
   // A text taken for the gateway is leased to this node (lease-rules.ts); a cancelled one keeps no lease.
   claimPicked: `UPDATE outbound_sms o SET updated_at = $1, state = t.state, error = t.error, attempts = o.attempts + t.n,
       claimed_by = CASE WHEN t.state = 'submitting' THEN $6 ELSE o.claimed_by END,
@@ -70,7 +84,18 @@ export function pgOutbound(db: Db, gateway: string, lease: Lease = DEFAULT_LEASE
       return tx(
         db,
         async (c) => {
-          const all = await rows<OutboundRow & { opted_out: number | null }>(c, SQL.pick, [now, limit]);
+          type Picked = OutboundRow & { opted_out: number | null };
+          const heads = await rows<Picked>(c, SQL.pickHeads, [now, limit, lease.holder]);
+          const behind =
+            heads.length === 0 || heads.length >= limit
+              ? []
+              : await rows<Picked>(c, SQL.pickBehind, [
+                  now,
+                  [...new Set(heads.map((h) => h.to_phone))],
+                  heads.map((h) => h.id),
+                  limit - heads.length,
+                ]);
+          const all = [...heads, ...behind].sort((a, b) => a.id - b.id);
           if (all.length === 0) return [];
           // A due digest text carries the member's other queued digest texts for the group.
           const carried = new Set<number>();

@@ -45,9 +45,14 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
 export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
   const insert = insertOutbound(db);
   const enqueue = db.transaction((items: NewOutbound[], now: number) => items.map((o) => insert(o, now)));
-  const pending = db.prepare<[number, number], OutboundRow & { opted_out: number | null }>(
+  // One number's texts leave in queue order: none is taken while an earlier one to the number is in flight
+  // for another holder (the PostgreSQL engine's rule; here the file has one writer at a time).
+  const pending = db.prepare<[number, string, number], OutboundRow & { opted_out: number | null }>(
     `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-     WHERE o.state = 'queued' AND o.not_before <= ? ORDER BY o.id LIMIT ?`,
+     WHERE o.state = 'queued' AND o.not_before <= ?
+       AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
+         AND s.claimed_by IS NOT ?)
+     ORDER BY o.id LIMIT ?`,
   );
   const setState = db.prepare(
     'UPDATE outbound_sms SET state = ?, error = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?',
@@ -66,7 +71,7 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
   const claim = db.transaction((limit: number, now: number, compose?: DigestComposer) => {
     const claimed = [];
     const carried = new Set<number>();
-    for (const r of pending.all(now, limit)) {
+    for (const r of pending.all(now, lease.holder, limit)) {
       if (carried.has(r.id)) continue;
       if (blockedByOptOut({ optedOut: r.opted_out, ignoreOptOut: r.ignore_opt_out })) {
         setState.run('cancelled', CANCEL_REASON.optedOut, now, 0, r.id);
