@@ -8,7 +8,7 @@
 //   machine) at the start of the body; a member's arrival time is read once per socket read.
 import WebSocket from 'ws';
 import { intAt } from './common.ts';
-import type { ToWorker, WorkerInit } from './fanout-protocol.ts';
+import type { ToWorker, WorkerInit, WorkerResult } from './fanout-protocol.ts';
 
 // performance.now() and process.hrtime() both read uv_hrtime (CLOCK_MONOTONIC): the offset is fixed.
 const MONO_OFFSET = Number(process.hrtime.bigint()) / 1e6 - performance.now();
@@ -304,7 +304,7 @@ process.on('message', async (m: ToWorker) => {
     const lastMember: [number, number][] = [];
     for (let seq = 1; seq < cap; seq++)
       if (lastAt[seq]! > 0) lastMember.push([seq, lastAt[seq]! - sendAt[seq]!]);
-    send({
+    const result: WorkerResult = {
       type: 'result',
       pid: process.pid,
       members: last.length,
@@ -319,9 +319,10 @@ process.on('message', async (m: ToWorker) => {
       firstError: S.firstError,
       latencies: Array.from(lat.subarray(0, latN)),
       lastMember,
-    });
+    };
     for (const ws of sockets) ws?.terminate();
     S.ws?.terminate();
-    setTimeout(() => process.exit(0), 50);
+    // Exit only once the (large) result has been written to the channel.
+    process.send!(result, () => process.exit(0));
   }
 });

@@ -49,15 +49,21 @@ class Worker {
   result: Promise<WorkerResult>;
 
   constructor(file: string, core: number) {
+    // Diagnostic: QUN_BENCH_GEN_PROFILE=<dir> profiles the generator processes themselves.
+    const prof = process.env.QUN_BENCH_GEN_PROFILE;
+    const flags = [
+      '--disable-warning=ExperimentalWarning',
+      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+    ];
     // Pinned explicitly (taskset in front of node); the IPC channel's fd survives the exec.
     this.child = HAS_TASKSET
       ? fork(file, [], {
           execPath: 'taskset',
-          execArgv: ['-c', String(core), process.execPath, '--disable-warning=ExperimentalWarning'],
+          execArgv: ['-c', String(core), process.execPath, ...flags],
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         })
       : fork(file, [], {
-          execArgv: ['--disable-warning=ExperimentalWarning'],
+          execArgv: flags,
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
     let ready: () => void = () => {};
@@ -69,7 +75,8 @@ class Worker {
     });
     this.result = new Promise((res, rej) => {
       done = res;
-      this.child.once('exit', (code) => rej(new Error(`generator process exited ${code} without a result`)));
+      // 'close' comes after the IPC channel is drained, so a result sent just before exiting is seen.
+      this.child.once('close', (code) => rej(new Error(`generator process exited ${code} without a result`)));
     });
     this.result.catch(() => {});
     this.child.once('exit', (code) => failed(new Error(`generator process exited ${code}`)));
