@@ -41,14 +41,19 @@ export async function withServer<T>(
   ctx: Ctx,
   dataDir: string,
   env: Record<string, string>,
-  fn: (s: BenchServer) => Promise<T>,
+  ...rest: [fn: (s: BenchServer) => Promise<T>] | [nodeFlags: string[], fn: (s: BenchServer) => Promise<T>]
 ): Promise<T> {
+  const fn = rest.length === 1 ? rest[0] : rest[1];
+  const nodeFlags = [
+    ...(rest.length === 2 ? rest[0] : []),
+    ...(ctx.syncOff ? ['--import', path.join(ROOT, 'bench/diag/sync-off.ts')] : []),
+  ];
   const s = await startServer({
     dataDir,
     env,
     core: SERVER_CORE,
     ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
-    ...(ctx.syncOff ? { nodeFlags: ['--import', path.join(ROOT, 'bench/diag/sync-off.ts')] } : {}),
+    ...(nodeFlags.length ? { nodeFlags } : {}),
   });
   try {
     return await fn(s);

@@ -72,7 +72,7 @@ function runsNote(f: Figure): string {
   const parts: string[] = [];
   if (f.spread)
     parts.push(
-      `median (range) of ${f.spread.counted} of ${f.spread.runs} runs${f.spread.counted < f.spread.runs ? ` (${f.spread.runs - f.spread.counted} generator-bound, left out)` : ''}`,
+      `median (range) of ${f.spread.counted} of ${f.spread.runs} runs${f.spread.counted < f.spread.runs ? ` (${f.spread.runs - f.spread.counted} generator-bound or without deliveries, left out)` : ''}`,
     );
   if (f.load) parts.push(`load average ${f.load.min.toFixed(1)}–${f.load.max.toFixed(1)}`);
   return parts.join(', ');

@@ -33,6 +33,53 @@ interface Plan {
   procs?: number;
   /** The core they are pinned to (default 1). */
   genCore?: number;
+  /** With --profile: the server's inspector, profiled over the measured window only, into this file. */
+  inspector?: { url: string; file: string };
+}
+
+/** The server's own delivery counters (qun_deliveries_total by rung and outcome), outside the window. */
+async function serverCounters(url: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const m of text.matchAll(
+      /^qun_(deliveries_total|messages_accepted_total)\{([^}]*)\} ([0-9.e+]+)$/gm,
+    )) {
+      const labels = [...m[2]!.matchAll(/="([^"]*)"/g)].map((x) => x[1]).join(' ');
+      out[`${m[1] === 'deliveries_total' ? 'deliveries' : 'accepted'} ${labels}`] = Number(m[3]);
+    }
+  } catch {}
+  return out;
+}
+
+/** Starts the V8 profiler of the server over its inspector; the returned function stops it and saves. */
+async function profileServer(url: string, file: string): Promise<() => Promise<void>> {
+  const { default: WebSocket } = await import('ws');
+  const fs = await import('node:fs');
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let id = 0;
+  const pending = new Map<number, (r: unknown) => void>();
+  ws.on('message', (d: Buffer) => {
+    const m = JSON.parse(d.toString()) as { id?: number; result?: unknown };
+    if (m.id !== undefined) pending.get(m.id)?.(m.result);
+  });
+  const call = (method: string, params?: unknown) =>
+    new Promise<unknown>((resolve) => {
+      pending.set(++id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await call('Profiler.enable');
+  await call('Profiler.setSamplingInterval', { interval: 500 });
+  await call('Profiler.start');
+  return async () => {
+    const r = (await call('Profiler.stop')) as { profile: unknown };
+    fs.writeFileSync(file, JSON.stringify(r.profile));
+    ws.close();
+  };
 }
 
 /** A generator process at or above this share of a core is the limit, not the server. */
@@ -167,17 +214,22 @@ main(async () => {
     };
   };
 
+  const countersBefore = await serverCounters(plan.url);
   const start = mono();
   const measureFrom = start + plan.warmupMs;
   const stopAt = start + plan.durationMs;
   for (const w of workers)
     w.send({ type: 'start', timing: plan.mode === 'latency', measureFrom, measureTo: stopAt });
   await sleep(Math.max(0, measureFrom - mono()));
+  const stopProfile = plan.inspector
+    ? await profileServer(plan.inspector.url, plan.inspector.file)
+    : undefined;
   const a = await snap();
   await mark('start');
   await sleep(Math.max(0, stopAt - mono()));
   const b = await snap();
   await mark('end');
+  await stopProfile?.();
   workers[0]!.send({ type: 'stop' });
 
   // Drain: every accepted message must reach every member.
@@ -199,6 +251,7 @@ main(async () => {
   }
   const drainSeconds = (mono() - drainStart) / 1000;
   await sleep(100);
+  const countersAfter = await serverCounters(plan.url);
   for (const w of workers) w.send({ type: 'finish', maxSeq });
   const results = await Promise.all(workers.map((w) => w.result));
 
@@ -252,6 +305,11 @@ main(async () => {
     genUsPerDelivery: (genTotal * seconds * 1e6) / deliveriesInWindow,
     generatorBound,
     load: { start: a.load, end: b.load },
+    // From before the load to after the drain: live sends should equal accepted × (N + 1), nothing
+    // should fall to inbox or SMS (ack_timeout).
+    serverCounters: Object.fromEntries(
+      Object.entries(countersAfter).map(([k, v]) => [k, v - (countersBefore[k] ?? 0)]),
+    ),
     drainSeconds,
     drained,
     inflightAtEnd: inflight,
