@@ -47,7 +47,13 @@ interface Summary {
 interface LiveResult {
   deliveriesPerSec: number;
   messagesPerSec: number;
-  server: { core: number; waited: number; usPerDelivery: number; usPerMessage: number };
+  server: {
+    core: number;
+    waited: number;
+    usPerDelivery: number;
+    usPerMessage: number;
+    usPerDeliveryWhole: number;
+  };
   gens: { pid: number; role: string; core: number; waited: number }[];
   genTotal: number;
   genUsPerDelivery: number;
@@ -119,7 +125,7 @@ async function liveRun(
     res.genUsPerDelivery = res.genUsPerDelivery ?? Number.NaN;
     const gens = res.gens.map((g) => `${Math.round(g.core * 100)}%`).join('/');
     say(
-      `    ${mode} N=${n}: ${fmt(res.deliveriesPerSec, '/s')}, server ${Math.round(res.server.core * 100)}% (waited ${Math.round(res.server.waited * 100)}%), ${res.server.usPerDelivery.toFixed(2)} µs/delivery, ${res.server.usPerMessage.toFixed(0)} µs/msg; generators ${gens} (sum ${Math.round(res.genTotal * 100)}%, ${res.genUsPerDelivery.toFixed(2)} µs/delivery)${res.generatorBound ? ' GENERATOR-BOUND' : ''}; ${mode === 'latency' ? ` p50/p99 ${fmt(res.latencyMs.p50 ?? Number.NaN, 'ms')}/${fmt(res.latencyMs.p99 ?? Number.NaN, 'ms')};` : ''} lost ${res.lost}; load ${res.load.start.toFixed(1)}; server counters ${JSON.stringify(res.serverCounters)}`,
+      `    ${mode} N=${n}: ${fmt(res.deliveriesPerSec, '/s')}, server ${Math.round(res.server.core * 100)}% (waited ${Math.round(res.server.waited * 100)}%), ${res.server.usPerDelivery.toFixed(2)} µs/delivery, ${res.server.usPerMessage.toFixed(0)} µs/msg (first send → drained ${res.server.usPerDeliveryWhole?.toFixed(2)} µs/delivery); generators ${gens} (sum ${Math.round(res.genTotal * 100)}%, ${res.genUsPerDelivery.toFixed(2)} µs/delivery)${res.generatorBound ? ' GENERATOR-BOUND' : ''}; ${mode === 'latency' ? ` p50/p99 ${fmt(res.latencyMs.p50 ?? Number.NaN, 'ms')}/${fmt(res.latencyMs.p99 ?? Number.NaN, 'ms')};` : ''} lost ${res.lost}; load ${res.load.start.toFixed(1)}; server counters ${JSON.stringify(res.serverCounters)}`,
     );
     return { ...run, server, res };
   });
@@ -219,7 +225,10 @@ export const fanout: Bench = {
           notes: `per accepted message ${range(
             runs.map((r) => r.server.usPerMessage),
             'µs',
-          )}; the generator's own ${range(
+          )}; first send → drained ${range(
+            runs.map((r) => r.server.usPerDeliveryWhole ?? Number.NaN),
+            'µs',
+          )} per delivery; the generator's own ${range(
             runs.map((r) => r.genUsPerDelivery),
             'µs',
           )} per delivery; generator processes ${runs.map((r) => r.gens.map((g) => `${Math.round(g.core * 100)}%`).join('/')).join(', ')}`,
@@ -293,7 +302,10 @@ export const latency: Bench = {
           notes: `per accepted message ${range(
             runs.map((r) => r.server.usPerMessage),
             'µs',
-          )}`,
+          )}; first send → drained ${range(
+            runs.map((r) => r.server.usPerDeliveryWhole ?? Number.NaN),
+            'µs',
+          )} per delivery`,
         }),
       );
     }

@@ -215,6 +215,7 @@ main(async () => {
   };
 
   const countersBefore = await serverCounters(plan.url);
+  const serverAtStart = procStat(plan.serverPid);
   const start = mono();
   const measureFrom = start + plan.warmupMs;
   const stopAt = start + plan.durationMs;
@@ -250,6 +251,7 @@ main(async () => {
     await sleep(5);
   }
   const drainSeconds = (mono() - drainStart) / 1000;
+  const serverAtDrained = procStat(plan.serverPid);
   await sleep(100);
   const countersAfter = await serverCounters(plan.url);
   for (const w of workers) w.send({ type: 'finish', maxSeq });
@@ -298,6 +300,12 @@ main(async () => {
       waited: serverWaitSec / seconds,
       usPerDelivery: (serverCpuSec * 1e6) / deliveriesInWindow,
       usPerMessage: (serverCpuSec * 1e6) / acceptedInWindow,
+      // Over the whole load, first send → drained, divided by every delivery: not skewed by a window
+      // edge falling inside a long event-loop turn (a batch fanned out just before or after it).
+      usPerDeliveryWhole:
+        serverAtStart && serverAtDrained
+          ? ((serverAtDrained.cpuSec - serverAtStart.cpuSec) * 1e6) / sum((r) => r.deliveries)
+          : Number.NaN,
     },
     gens,
     genTotal,
