@@ -11,6 +11,8 @@
 //   node bench/run.ts --no-doc           leave docs/performance.md alone
 //   node bench/run.ts --diag-sync-off    diagnostic: server commits skip fsync, to see the next bottleneck
 //                                        (never published; implies --no-doc)
+//   node bench/run.ts --diag-pg-queries  diagnostic: the server counts its PostgreSQL statements and
+//                                        their waits (to QUN_DIAG_PG_OUT or stderr; implies --no-doc)
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -53,12 +55,15 @@ import { callersOf, summariseProfile } from './profile-summary.ts';
 const args = process.argv.slice(2);
 const FULL = args.includes('--full');
 const PROFILE = args.includes('--profile');
-const NO_DOC = args.includes('--no-doc') || args.includes('--diag-sync-off');
+const NO_DOC =
+  args.includes('--no-doc') || args.includes('--diag-sync-off') || args.includes('--diag-pg-queries');
 const onlyIdx = args.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? '').split(',').filter(Boolean) : [];
 const KEEP = args.includes('--keep');
 /** Diagnostic: the server's commits skip fsync (bench/diag/sync-off.ts); figures are not published. */
 const SYNC_OFF = args.includes('--diag-sync-off');
+/** Diagnostic: the server counts its PostgreSQL statements and their waits (bench/diag/pg-queries.ts). */
+const PG_QUERIES = args.includes('--diag-pg-queries');
 
 const SERVER_CORE = 0;
 const GEN_CORE = 1;
@@ -95,7 +100,14 @@ async function withServer<T>(
     env,
     core: SERVER_CORE,
     ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
-    ...(SYNC_OFF ? { nodeFlags: ['--import', path.join(ROOT, 'bench/diag/sync-off.ts')] } : {}),
+    ...(SYNC_OFF || PG_QUERIES
+      ? {
+          nodeFlags: [
+            ...(SYNC_OFF ? ['--import', path.join(ROOT, 'bench/diag/sync-off.ts')] : []),
+            ...(PG_QUERIES ? ['--import', path.join(ROOT, 'bench/diag/pg-queries.ts')] : []),
+          ],
+        }
+      : {}),
   });
   try {
     return await fn(s);

@@ -53,6 +53,9 @@ export interface NewMessage {
   urgent?: boolean;
 }
 
+/** What accepting a message from a user in a group reads first; absent parts are undefined. */
+export type Sender = { group: GroupInfo | undefined; user: User | undefined; member: Membership | undefined };
+
 /** An append's answer: the stored message, and whether it was a retry of one stored earlier. */
 export interface AppendResult {
   message: StoredMessage;
@@ -203,6 +206,8 @@ export interface GroupStore {
   /** Memberships of a user with their groups, in every state given. */
   ofUser(userId: number, states: MemberState[]): Promise<{ group: GroupInfo; membership: Membership }[]>;
   member(groupId: number, userId: number): Promise<Membership | undefined>;
+  /** For each (group, user), in order: the group, the user and the membership that exist, in one read. */
+  senders(keys: { groupId: number; userId: number }[]): Promise<Sender[]>;
   members(groupId: number, states: MemberState[]): Promise<Membership[]>;
   /**
    * Applies membership changes if the group's version is still `expectedVersion` (optimistic

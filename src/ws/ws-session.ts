@@ -246,21 +246,24 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         return;
       }
       case 'send': {
-        const group = await d.store.groups.byId(f.g);
-        if (!group || !conn.groups.has(f.g)) throw new QunError('not_found');
-        const user = await d.store.users.byId(conn.userId);
+        if (!conn.groups.has(f.g)) throw new QunError('not_found');
+        const { group, user, member } = await d.messages.sender(f.g, conn.userId);
+        if (!group) throw new QunError('not_found');
         if (!user) throw new QunError('unauthenticated');
         // Not awaited: the socket's next sends join the same group commit instead of waiting one fsync
         // each. They enter the batch in arrival order; each `sent` answers once its message is durable.
         void d.messages
-          .post({
-            group,
-            sender: user,
-            body: f.body,
-            source: 'ws',
-            clientMsgId: f.cid,
-            urgent: f.urgent === true,
-          })
+          .post(
+            {
+              group,
+              sender: user,
+              body: f.body,
+              source: 'ws',
+              clientMsgId: f.cid,
+              urgent: f.urgent === true,
+            },
+            member,
+          )
           .then(
             (r) =>
               send({
