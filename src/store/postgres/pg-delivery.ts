@@ -19,6 +19,7 @@ import {
   shownUpTo,
 } from '../rules/delivery-rules.ts';
 import type { DeliveryStore, TrailEntry } from '../store.ts';
+import { ackFlush } from './pg-ack.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
 
@@ -204,7 +205,11 @@ export function pgDelivery(
     },
     async ack(acks, now) {
       if (acks.length === 0) return 0;
-      return settle('acked_seq', acks, now, SQL.ackWithoutFlush);
+      // Two statements, no transaction (pg-ack.ts says why that is enough); a member whose row keeps
+      // changing under it is settled in the transaction below after a few rounds.
+      return ackFlush(db, SQL.cursorsOf, acks, now, (rest) =>
+        settle('acked_seq', rest, now, SQL.ackWithoutFlush),
+      );
     },
     async fetched(userId, upTo, now) {
       if (upTo.length === 0) return 0;
