@@ -18,7 +18,7 @@
 // sent, as if it had left before the ack. After a few lost races the rest goes through `fallback`.
 import { afterWrite, type CursorRow, type CursorWrite, planSettle } from '../rules/delivery-rules.ts';
 import type { TrailEntry } from '../store.ts';
-import { type Queryable, rows } from './pg-db.ts';
+import { prepared, type Queryable, rows } from './pg-db.ts';
 
 type Ack = { groupId: number; userId: number; seq: number };
 
@@ -98,7 +98,11 @@ export async function ackFlush(
   let todo = acks;
   let cancelled = 0;
   for (let round = 1; round <= ACK_ROUNDS; round++) {
-    const read = await rows<AckCursor>(db, readSql, [todo.map((a) => a.groupId), todo.map((a) => a.userId)]);
+    const read = await rows<AckCursor>(db, {
+      name: 'qun_ack_cursors',
+      text: readSql,
+      values: [todo.map((a) => a.groupId), todo.map((a) => a.userId)],
+    });
     const plans = planAcks(read, todo, now);
     const r = await writeAcks(db, [...plans.values()], now);
     cancelled += r.cancelled;
@@ -133,6 +137,8 @@ function planAcks(read: AckCursor[], acks: Ack[], now: number): Map<string, AckW
   return plans;
 }
 
+const writeAcksSql = prepared('qun_write_acks', WRITE_ACKS);
+
 /** Writes planned acks; answers the members written (`group:user`) and the count of texts cancelled. */
 async function writeAcks(
   db: Queryable,
@@ -147,36 +153,38 @@ async function writeAcks(
   const trail = ws.flatMap((x) => x.trail);
   const tcol = <K extends keyof TrailEntry>(k: K) => trail.map((t) => t[k]);
   const r = (
-    await db.query(WRITE_ACKS, [
-      was('group_id'),
-      was('user_id'),
-      col('acked_seq'),
-      col('fetched_seq'),
-      col('routed_seq'),
-      col('inbox_upto'),
-      col('reminder_due_at'),
-      col('escalate_at'),
-      col('updated_at'),
-      was('acked_seq'),
-      was('fetched_seq'),
-      was('shown_seq'),
-      was('inbox_upto'),
-      was('reminder_due_at'),
-      was('escalate_at'),
-      tcol('groupId'),
-      tcol('userId'),
-      tcol('seqFrom'),
-      tcol('seqTo'),
-      tcol('rung'),
-      tcol('outcome'),
-      tcol('reason'),
-      tcol('at'),
-      now,
-      was('group_id'),
-      was('user_id'),
-      ws.map((x) => x.cancel.seq),
-      ws.map((x) => x.cancel.why),
-    ])
+    await db.query(
+      writeAcksSql([
+        was('group_id'),
+        was('user_id'),
+        col('acked_seq'),
+        col('fetched_seq'),
+        col('routed_seq'),
+        col('inbox_upto'),
+        col('reminder_due_at'),
+        col('escalate_at'),
+        col('updated_at'),
+        was('acked_seq'),
+        was('fetched_seq'),
+        was('shown_seq'),
+        was('inbox_upto'),
+        was('reminder_due_at'),
+        was('escalate_at'),
+        tcol('groupId'),
+        tcol('userId'),
+        tcol('seqFrom'),
+        tcol('seqTo'),
+        tcol('rung'),
+        tcol('outcome'),
+        tcol('reason'),
+        tcol('at'),
+        now,
+        was('group_id'),
+        was('user_id'),
+        ws.map((x) => x.cancel.seq),
+        ws.map((x) => x.cancel.why),
+      ]),
+    )
   ).rows[0] as { done: [number, number][] | null; cancelled: number };
   return {
     written: new Set((r.done ?? []).map(([g, u]) => `${g}:${u}`)),

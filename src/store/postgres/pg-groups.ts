@@ -18,7 +18,7 @@ import {
   policyColumns,
 } from '../rules/membership-rules.ts';
 import type { GroupStore } from '../store.ts';
-import { changes, type Db, row, rows, tx } from './pg-db.ts';
+import { changes, type Db, prepared, row, rows, tx } from './pg-db.ts';
 
 const MAX_NUMBER_ATTEMPTS = 64;
 
@@ -53,6 +53,8 @@ const SQL = {
       member_cap = coalesce($5::int, member_cap)
     WHERE id = $1`,
 } as const;
+
+const senders = prepared('qun_senders', SQL.senders);
 
 export function pgGroups(db: Db): GroupStore {
   return {
@@ -115,8 +117,7 @@ export function pgGroups(db: Db): GroupStore {
       if (keys.length === 0) return [];
       const rs = await rows<{ g: GroupRow | null; u: UserRow | null; m: MembershipRow | null }>(
         db,
-        SQL.senders,
-        [keys.map((k) => k.groupId), keys.map((k) => k.userId)],
+        senders([keys.map((k) => k.groupId), keys.map((k) => k.userId)]),
       );
       return rs.map((r) => ({
         group: r.g ? toGroup(r.g) : undefined,
