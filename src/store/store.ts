@@ -270,7 +270,7 @@ export interface MessageStore {
 export interface DeliveryStore {
   /** Writes fall-back routes (cursor, trail, outbound SMS) in one transaction. */
   route(routes: FallbackRoute[]): Promise<void>;
-  /** Cumulative live acks; returns nothing. Cancels queued SMS of acked messages. */
+  /** Cumulative live acks: per member cursor, trail and cancel of queued SMS commit together; answers the count cancelled. */
   ack(acks: { groupId: number; userId: number; seq: number }[], now: number): Promise<number>;
   /** Marks inbox messages fetched up to seq per group and cancels their queued SMS. */
   fetched(userId: number, upTo: { groupId: number; seq: number }[], now: number): Promise<number>;
