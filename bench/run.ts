@@ -13,6 +13,8 @@
 //   node bench/run.ts --only fanout --sizes 1000  only that group size in fanout and latency
 //   node bench/run.ts --diag-sync-off    diagnostic: server commits skip fsync, to see the next bottleneck
 //                                        (never published; implies --no-doc)
+//   node bench/run.ts --diag-pg-queries  diagnostic: the server counts its PostgreSQL statements and
+//                                        their waits (to QUN_DIAG_PG_OUT or stderr; implies --no-doc)
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -50,12 +52,15 @@ import { callersOf, summariseProfile } from './profile-summary.ts';
 const args = process.argv.slice(2);
 const FULL = args.includes('--full');
 const PROFILE = args.includes('--profile');
-const NO_DOC = args.includes('--no-doc') || args.includes('--diag-sync-off');
+const NO_DOC =
+  args.includes('--no-doc') || args.includes('--diag-sync-off') || args.includes('--diag-pg-queries');
 const onlyIdx = args.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? '').split(',').filter(Boolean) : [];
 const KEEP = args.includes('--keep');
 /** Diagnostic: the server's commits skip fsync (bench/diag/sync-off.ts); figures are not published. */
 const SYNC_OFF = args.includes('--diag-sync-off');
+/** Diagnostic: the server counts its PostgreSQL statements and their waits (bench/diag/pg-queries.ts). */
+const PG_QUERIES = args.includes('--diag-pg-queries');
 const opt = (name: string, dflt: number) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) || dflt : dflt;
@@ -570,6 +575,7 @@ async function main(): Promise<void> {
       profileDir: undefined,
       dirs: [],
       syncOff: SYNC_OFF,
+      pgQueries: PG_QUERIES,
       runs: RUNS,
       procs: PROCS,
       sizes: SIZES,

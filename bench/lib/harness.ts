@@ -17,6 +17,8 @@ export interface Ctx {
   dirs: string[];
   /** Diagnostic: the server's commits skip fsync (bench/diag/sync-off.ts). */
   syncOff: boolean;
+  /** The server counts its PostgreSQL statements (bench/diag/pg-queries.ts). */
+  pgQueries?: boolean;
   /** Runs per figure of the fan-out and latency loads (the spread). */
   runs: number;
   /** Generator processes of the fan-out and latency loads. */
@@ -47,6 +49,7 @@ export async function withServer<T>(
   const nodeFlags = [
     ...(rest.length === 2 ? rest[0] : []),
     ...(ctx.syncOff ? ['--import', path.join(ROOT, 'bench/diag/sync-off.ts')] : []),
+    ...(ctx.pgQueries ? ['--import', path.join(ROOT, 'bench/diag/pg-queries.ts')] : []),
   ];
   const s = await startServer({
     dataDir,
