@@ -157,8 +157,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     reminderDelayMs: config.reminderDelay,
     liveAckTimeoutMs: config.liveAckTimeout,
     bus,
-    // Another node may still be writing the route before a member's (2 ack timeouts: it may be live-pending).
-    ...(shared.multiNode ? { holdRoutesMs: 2 * config.liveAckTimeout + 2000 } : {}),
+    // The route before a member's may be live-pending on another node, or left by a node that died
+    // until the sweep takes it (two ack timeouts old, plus the sweep's lease): wait that long at most.
+    ...(shared.multiNode ? { holdRoutesMs: 4 * config.liveAckTimeout + 2000 } : {}),
     onSmsQueued,
     log,
   });
