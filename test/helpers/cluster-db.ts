@@ -43,12 +43,14 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
     await rowsOf<{ k: string }>(
       db,
       `WITH texts AS (
-         SELECT o.group_id, o.user_id, count(*) AS n FROM sim_texts s JOIN outbound_sms o ON o.id = s.outbound_id
+         SELECT o.group_id, o.user_id, count(*) AS n, string_agg(o.created_at::text, ',' ORDER BY o.id) AS at
+         FROM sim_texts s JOIN outbound_sms o ON o.id = s.outbound_id
          WHERE o.kind = 'reminder' GROUP BY o.group_id, o.user_id),
        trails AS (
-         SELECT group_id, user_id, count(*) AS n FROM trail
+         SELECT group_id, user_id, count(*) AS n, string_agg(at::text, ',' ORDER BY id) AS at FROM trail
          WHERE rung = 'reminder' AND outcome = 'reminded' AND reason LIKE 'sms:%' GROUP BY group_id, user_id)
-       SELECT texts.group_id || ':' || texts.user_id || ' ' || texts.n || ' texts for ' || coalesce(trails.n, 0) || ' reminders' AS k
+       SELECT texts.group_id || ':' || texts.user_id || ' ' || texts.n || ' texts (queued at ' || texts.at || ') for ' ||
+         coalesce(trails.n, 0) || ' reminders (at ' || coalesce(trails.at, '') || ')' AS k
        FROM texts LEFT JOIN trails USING (group_id, user_id) WHERE texts.n > coalesce(trails.n, 0)`,
     )
   ).map((r) => r.k);

@@ -59,13 +59,21 @@ export interface ClusterRunResult {
   table: string;
   /** What was done, in order (`kill node-b`, `restart node-b`, …). */
   faults: string[];
-  sigterm: StopResult & { node: string; closeCodes: number[]; rawClose: number | undefined };
+  sigterm: StopResult & { node: string; closeCodes: number[]; rawClose: number | undefined; log: string };
   inDoubt: number;
 }
 
-export async function clusterRun(o: { block: number; seconds: number }): Promise<ClusterRunResult> {
+/** `nodes` (default 3): 1 runs the same script on one node (the faults all hit it), to check the harness itself. */
+export async function clusterRun(o: {
+  block: number;
+  seconds: number;
+  nodes?: number;
+}): Promise<ClusterRunResult> {
   const runMs = o.seconds * 1000;
-  const cluster = await Cluster.start({ nodes: 3, env: CLUSTER_ENV });
+  const n = o.nodes ?? 3;
+  const cluster = await Cluster.start({ nodes: n, env: CLUSTER_ENV });
+  const killed = Math.min(1, n - 1);
+  const termed = Math.min(2, n - 1);
   const checker = new DeliveryChecker();
   checker.ackTimeoutMs = CLUSTER_ACK_TIMEOUT_MS;
   checker.serverStarted();
@@ -73,6 +81,7 @@ export async function clusterRun(o: { block: number; seconds: number }): Promise
   const clients: QunClient[] = [];
   const faults: string[] = [];
   let polling = true;
+  const startedAt = Date.now();
   try {
     const members: Member[] = [];
     for (let g = 0; g < GROUPS; g++) {
@@ -126,6 +135,7 @@ export async function clusterRun(o: { block: number; seconds: number }): Promise
 
     // Senders per group: the owner over HTTP (any node), an SMS-only member by text, a live member on its socket.
     const t0 = Date.now();
+    const setupMs = t0 - startedAt;
     let faultsDone = false;
     let lastUp = t0;
     const stop = () => Date.now() - t0 > runMs && faultsDone && Date.now() - lastUp > 4000;
@@ -159,21 +169,24 @@ export async function clusterRun(o: { block: number; seconds: number }): Promise
     const at = (f: number) => sleep(Math.max(0, t0 + f * runMs - Date.now()));
     const note = (s: string) => faults.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${s}`);
     await at(0.2);
-    await cluster.kill(1, 'SIGKILL');
-    note(`SIGKILL ${cluster.nodes[1]!.id}`);
+    await cluster.kill(killed, 'SIGKILL');
+    note(`SIGKILL ${cluster.nodes[killed]!.id}`);
     await at(0.4);
-    await cluster.restart(1);
-    note(`restarted ${cluster.nodes[1]!.id}`);
+    await cluster.restart(killed);
+    // One node: its restart is the server start the checker's two-generals rule counts from. Several: nobody's
+    // server restarted, the members moved on to another node.
+    if (n === 1) checker.serverStarted();
+    note(`restarted ${cluster.nodes[killed]!.id}`);
     await at(0.5);
     await cluster.restartRedis(1500);
     note('restarted Redis (down 1.5 s)');
     await at(0.7);
     // A raw socket on the node about to stop, besides the clients already there: its close code is the proof.
-    const victim = cluster.nodes[2]!;
+    const victim = cluster.nodes[termed]!;
     const raw = new RawWs(victim.url);
     await raw.auth(members.find((m) => m.kind === 'live')!.token!);
     const termAt = Date.now();
-    const stopped = await cluster.kill(2, 'SIGTERM');
+    const stopped = await cluster.kill(termed, 'SIGTERM');
     note(
       `SIGTERM ${victim.id}: exit after ${stopped.exitMs} ms (code ${stopped.code}, signal ${stopped.signal})`,
     );
@@ -183,12 +196,15 @@ export async function clusterRun(o: { block: number; seconds: number }): Promise
       .filter((c) => c.node === victim.id && c.at >= termAt && c.at <= termAt + stopped.exitMs + 100)
       .map((c) => c.code);
     await at(0.85);
-    await cluster.restart(2);
+    const stopLog = victim.log.slice(-4000);
+    await cluster.restart(termed);
+    if (n === 1) checker.serverStarted();
     note(`restarted ${victim.id}`);
     lastUp = Date.now();
     faultsDone = true;
     await sending;
     const ranMs = Date.now() - t0;
+    const settleFrom = Date.now();
 
     // Settle: live members caught up, every ack timeout and reminder delay passed, inboxes drained, texts collected.
     const owners = members.filter((m) => m.kind === 'owner');
@@ -231,13 +247,15 @@ export async function clusterRun(o: { block: number; seconds: number }): Promise
       checker.learnLog(g.id, await history(A(), own.token!, g.id));
     }
     const report = checker.report();
+    const settleMs = Date.now() - settleFrom;
     const db = await checkClusterDb(cluster.db());
     const t = report.totals;
     const kindOf = new Map(members.map((m) => [m.phone, m.kind]));
     const textsTo = (kind: Member['kind']) =>
       report.members.filter((m) => kindOf.get(m.member) === kind).reduce((n, m) => n + m.byChannel.sms, 0);
     const figures =
-      `cluster run ${o.seconds}s (ran ${Math.round(ranMs / 1000)} s, live clients per node ${spread.join('/')}): ` +
+      `cluster run ${o.seconds}s (setup ${Math.round(setupMs / 1000)} s, ran ${Math.round(ranMs / 1000)} s, settled in ${Math.round(settleMs / 1000)} s; ` +
+      `live clients per node ${spread.join('/')}): ` +
       `${report.accepted} messages acknowledged (${checker.inDoubtCount} unknown outcome), ${t.lost} lost, ` +
       `${t.duplicated} duplicated, ${t.twoGenerals} two-generals, ${t.outOfOrder} out of order, ` +
       `${report.storedTwice.length} stored twice, ${t.marked} via-marked copies, ${textsTo('inbox')} texts to ` +
@@ -248,7 +266,7 @@ export async function clusterRun(o: { block: number; seconds: number }): Promise
       figures,
       table: formatReport('cluster run', report),
       faults,
-      sigterm: { ...stopped, node: victim.id, closeCodes, rawClose },
+      sigterm: { ...stopped, node: victim.id, closeCodes, rawClose, log: stopLog },
       inDoubt: checker.inDoubtCount,
     };
   } finally {
