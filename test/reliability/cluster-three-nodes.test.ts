@@ -58,7 +58,6 @@ if (clusterInstalled('cluster tests')) {
       `${r.figures}\n${r.table}`,
     );
     // Graceful stop: sockets closed with 1012 (service restart), the process gone by itself within 10 s.
-    const s = r.sigterm;
     assert.equal(s.rawClose, 1012, `${s.node}'s raw socket closed with ${s.rawClose}`);
     assert.ok(s.closeCodes.length > 0, `clients were on ${s.node} when it stopped`);
     assert.deepEqual(
