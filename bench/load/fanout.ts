@@ -21,6 +21,8 @@ import {
 
 interface Plan {
   url: string;
+  /** Several nodes (the cluster benchmark): member i connects to urls[i % n], the sender to `url`. */
+  urls?: string[];
   groupId: number;
   senderToken: string;
   memberTokens: string[];
@@ -130,7 +132,8 @@ main(async () => {
 
   const t0 = now();
   await pool(plan.memberTokens, 200, async (token, mi) => {
-    const { ws, ready } = await connectLive(plan.url, token, (s) => onMember(mi, s));
+    const url = plan.urls?.length ? plan.urls[mi % plan.urls.length]! : plan.url;
+    const { ws, ready } = await connectLive(url, token, (s) => onMember(mi, s));
     if (!ready.groups.some((g) => g.g === G)) throw new Error(`member ${mi} is not in group ${G}`);
     ws.on('close', () => closed++);
     sockets[mi] = ws;

@@ -116,6 +116,8 @@ export interface ClusterOptions {
   nodes?: number;
   /** Extra environment for every node (timers, limits). */
   env?: Record<string, string>;
+  /** A database already prepared (a benchmark's seeded rows); default: a fresh one. */
+  databaseUrl?: string;
   /** false: the nodes run without QUN_REDIS_URL (no Redis is started). */
   redis?: boolean;
   /** How long a node may take to listen (a loaded 2-core machine can take seconds). */
@@ -128,8 +130,9 @@ export class Cluster {
   readonly databaseUrl: string;
   readonly redis: LocalRedis | undefined;
   readonly nodes: QunNode[];
-  /** Every close a cluster client saw: on which node, with which code, when. */
-  readonly closes: { node: string; code: number; at: number }[] = [];
+  /** Every close a cluster client saw: which client (in creation order), on which node, the code, when. */
+  readonly closes: { client: number; node: string; code: number; at: number }[] = [];
+  #clients = 0;
   readonly #env: Record<string, string>;
   readonly #timeout: number;
   #next = 0;
@@ -152,7 +155,7 @@ export class Cluster {
   static async start(o: ClusterOptions = {}): Promise<Cluster> {
     const n = o.nodes ?? 3;
     const ports = await freePorts(n + 1);
-    const databaseUrl = await freshDatabase();
+    const databaseUrl = o.databaseUrl ?? (await freshDatabase());
     const redis = o.redis === false ? undefined : new LocalRedis(ports[n]!);
     await redis?.start();
     const nodes = Array.from({ length: n }, (_, i): QunNode => {
@@ -312,8 +315,10 @@ export class Cluster {
       token,
     });
     // The client reads baseUrl when it opens its next socket: the close event comes first.
+    const client = this.#clients++;
     c.on('close', (e) => {
       this.closes.push({
+        client,
         node: this.nodes.find((n) => n.url === c.baseUrl)?.id ?? '?',
         code: e.code,
         at: Date.now(),
