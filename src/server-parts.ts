@@ -1,10 +1,12 @@
 // Pieces of the composition root kept out of server.ts so it stays a readable list of parts: the
 // reminder job with its channels in order (Web Push, WAP Push, SMS), the SMS pumping guard with its
 // number policy, the start-up log line, and the small start/stop helpers.
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AppRegistry } from './apps/registry.ts';
 import type { SmsGateway } from './channels/sms/gateway.ts';
 import { WapPushSender } from './channels/wappush/wap-push-sender.ts';
+import { loadVapidKeys } from './channels/webpush/vapid-keys.ts';
 import type { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
 import type { Clock } from './core/clock.ts';
@@ -185,4 +187,28 @@ export function readiness(
       return 'storage_unavailable';
     }
   };
+}
+
+/** The Web Push key pair every node answers: the store's (a vapid.json of an older release moves in). */
+export async function vapidKeys(store: Store, config: Config, clock: Clock, log: Logger) {
+  const vapid = await loadVapidKeys(
+    store.maintenance,
+    config.dataDir,
+    config.vapidSubject,
+    clock.now(),
+  ).catch(async (e) => {
+    await store.close();
+    throw e;
+  });
+  if (vapid.fileDiffers)
+    log.warn(
+      { file: path.join(config.dataDir, 'vapid.json') },
+      'this vapid.json differs from the VAPID key pair in the store; the store wins (another node set it first)',
+    );
+  else if (vapid.migratedFromFile)
+    log.info(
+      {},
+      "vapid.json's key pair is in the store now, so every node answers it; keep the file as a backup or remove it",
+    );
+  return vapid;
 }

@@ -7,10 +7,10 @@ import { AppRegistry } from './apps/registry.ts';
 import { AckTracker } from './channels/live/ack-tracker.ts';
 import { LiveHub } from './channels/live/live-hub.ts';
 import { liveMembershipEvents } from './channels/live/live-membership-events.ts';
+import { hintedMembershipEvents } from './channels/live/live-peer-events.ts';
 import type { GatewayHooks } from './channels/sms/gateway.ts';
 import { checkGatewayName, createGateway } from './channels/sms/gateways/registry.ts';
 import { SmsSender } from './channels/sms/sms-sender.ts';
-import { loadVapidKeys } from './channels/webpush/vapid-keys.ts';
 import { WebPushSender } from './channels/webpush/webpush-sender.ts';
 import type { Config } from './config/config.ts';
 import { AuthService } from './core/auth-service.ts';
@@ -31,10 +31,10 @@ import { digest } from './domain/digest.ts';
 import { textLanguage } from './domain/language.ts';
 import { personLabel } from './domain/names.ts';
 import { buildHttp } from './http/app.ts';
-import { DurablePresence } from './presence/durable/durable-presence.ts';
 import { JobRunner } from './scheduler/job-runner.ts';
 import type { ReminderJob } from './scheduler/reminder-job.ts';
 import { RetentionJob } from './scheduler/retention-job.ts';
+import { joinCluster, openSharedState } from './server-cluster.ts';
 import {
   buildGuard,
   buildReminders,
@@ -43,6 +43,7 @@ import {
   logStarted,
   openGateway,
   readiness,
+  vapidKeys,
 } from './server-parts.ts';
 import { openStore } from './store/open-store.ts';
 import { createMetrics } from './util/metrics.ts';
@@ -108,38 +109,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
     }),
   );
-  const presence = new DurablePresence(store.presence, {
-    node: config.nodeId,
-    webOnlineTtlMs: config.webOnlineTtl,
-    reconnectGraceMs: config.liveAckTimeout,
-    refreshMs: Math.max(1000, Math.min(config.liveHeartbeat, 10_000)),
-    now: () => clock.now(),
-    onError: (e) =>
-      log.warn({ err: e }, 'writing presence failed (a hint only: the log and cursors are the truth)'),
-  });
+  const shared = openSharedState(config, store, clock, log);
+  const { presence, bus } = shared;
   const tracker = new AckTracker(config.liveAckTimeout);
   const hub = new LiveHub(presence, tracker);
-  const members = new MemberCache(store);
+  const members = new MemberCache(store, shared.memberCache);
   const framer = new MessageFramer(store);
-  const vapid = await loadVapidKeys(
-    store.maintenance,
-    config.dataDir,
-    config.vapidSubject,
-    clock.now(),
-  ).catch(async (e) => {
-    await store.close();
-    throw e;
-  });
-  if (vapid.fileDiffers)
-    log.warn(
-      { file: path.join(config.dataDir, 'vapid.json') },
-      'this vapid.json differs from the VAPID key pair in the store; the store wins (another node set it first)',
-    );
-  else if (vapid.migratedFromFile)
-    log.info(
-      {},
-      "vapid.json's key pair is in the store now, so every node answers it; keep the file as a backup or remove it",
-    );
+  const vapid = await vapidKeys(store, config, clock, log);
   const push = new WebPushSender(vapid, opts.pushAgent ? { agent: opts.pushAgent } : {});
   const inboxUrl = `${config.publicUrl}/m`;
 
@@ -185,6 +161,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     reminderDelayMs: config.reminderDelay,
     liveAckTimeoutMs: config.liveAckTimeout,
+    bus,
     onSmsQueued,
     log,
   });
@@ -195,7 +172,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     metrics,
     {
       tps: config.smsTps,
-      window: 10,
+      window: gateway.window ?? 10,
       smartSubstitution: config.smartSubstitution,
       maxAttempts: 8,
       pollMs: 1000,
@@ -222,7 +199,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     apps,
     members,
     clock,
-    liveMembershipEvents(hub),
+    hintedMembershipEvents(liveMembershipEvents(hub), bus),
     config,
     guard,
   );
@@ -326,6 +303,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   );
 
   const jobs = new JobRunner({ log, overlaps: metrics.jobOverlaps });
+  let tailIdle = async () => {};
   let closed = false;
   // One shutdown for both a normal close and a start-up that failed half-way (a refused SMPP bind, a
   // port in use): every timer, socket and file this function opened is released.
@@ -348,7 +326,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await sender.stop();
     receipts.stop();
     await gateway.stop();
-    await presence.close();
+    await shared.close();
     await store.close();
   };
   try {
@@ -361,6 +339,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         { ranges: recovered },
         'undelivered ranges after a restart wait one ack timeout, then fall back',
       );
+    const cluster = await joinCluster(shared, {
+      store,
+      hub,
+      tracker,
+      members,
+      framer,
+      delivery,
+      clock,
+      config,
+      log,
+    });
+    tailIdle = cluster.idle;
+    for (const job of cluster.jobs) jobs.add(job);
     jobs
       .add({
         name: 'ack-deadlines',
@@ -390,6 +381,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     reminders,
     async settle() {
       await messages.idle();
+      await tailIdle();
       await delivery.idle();
       await sender.idle();
     },

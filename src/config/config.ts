@@ -11,6 +11,7 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  redisUrl: string | undefined;
   databasePool: number;
   logLevel: string;
   adminKey: string | undefined;

@@ -15,6 +15,7 @@ import { type MessageFramer, visibleTo } from './frames.ts';
 import type { MemberCache } from './member-cache.ts';
 import { policyRuns } from './policy-runs.ts';
 import type { PolicyContext, PolicyService } from './policy-service.ts';
+import type { ClusterBus } from './ports/cluster-bus.ts';
 import type { AckDeadlines, AckTimeout, LiveDelivery } from './ports/live-delivery.ts';
 import { previewSmsCost, type SmsCost } from './sms-cost.ts';
 import { groupMessageText, messageSegments, senderLabel } from './sms-text.ts';
@@ -42,6 +43,8 @@ export interface DeliveryDeps {
   };
   reminderDelayMs: number;
   liveAckTimeoutMs: number;
+  /** Hints to the other nodes (one node: a local bus). */
+  bus: ClusterBus;
   /** Wakes the SMS sender after texts were queued. */
   onSmsQueued: () => void;
   log: { warn: (o: object, msg: string) => void; error: (o: object, msg: string) => void };
@@ -67,6 +70,8 @@ export class DeliveryEngine {
 
   /** Fans out committed messages in commit order (one chain per node keeps per-group order). */
   dispatch(group: GroupInfo, msg: StoredMessage, sender: User): Promise<void> {
+    // The other nodes' sockets: the hint goes out at once (the message is committed), not after fan-out.
+    this.#d.bus.publish({ kind: 'committed', groupId: group.id, seq: msg.seq });
     const run = this.#chain.then(() => this.#fanOut(group, msg, sender));
     this.#chain = run.catch((e) =>
       this.#d.log.error({ err: e, groupId: group.id, seq: msg.seq }, 'fan-out failed'),
@@ -122,7 +127,11 @@ export class DeliveryEngine {
       });
       const decision = policy.decide(m, route, msg.urgent === true, segments, now);
       if (decision.rung === 'live') {
-        d.hub.deliver(m.userId, group.id, msg.seq, frame, m.ackedSeq, !isSender, now);
+        // Live on another node only: that node hands it over and keeps the deadline. Live here, or live
+        // nowhere yet (reconnecting): the deadline is this node's.
+        const remoteOnly =
+          d.hub.localConnections(m.userId) === 0 && (presence.get(m.userId)?.liveConnections ?? 0) > 0;
+        d.hub.deliver(m.userId, group.id, msg.seq, frame, m.ackedSeq, !remoteOnly, now);
         live++;
       } else if (decision.rung !== 'none') {
         routes.push(
@@ -314,9 +323,7 @@ export class DeliveryEngine {
    */
   onAckTimeouts(timeouts: AckTimeout[]): Promise<void> {
     if (timeouts.length === 0) return Promise.resolve();
-    const run = this.#chain.then(() => this.#fallThrough(timeouts));
-    this.#chain = run.catch((e) => this.#d.log.error({ err: e }, 'ack timeout handling failed'));
-    return run;
+    return this.serialized(() => this.#fallThrough(timeouts));
   }
 
   async #fallThrough(timeouts: AckTimeout[]): Promise<void> {
@@ -332,9 +339,14 @@ export class DeliveryEngine {
         this.#d.tracker.sent(t.userId, t.groupId, t.toSeq, t.fromSeq, now);
         continue;
       }
-      this.#d.metrics.deliveries.inc({ rung: 'live', outcome: 'ack_timeout' }, t.toSeq - t.fromSeq);
       const m = await this.#d.store.groups.member(t.groupId, t.userId);
       const from = Math.max(t.fromSeq, m?.ackedSeq ?? 0);
+      // Acked meanwhile (on another of the member's devices, perhaps through another node): settled.
+      if (from >= t.toSeq) continue;
+      // The member is live on another node now: that node's log read or tail delivers the range and
+      // keeps its deadline; falling through here as well would text what it is delivering live.
+      if (await this.#liveElsewhere(t.userId, now)) continue;
+      this.#d.metrics.deliveries.inc({ rung: 'live', outcome: 'ack_timeout' }, t.toSeq - from);
       await this.#d.store.delivery.addTrail([
         {
           groupId: t.groupId,
@@ -347,8 +359,23 @@ export class DeliveryEngine {
           at: now,
         },
       ]);
-      if (from < t.toSeq) await this.routeRange(t.groupId, t.userId, from, t.toSeq, { liveTimedOut: true });
+      await this.routeRange(t.groupId, t.userId, from, t.toSeq, { liveTimedOut: true });
     }
+  }
+
+  async #liveElsewhere(userId: number, now: number): Promise<boolean> {
+    const p = (await this.#d.presence.snapshot([userId], now)).get(userId);
+    return (p?.liveConnections ?? 0) > this.#d.hub.localConnections(userId);
+  }
+
+  /** Runs work on the fan-out chain: after every fan-out and fall-through queued before it. */
+  serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(work);
+    this.#chain = run.then(
+      () => {},
+      (e) => this.#d.log.error({ err: e }, 'delivery work failed'),
+    );
+    return run;
   }
 
   /** A live client's cumulative ack: the deadline moves at once, the cursor with the next write. */

@@ -282,8 +282,15 @@ export interface DeliveryStore {
     now: number,
     reminderDueAt: number,
   ): Promise<number[]>;
-  /** Members whose unacked, unrouted range needs a decision (crash recovery). */
-  unrouted(): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
+  /**
+   * Members whose unacked, unrouted range needs a decision (crash recovery). With `firstBefore`, only
+   * ranges whose first message was committed before then (or was removed by retention), oldest first, at
+   * most `limit` (the sweep for ranges of a node that stopped).
+   */
+  unrouted(opts?: {
+    firstBefore: number;
+    limit: number;
+  }): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
   dueReminders(now: number, limit: number): Promise<DueReminder[]>;
   /** Records that a reminder went out: clears it, and schedules escalation if asked. */
   reminded(

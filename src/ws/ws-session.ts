@@ -178,9 +178,14 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         socket.close(4001, 'invalid token');
         return;
       }
+      const groups = await d.store.groups.ofUser(session.user.id, ['active']);
+      const expiresAt = await d.store.users.sessionExpiry(session.sessionHash, d.clock.now());
+      // A socket that closed while the store answered (a client that dropped at once, a slow database)
+      // has had its close handler already: attaching it now would keep it in the hub and the member
+      // "live" for good, and leave a session timer that nothing clears.
+      if (socket.readyState !== OPEN) return;
       clearTimeout(authTimer);
       conn = new LiveConnection(session.user.id, session.sessionHash, socket, d.clock.now());
-      const groups = await d.store.groups.ofUser(session.user.id, ['active']);
       for (const { membership } of groups) {
         conn.groups.set(membership.groupId, {
           sent: membership.ackedSeq,
@@ -189,7 +194,6 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
       }
       d.hub.attach(conn);
       // The socket ends with its session (long sessions are re-checked on each heartbeat as well).
-      const expiresAt = await d.store.users.sessionExpiry(session.sessionHash, d.clock.now());
       if (expiresAt !== undefined) {
         sessionTimer = setTimeout(
           () => socket.close(4001, 'session expired'),

@@ -94,6 +94,26 @@ export function deliveryContract(factory: StoreFactory): void {
     });
   });
 
+  test('unrouted ranges older than a time: only those whose first message is older, oldest first', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 3);
+      const [a, b] = [users[1]!, users[2]!];
+      const at = (i: number, createdAt: number) => ({ ...msg(group.id, owner.id, i), createdAt });
+      await store.messages.append([at(1, T0), at(2, T0 + 100), at(3, T0 + 200)]);
+      // a acked 1 (its range starts at message 2, T0+100); b nothing (message 1, T0).
+      await store.delivery.ack([{ groupId: group.id, userId: a.id, seq: 1 }], T0 + 300);
+      const ids = (r: { userId: number; fromSeq: number; toSeq: number }[]) =>
+        r.map((x) => [x.userId, x.fromSeq, x.toSeq]);
+      assert.deepEqual(ids(await store.delivery.unrouted({ firstBefore: T0 + 50, limit: 10 })), [[b.id, 0, 3]]);
+      assert.deepEqual(ids(await store.delivery.unrouted({ firstBefore: T0 + 150, limit: 10 })), [
+        [b.id, 0, 3],
+        [a.id, 1, 3],
+      ]);
+      assert.deepEqual(ids(await store.delivery.unrouted({ firstBefore: T0 + 150, limit: 1 })), [[b.id, 0, 3]]);
+      assert.deepEqual(await store.delivery.unrouted({ firstBefore: T0, limit: 10 }), []);
+    });
+  });
+
   test('read marks only move forward', async () => {
     await withStore(factory, async (store) => {
       const { group, owner, users } = await groupWithMembers(store, 2);

@@ -212,6 +212,7 @@ export class SmsCollector {
   readonly #api: () => Api;
   readonly #checker: DeliveryChecker;
   readonly #last = new Map<string, number>();
+  readonly #seen = new Map<string, Set<number>>();
   readonly all = new Map<string, SimText[]>();
 
   constructor(api: () => Api, checker: DeliveryChecker) {
@@ -225,8 +226,12 @@ export class SmsCollector {
   }
 
   async collect(p: string, member: string = p): Promise<SimText[]> {
-    const texts = await textsAfter(this.#api(), p, this.#last.get(p) ?? 0);
-    if (texts.length > 0) this.#last.set(p, texts.at(-1)!.id);
+    // Read from the mark every time, not from the last id seen: with several nodes (or a PostgreSQL
+    // sequence and concurrent senders) a text with a lower id can commit after one with a higher id.
+    const seen = this.#seen.get(p) ?? new Set<number>();
+    this.#seen.set(p, seen);
+    const texts = (await textsAfter(this.#api(), p, this.#last.get(p) ?? 0)).filter((t) => !seen.has(t.id));
+    for (const t of texts) seen.add(t.id);
     const all = this.all.get(p) ?? [];
     all.push(...texts);
     this.all.set(p, all);

@@ -211,6 +211,56 @@ export class LiveHub implements LiveDelivery {
     conn.write(frame);
   }
 
+  deliverFromPeer(
+    userId: number,
+    groupId: number,
+    seq: number,
+    frame: string,
+    ackedSeq: number,
+    track: boolean,
+    now: number,
+    settledBefore: number,
+  ): boolean {
+    if (seq > (this.#latest.get(groupId) ?? 0)) this.#latest.set(groupId, seq);
+    let follows = false;
+    let written = false;
+    for (const conn of this.#byUser.get(userId) ?? NO_CONNECTIONS) {
+      const cur = conn.groups.get(groupId);
+      if (!cur) continue;
+      follows = true;
+      if (seq <= cur.sent) continue;
+      if (seq === cur.sent + 1 && !cur.catchingUp && conn.openedAt <= settledBefore) {
+        this.writeTo(conn, groupId, seq, frame, now);
+        written = true;
+      } else {
+        this.startCatchUp(conn, groupId);
+      }
+    }
+    if (written && track) this.#tracker.sent(userId, groupId, seq, ackedSeq, now);
+    return follows;
+  }
+
+  localConnections(userId: number): number {
+    return this.#byUser.get(userId)?.size ?? 0;
+  }
+
+  followedGroups(): Set<number> {
+    const out = new Set<number>();
+    for (const set of this.#byUser.values())
+      for (const conn of set) for (const g of conn.groups.keys()) out.add(g);
+    return out;
+  }
+
+  lowestSent(groupId: number): number | undefined {
+    let low: number | undefined;
+    for (const set of this.#byUser.values())
+      for (const conn of set) {
+        const cur = conn.groups.get(groupId);
+        if (cur && (low === undefined || cur.sent < low)) low = cur.sent;
+      }
+    return low;
+  }
+
   catchUp(userId: number, groupId: number): void {
     for (const conn of this.connections(userId)) this.startCatchUp(conn, groupId);
   }

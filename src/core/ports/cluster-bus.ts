@@ -6,8 +6,8 @@
 export type ClusterHint =
   /** Messages up to `seq` are committed in group `groupId` (sent after the commit). */
   | { kind: 'committed'; groupId: number; seq: number }
-  /** The group's active members or their settings changed: member caches drop the group. */
-  | { kind: 'members'; groupId: number }
+  /** The group's active members or their settings changed (null: any group's): member caches drop them. */
+  | { kind: 'members'; groupId: number | null }
   /** A member's live connections must follow (joined) or stop following (left) the group. */
   | { kind: 'membership'; groupId: number; userId: number; change: 'joined' | 'left' | 'invited' }
   /** The group was renamed (live clients are told). */

@@ -51,4 +51,27 @@ export interface LiveDelivery {
   freshSince(userId: number, groupId: number, since: number): boolean;
   /** Closes the member's connections holding unacked frames older than `olderThan` (half-open). */
   closeUnresponsive(userId: number, olderThan: number): number;
+  /** Live connections the member has on this node (presence counts those on every node). */
+  localConnections(userId: number): number;
+  /** Groups that at least one connection on this node follows. */
+  followedGroups(): Set<number>;
+  /** The lowest seq written so far to a connection on this node following the group; undefined if none. */
+  lowestSent(groupId: number): number | undefined;
+  /**
+   * A message another node committed, for the member's connections on this node: written directly to a
+   * connection that is in step and has been open longer than `settledBefore` allows (so no node can have
+   * routed it elsewhere meanwhile), else read from the log (which marks what a text already delivered).
+   * The ack deadline starts only for a frame written here; a log read arms its own. Returns whether a
+   * connection on this node follows the group.
+   */
+  deliverFromPeer(
+    userId: number,
+    groupId: number,
+    seq: number,
+    frame: string,
+    ackedSeq: number,
+    track: boolean,
+    now: number,
+    settledBefore: number,
+  ): boolean;
 }

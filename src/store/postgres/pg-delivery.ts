@@ -62,6 +62,13 @@ const SQL = {
     FROM memberships m JOIN groups g ON g.id = m.group_id
     WHERE m.state = 'active' AND GREATEST(m.routed_seq, m.acked_seq) < g.last_seq
     ORDER BY m.user_id, m.group_id`,
+  unroutedBefore: `SELECT m.group_id AS "groupId", m.user_id AS "userId", GREATEST(m.routed_seq, m.acked_seq) AS "fromSeq",
+      g.last_seq AS "toSeq"
+    FROM memberships m JOIN groups g ON g.id = m.group_id
+    LEFT JOIN messages x ON x.group_id = m.group_id AND x.seq = GREATEST(m.routed_seq, m.acked_seq) + 1
+    WHERE m.state = 'active' AND GREATEST(m.routed_seq, m.acked_seq) < g.last_seq
+      AND (x.created_at IS NULL OR x.created_at < $1::bigint)
+    ORDER BY x.created_at NULLS FIRST, m.group_id, m.user_id LIMIT $2`,
   // The unread count is a subquery of the same statement: one snapshot, one round trip.
   dueReminders: `SELECT m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc,
       GREATEST(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
@@ -247,7 +254,8 @@ export function pgDelivery(
         return handed;
       });
     },
-    async unrouted() {
+    async unrouted(opts) {
+      if (opts) return rows<Ids>(db, SQL.unroutedBefore, [opts.firstBefore, opts.limit]);
       return rows<Ids>(db, SQL.unrouted);
     },
     async dueReminders(now, limit) {

@@ -43,6 +43,12 @@ const SQL = {
   unrouted: `SELECT m.group_id AS groupId, m.user_id AS userId, max(m.routed_seq, m.acked_seq) AS fromSeq, g.last_seq AS toSeq
     FROM memberships m JOIN groups g ON g.id = m.group_id
     WHERE m.state = 'active' AND max(m.routed_seq, m.acked_seq) < g.last_seq ORDER BY m.user_id, m.group_id`,
+  unroutedBefore: `SELECT m.group_id AS groupId, m.user_id AS userId, max(m.routed_seq, m.acked_seq) AS fromSeq, g.last_seq AS toSeq
+    FROM memberships m JOIN groups g ON g.id = m.group_id
+    LEFT JOIN messages x ON x.group_id = m.group_id AND x.seq = max(m.routed_seq, m.acked_seq) + 1
+    WHERE m.state = 'active' AND max(m.routed_seq, m.acked_seq) < g.last_seq
+      AND (x.created_at IS NULL OR x.created_at < ?)
+    ORDER BY x.created_at NULLS FIRST, m.group_id, m.user_id LIMIT ?`,
   // The unread count is a subquery of the same statement: one snapshot. Ties on the due time are broken by
   // the primary key, as the PostgreSQL engine orders them.
   dueReminders: `SELECT m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc,
@@ -76,6 +82,7 @@ export function sqliteDelivery(
     handedIn: db.prepare<[number, number, number, number], { seq: number }>(SQL.handedIn),
     markRead: db.prepare(SQL.markRead),
     unrouted: db.prepare<[], Ids>(SQL.unrouted),
+    unroutedBefore: db.prepare<[number, number], Ids>(SQL.unroutedBefore),
     dueReminders: db.prepare<
       [number, number],
       {
@@ -193,7 +200,8 @@ export function sqliteDelivery(
       if (seqs.length === 0) return [];
       return showInInbox(userId, groupId, seqs, now, reminderDueAt);
     },
-    async unrouted() {
+    async unrouted(opts) {
+      if (opts) return s.unroutedBefore.all(opts.firstBefore, opts.limit);
       return s.unrouted.all();
     },
     async dueReminders(now, limit) {
