@@ -5,91 +5,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
 import pg from 'pg';
 import { QunClient } from '../../src/client/qun-client.ts';
 import { freePorts } from './kannel/ports.ts';
 import { freshDatabase, postgresInstalled } from './postgres.ts';
+import { freshDb, redisInstalled, redisUrl, startRedisAgain, stopRedis } from './redis.ts';
 import { Api, BASE_ENV, ROOT, tempDir } from './server.ts';
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':'))
-    if (dir && fs.existsSync(path.join(dir, name))) return path.join(dir, name);
-  return undefined;
-}
-
-const REDIS_SERVER = onPath('redis-server');
 
 /**
  * Whether cluster tests can run (PostgreSQL and redis-server installed). When not, a test says why:
  * skipped on a developer machine, failed under CI, where a missing package is a broken set-up.
  */
 export function clusterInstalled(what: string): boolean {
-  if (!postgresInstalled(what)) return false;
-  if (REDIS_SERVER) return true;
-  const reason = 'redis-server is not installed: apt-get install -y redis-server';
-  if (process.env.CI) {
-    test(`${what}: redis-server is installed`, () => {
-      throw new Error(`${reason}; CI must install it`);
-    });
-  } else {
-    process.stderr.write(`\n*** SKIPPING ${what}: ${reason} ***\n\n`);
-    test(what, { skip: reason }, () => {});
-  }
-  return false;
-}
-
-// A minimal Redis starter of our own (no persistence: a restart loses every key and subscriber, which is
-// what the cluster must survive). test/helpers/redis.ts, when it lands, may replace it.
-class LocalRedis {
-  readonly port: number;
-  #child: ChildProcess | undefined;
-  constructor(port: number) {
-    this.port = port;
-  }
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-  get running(): boolean {
-    return this.#child !== undefined;
-  }
-  async start(): Promise<void> {
-    if (!REDIS_SERVER) throw new Error('redis-server is not installed');
-    const args = ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', '--appendonly', 'no'];
-    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#child = child;
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-      child.stdout!.on('data', (d) => {
-        out = (out + d).slice(-4000);
-        if (/ready to accept connections/i.test(out)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited ${code}: ${out}`));
-      });
-    });
-    child.stdout!.resume();
-    child.stderr!.resume();
-  }
-  /** For process.on('exit'): nothing may outlive the test process. */
-  killNow(): void {
-    this.#child?.kill('SIGKILL');
-  }
-  /** SIGKILL: every key (presence) and every subscription is gone at once. */
-  async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((r) => {
-      child.once('exit', () => r());
-      child.kill('SIGKILL');
-    });
-  }
+  return postgresInstalled(what) && redisInstalled(what);
 }
 
 export interface QunNode {
@@ -128,7 +56,9 @@ const NAMES = 'abcdefghijklmnopqrstuvwxyz';
 
 export class Cluster {
   readonly databaseUrl: string;
-  readonly redis: LocalRedis | undefined;
+  /** The Redis URL the nodes share (the test process's Redis server, a database of its own). */
+  readonly redisUrl: string | undefined;
+  #redisUp = false;
   readonly nodes: QunNode[];
   /** Every close a cluster client saw: which client (in creation order), on which node, the code, when. */
   readonly closes: { client: number; node: string; code: number; at: number }[] = [];
@@ -138,14 +68,10 @@ export class Cluster {
   #next = 0;
   #db: pg.Pool | undefined;
 
-  private constructor(
-    databaseUrl: string,
-    redis: LocalRedis | undefined,
-    nodes: QunNode[],
-    o: ClusterOptions,
-  ) {
+  private constructor(databaseUrl: string, redis: string | undefined, nodes: QunNode[], o: ClusterOptions) {
     this.databaseUrl = databaseUrl;
-    this.redis = redis;
+    this.redisUrl = redis;
+    this.#redisUp = redis !== undefined;
     this.nodes = nodes;
     this.#env = o.env ?? {};
     this.#timeout = o.startTimeoutMs ?? 60_000;
@@ -154,10 +80,9 @@ export class Cluster {
   /** A fresh database, a fresh Redis and N nodes; the first node starts alone (it runs the migrations). */
   static async start(o: ClusterOptions = {}): Promise<Cluster> {
     const n = o.nodes ?? 3;
-    const ports = await freePorts(n + 1);
+    const ports = await freePorts(n);
     const databaseUrl = o.databaseUrl ?? (await freshDatabase());
-    const redis = o.redis === false ? undefined : new LocalRedis(ports[n]!);
-    await redis?.start();
+    const redis = o.redis === false ? undefined : await redisUrl(freshDb());
     const nodes = Array.from({ length: n }, (_, i): QunNode => {
       const port = ports[i]!;
       return {
@@ -173,7 +98,6 @@ export class Cluster {
     const c = new Cluster(databaseUrl, redis, nodes, o);
     process.once('exit', () => {
       for (const node of nodes) node.child?.kill('SIGKILL');
-      redis?.killNow();
     });
     try {
       await c.restart(0);
@@ -193,7 +117,7 @@ export class Cluster {
       QUN_LOG_LEVEL: 'info',
       QUN_DATA_DIR: node.dataDir,
       QUN_DATABASE_URL: this.databaseUrl,
-      ...(this.redis ? { QUN_REDIS_URL: this.redis.url } : {}),
+      ...(this.redisUrl ? { QUN_REDIS_URL: this.redisUrl } : {}),
       QUN_NODE_ID: node.id,
       PORT: String(node.port),
       ...this.#env,
@@ -263,18 +187,22 @@ export class Cluster {
 
   /** Redis killed (every key and subscriber lost), down for `downMs`, then started again on its port. */
   async restartRedis(downMs = 1000): Promise<void> {
-    if (!this.redis) throw new Error('this cluster runs without Redis');
-    await this.redis.stop();
+    await this.stopRedis();
     await new Promise((r) => setTimeout(r, downMs));
-    await this.redis.start();
+    await this.startRedis();
   }
 
+  /** SIGKILL: no clean shutdown; keys and subscriptions are gone (the server keeps nothing on disk). */
   async stopRedis(): Promise<void> {
-    await this.redis?.stop();
+    if (!this.redisUrl) throw new Error('this cluster runs without Redis');
+    await stopRedis();
+    this.#redisUp = false;
   }
 
   async startRedis(): Promise<void> {
-    await this.redis?.start();
+    if (!this.redisUrl) throw new Error('this cluster runs without Redis');
+    await startRedisAgain();
+    this.#redisUp = true;
   }
 
   /** Nodes that are up, in order. */
@@ -341,7 +269,8 @@ export class Cluster {
 
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((_, i) => this.kill(i, 'SIGKILL')));
-    await this.redis?.stop();
+    // The Redis server is the test process's (shared, killed at exit): a stopped one is started again for the next.
+    if (this.redisUrl && !this.#redisUp) await startRedisAgain();
     await this.#db?.end();
     for (const n of this.nodes) fs.rmSync(n.dataDir, { recursive: true, force: true });
   }
