@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '../test/helpers/cluster.ts';
 import { type GenRun, loadAverage, procStat, runGenerator } from './lib/proc.ts';
+import type { Figure } from './lib/report.ts';
 import { tempDir, writePlan } from './lib/seed.ts';
 import { seedGroupsOnPostgres } from './lib/seed-postgres.ts';
 
@@ -116,6 +117,37 @@ export function describe(r: ClusterBenchRun, members: number): string {
     `${f(x.deliveries)} of ${f(x.expectedDeliveries)} delivered, ${x.lost} ${x.drained ? 'lost' : 'undelivered when the drain ended'}, ` +
     `${x.sendErrors} send errors; nodes ${r.nodesCpu.toFixed(2)} cores together, load ${r.load}`
   );
+}
+
+/** For bench/run.ts (`--only cluster`): the runs as the suite's figures; no target, they are for sizing. */
+export async function clusterSuite(
+  full: boolean,
+  log: (s: string) => void,
+): Promise<{ figures: Figure[]; raw: unknown }> {
+  const members = 1000;
+  const r = await clusterBench({ members, seconds: full ? 15 : 5, rate: 20, log });
+  const n = members.toLocaleString('en-US');
+  const figures = r.runs.map((run): Figure => {
+    const x = run.result;
+    const lat = x.latencyMs as Latency;
+    const common = { bench: 'cluster', target: 'none (for sizing)', notes: describe(run, members) };
+    return run.mode === 'throughput'
+      ? {
+          ...common,
+          metric: `deliveries/s, 3 nodes, N=${n}`,
+          value: Number(x.deliveriesPerSec),
+          unit: '/s',
+          met: Number(x.lost) === 0 && x.drained === true,
+        }
+      : {
+          ...common,
+          metric: `p99 send→last member, 3 nodes, N=${n}`,
+          value: lat.n ? lat.p99 : Number.NaN,
+          unit: 'ms',
+          met: Number(x.lost) === 0 && lat.n > 0,
+        };
+  });
+  return { figures, raw: r };
 }
 
 function arg(name: string, fallback: number): number {
