@@ -135,7 +135,11 @@ export function presenceContract(engine: string, factory: PresenceFactory): void
           3: 'reconnecting',
         });
         t = T0 + GRACE + 1;
-        assert.deepEqual(await view(again, [1, 2, 3]), { 1: 'reconnecting', 2: 'web' }, '3 had the rest of its grace');
+        assert.deepEqual(
+          await view(again, [1, 2, 3]),
+          { 1: 'reconnecting', 2: 'web' },
+          '3 had the rest of its grace',
+        );
         t = T0 + 1000 + GRACE + 1;
         assert.deepEqual(await view(again, [1, 2]), { 2: 'web' }, 'one grace from the start');
         t = T0 + WEB_TTL + 1;

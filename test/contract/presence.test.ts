@@ -28,7 +28,8 @@ presenceContract('memory', {
 
 function durable(store: Store, cleanup: () => void = () => {}): PresenceBackend {
   return {
-    open: (node: string, o: PresenceOptions) => new DurablePresence(store.presence, { node, ...o, onError: fail }),
+    open: (node: string, o: PresenceOptions) =>
+      new DurablePresence(store.presence, { node, ...o, onError: fail }),
     close: async () => {
       await store.close();
       cleanup();

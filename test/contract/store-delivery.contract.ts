@@ -104,12 +104,16 @@ export function deliveryContract(factory: StoreFactory): void {
       await store.delivery.ack([{ groupId: group.id, userId: a.id, seq: 1 }], T0 + 300);
       const ids = (r: { userId: number; fromSeq: number; toSeq: number }[]) =>
         r.map((x) => [x.userId, x.fromSeq, x.toSeq]);
-      assert.deepEqual(ids(await store.delivery.unrouted({ firstBefore: T0 + 50, limit: 10 })), [[b.id, 0, 3]]);
+      assert.deepEqual(ids(await store.delivery.unrouted({ firstBefore: T0 + 50, limit: 10 })), [
+        [b.id, 0, 3],
+      ]);
       assert.deepEqual(ids(await store.delivery.unrouted({ firstBefore: T0 + 150, limit: 10 })), [
         [b.id, 0, 3],
         [a.id, 1, 3],
       ]);
-      assert.deepEqual(ids(await store.delivery.unrouted({ firstBefore: T0 + 150, limit: 1 })), [[b.id, 0, 3]]);
+      assert.deepEqual(ids(await store.delivery.unrouted({ firstBefore: T0 + 150, limit: 1 })), [
+        [b.id, 0, 3],
+      ]);
       assert.deepEqual(await store.delivery.unrouted({ firstBefore: T0, limit: 10 }), []);
     });
   });

@@ -172,11 +172,12 @@ export async function clusterRun(o: {
     await cluster.kill(killed, 'SIGKILL');
     note(`SIGKILL ${cluster.nodes[killed]!.id}`);
     await at(0.4);
+    const t = Date.now();
     await cluster.restart(killed);
     // One node: its restart is the server start the checker's two-generals rule counts from. Several: nobody's
     // server restarted, the members moved on to another node.
     if (n === 1) checker.serverStarted();
-    note(`restarted ${cluster.nodes[killed]!.id}`);
+    note(`restarted ${cluster.nodes[killed]!.id} (start took ${Date.now() - t} ms)`);
     await at(0.5);
     await cluster.restartRedis(1500);
     note('restarted Redis (down 1.5 s)');
@@ -199,9 +200,10 @@ export async function clusterRun(o: {
     const closeCodes = [...first.values()];
     await at(0.85);
     const stopLog = victim.log.slice(-4000);
+    t = Date.now();
     await cluster.restart(termed);
     if (n === 1) checker.serverStarted();
-    note(`restarted ${victim.id}`);
+    note(`restarted ${victim.id} (start took ${Date.now() - t} ms)`);
     lastUp = Date.now();
     faultsDone = true;
     await sending;
