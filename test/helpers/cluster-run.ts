@@ -177,7 +177,7 @@ export async function clusterRun(o: {
     // One node: its restart is the server start the checker's two-generals rule counts from. Several: nobody's
     // server restarted, the members moved on to another node.
     if (n === 1) checker.serverStarted();
-    note(`restarted ${cluster.nodes[killed]!.id} (start took ${Date.now() - t} ms)`);
+    note(`restarted ${cluster.nodes[killed]!.id} (start took ${Date.now() - startT} ms)`);
     await at(0.5);
     await cluster.restartRedis(1500);
     note('restarted Redis (down 1.5 s)');
@@ -200,10 +200,10 @@ export async function clusterRun(o: {
     const closeCodes = [...first.values()];
     await at(0.85);
     const stopLog = victim.log.slice(-4000);
-    t = Date.now();
+    startT = Date.now();
     await cluster.restart(termed);
     if (n === 1) checker.serverStarted();
-    note(`restarted ${victim.id} (start took ${Date.now() - t} ms)`);
+    note(`restarted ${victim.id} (start took ${Date.now() - startT} ms)`);
     lastUp = Date.now();
     faultsDone = true;
     await sending;
