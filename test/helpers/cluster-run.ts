@@ -172,7 +172,7 @@ export async function clusterRun(o: {
     await cluster.kill(killed, 'SIGKILL');
     note(`SIGKILL ${cluster.nodes[killed]!.id}`);
     await at(0.4);
-    const t = Date.now();
+    let startT = Date.now();
     await cluster.restart(killed);
     // One node: its restart is the server start the checker's two-generals rule counts from. Several: nobody's
     // server restarted, the members moved on to another node.
