@@ -2,7 +2,7 @@
 // of 1,000 live members spread round-robin over the nodes, the sender on node-a. Two runs of the fan-out load
 // generator (bench/load/fanout.ts): throughput (up to 1,000 sends in flight) and latency at a fixed rate. Prints
 // deliveries/s and send → last member socket latency p50/p99; no test asserts on them. By hand:
-//   node bench/cluster.ts [--members 1000] [--seconds 5] [--rate 20]
+//   node bench/cluster.ts [--nodes 3] [--members 1000] [--seconds 5] [--rate 20]   (--nodes 1: the same on one node)
 // or through the suite: node bench/run.ts --only cluster
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ import { tempDir, writePlan } from './lib/seed.ts';
 import { seedGroupsOnPostgres } from './lib/seed-postgres.ts';
 
 export interface ClusterBenchOptions {
+  /** 3 by default; 1 gives the same load on one node (PostgreSQL and Redis alike), to compare. */
+  nodes?: number;
   members: number;
   seconds: number;
   /** Messages per second in the latency run. */
@@ -40,7 +42,6 @@ const NODE_ENV: Record<string, string> = {
   QUN_LIVE_MAX_PER_ADDRESS: '1000000',
   // Nothing may fall to SMS while members on other nodes wait for their frames: this measures live fan-out.
   QUN_LIVE_ACK_TIMEOUT: '60s',
-  QUN_LOG_LEVEL: 'warn',
 };
 
 async function measured(
@@ -57,9 +58,10 @@ async function measured(
 
 export async function clusterBench(o: ClusterBenchOptions): Promise<ClusterBenchResult> {
   const log = o.log ?? ((s: string) => process.stdout.write(`${s}\n`));
-  const seeded = await seedGroupsOnPostgres(1, o.members + 1);
-  const [sender, ...members] = seeded.members;
-  const cluster = await Cluster.start({ nodes: 3, databaseUrl: seeded.url, env: NODE_ENV });
+  // A group per run: the second run's members must not start with the first one's backlog.
+  const seeded = await seedGroupsOnPostgres(2, o.members + 1);
+  const nodes = o.nodes ?? 3;
+  const cluster = await Cluster.start({ nodes, databaseUrl: seeded.url, env: NODE_ENV });
   const dir = tempDir('qun-bench-cluster-');
   const urls = cluster.nodes.map((n) => n.url);
   const perNode = urls.map((_, i) => members.filter((_, k) => k % urls.length === i).length);
@@ -68,7 +70,8 @@ export async function clusterBench(o: ClusterBenchOptions): Promise<ClusterBench
   );
   const runs: ClusterBenchRun[] = [];
   try {
-    for (const mode of ['throughput', 'latency'] as const) {
+    for (const [g, mode] of (['throughput', 'latency'] as const).entries()) {
+      const [sender, ...members] = seeded.members.slice(g * (o.members + 1), (g + 1) * (o.members + 1));
       const plan = writePlan(dir, `cluster-${mode}`, {
         url: urls[0],
         urls,
@@ -99,7 +102,7 @@ export async function clusterBench(o: ClusterBenchOptions): Promise<ClusterBench
   } finally {
     await cluster.close();
   }
-  return { nodes: 3, members: o.members, perNode, runs };
+  return { nodes, members: o.members, perNode, runs };
 }
 
 type Latency = { n: number; p50: number; p99: number; max: number };
@@ -156,9 +159,14 @@ function arg(name: string, fallback: number): number {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const o = { members: arg('members', 1000), seconds: arg('seconds', 5), rate: arg('rate', 20) };
+  const o = {
+    nodes: arg('nodes', 3),
+    members: arg('members', 1000),
+    seconds: arg('seconds', 5),
+    rate: arg('rate', 20),
+  };
   process.stdout.write(
-    `cluster benchmark: 3 nodes, one PostgreSQL, one Redis, ${o.members} members, ${o.seconds} s per run; load ${loadAverage()}\n`,
+    `cluster benchmark: ${o.nodes} node(s), one PostgreSQL, one Redis, ${o.members} members, ${o.seconds} s per run; load ${loadAverage()}\n`,
   );
   clusterBench(o).then(
     () => process.exit(0),
