@@ -64,9 +64,9 @@ export async function clusterBench(o: ClusterBenchOptions): Promise<ClusterBench
   const cluster = await Cluster.start({ nodes, databaseUrl: seeded.url, env: NODE_ENV });
   const dir = tempDir('qun-bench-cluster-');
   const urls = cluster.nodes.map((n) => n.url);
-  const perNode = urls.map((_, i) => members.filter((_, k) => k % urls.length === i).length);
+  const perNode = urls.map((_, i) => Math.floor((o.members + urls.length - 1 - i) / urls.length));
   log(
-    `  3 nodes (${cluster.nodes.map((n) => n.id).join(', ')}), ${o.members} members: ${perNode.join('/')} per node`,
+    `  ${nodes} node(s) (${cluster.nodes.map((n) => n.id).join(', ')}), ${o.members} members: ${perNode.join('/')} per node`,
   );
   const runs: ClusterBenchRun[] = [];
   try {
