@@ -665,7 +665,7 @@ const reminder: Bench = {
       figures: [
         {
           bench: 'reminder',
-          metric: `one scan (dueReminders), ${items.toLocaleString('en-US')} inbox items, ${due.toLocaleString('en-US')} due`,
+          metric: `one scan (claimReminders), ${items.toLocaleString('en-US')} inbox items, ${due.toLocaleString('en-US')} due`,
           value: cold.p50,
           unit: 'ms',
           target: '≤ 20 ms',

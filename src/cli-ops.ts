@@ -9,6 +9,7 @@ import { type Config, loadConfig } from './config/config.ts';
 import { systemClock } from './core/clock.ts';
 import { normalisePhone } from './domain/phone.ts';
 import { RetentionJob } from './scheduler/retention-job.ts';
+import { storeOptions } from './server-parts.ts';
 import { openStore } from './store/open-store.ts';
 import { backupSqlite, pgDumpCommand } from './store/ops/backup.ts';
 import type { Store } from './store/store.ts';
@@ -16,13 +17,8 @@ import type { Store } from './store/store.ts';
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 async function withStore<T>(config: Config, body: (s: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    poolSize: config.databasePool,
-    dataDir: config.dataDir,
-    gateway: config.smsGateway,
-    reminderDelayMs: config.reminderDelay,
-  });
+  // Not the serving node's id: `qun prune` on a node's host must not join that node's retention lease.
+  const store = await openStore({ ...storeOptions(config), nodeId: `${config.nodeId}.cli` });
   try {
     return await body(store);
   } finally {
@@ -140,6 +136,7 @@ export function registerOps(program: Command): void {
           clock: systemClock,
           defaultDays: config.retentionDays,
           log: { info() {} },
+          leaseMs: config.lease,
         }).run(progress),
       );
       process.stdout.write(`deleted ${total} messages\n`);

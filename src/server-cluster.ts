@@ -127,6 +127,7 @@ export async function joinCluster(
     }),
   );
   if (!shared.multiNode) return { jobs: [], idle: () => tail.idle() };
+  const sweepEveryMs = Math.max(1000, Math.floor(w.config.liveAckTimeout / 2));
   const sweep = new OrphanSweep({
     store: w.store,
     presence: shared.presence,
@@ -135,13 +136,14 @@ export async function joinCluster(
     bus: shared.bus,
     clock: w.clock,
     liveAckTimeoutMs: w.config.liveAckTimeout,
+    leaseMs: 4 * sweepEveryMs,
   });
   return {
     jobs: [
       { name: 'log-tail', everyMs: POLL_MS, run: () => tail.poll() },
       {
         name: 'orphan-sweep',
-        everyMs: Math.max(1000, Math.floor(w.config.liveAckTimeout / 2)),
+        everyMs: sweepEveryMs,
         run: () => sweep.run(),
       },
     ],

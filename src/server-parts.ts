@@ -17,8 +17,22 @@ import { type AddressPlan, smsFrom } from './domain/address.ts';
 import { numberPolicy } from './domain/sms-policy.ts';
 import { ReminderFallback } from './scheduler/reminder-fallback.ts';
 import { ReminderJob } from './scheduler/reminder-job.ts';
+import type { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import type { Metrics } from './util/metrics.ts';
+
+/** The store as this node opens it: its claims (reminders, texts in flight, retention) leased to QUN_NODE_ID. */
+export function storeOptions(config: Config): Parameters<typeof openStore>[0] {
+  return {
+    databaseUrl: config.databaseUrl,
+    poolSize: config.databasePool,
+    dataDir: config.dataDir,
+    gateway: config.smsGateway,
+    reminderDelayMs: config.reminderDelay,
+    nodeId: config.nodeId,
+    leaseMs: config.lease,
+  };
+}
 
 /** How long a graceful stop waits for in-flight appends before it closes sockets anyway (exit ≤ 10 s). */
 export const DRAIN_MS = 5000;

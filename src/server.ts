@@ -43,6 +43,7 @@ import {
   logStarted,
   openGateway,
   readiness,
+  storeOptions,
   vapidKeys,
 } from './server-parts.ts';
 import { openStore } from './store/open-store.ts';
@@ -77,13 +78,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.logger ?? pino({ level: config.logLevel });
   const apps = new AppRegistry(config.apps, config.appNumberWidth);
   checkGatewayName(config.smsGateway);
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    poolSize: config.databasePool,
-    dataDir: config.dataDir,
-    gateway: config.smsGateway,
-    reminderDelayMs: config.reminderDelay,
-  });
+  const store = await openStore(storeOptions(config));
   const metrics = createMetrics();
   const plan: AddressPlan = {
     serviceNumber: config.serviceNumber,
@@ -176,6 +171,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       smartSubstitution: config.smartSubstitution,
       maxAttempts: 8,
       pollMs: 1000,
+      leaseMs: config.lease,
       composeDigest: (parts, toPhone) =>
         digest(
           {
@@ -269,7 +265,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     inboxUrl,
     onSmsQueued,
   });
-  const retention = new RetentionJob({ store, clock, defaultDays: config.retentionDays, log });
+  const retention = new RetentionJob({
+    store,
+    clock,
+    defaultDays: config.retentionDays,
+    log,
+    leaseMs: config.lease,
+  });
 
   const http = await buildHttp(
     {
@@ -358,12 +360,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         everyMs: Math.max(20, Math.min(1000, Math.floor(config.liveAckTimeout / 4))),
         run: () => delivery.onAckTimeouts(tracker.expire(clock.now())),
       })
-      .add({ name: 'reminders', everyMs: config.reminderScanInterval, run: () => reminders.run() })
+      .add({ name: 'reminders', everyMs: config.reminderScanInterval, run: (s) => reminders.run(s) })
       // Timers overflow past 2^31 ms (24.8 days) and would then fire at once, over and over.
       .add({
         name: 'retention',
         everyMs: Math.min(config.retentionInterval, 2 ** 31 - 1),
-        run: () => retention.run(),
+        run: (s) => retention.run(undefined, s),
       })
       .start();
     await http.listen({ port: config.port, host: config.host });

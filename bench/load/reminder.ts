@@ -1,5 +1,5 @@
 // Load generator for the reminder scan.
-//   query: runs the store's dueReminders(now, 1000) — the scan itself — against the server's database
+//   query: runs the store's claimReminders(now, 1000) — the scan itself — against the server's database
 //          file (the server's own scan is an hour away): `repeats` times on a fresh connection each, as a
 //          scan every 30 s finds SQLite's page cache, then `repeats` times on one warm connection.
 //   job:   waits for the server's first reminder pass (QUN_REMINDER_SCAN_INTERVAL) and reads its duration
@@ -26,19 +26,20 @@ main(async () => {
   if (plan.mode === 'query') {
     const times = { cold: [] as number[], warm: [] as number[] };
     let found = 0;
+    // A claim leases what it finds; a lease of 0 lets the next scan find the same rows again.
     const scan = async (store: Awaited<ReturnType<typeof openSqliteStore>>, into: number[]) => {
       const t = now();
-      const rows = await store.delivery.dueReminders(Date.now(), 1000);
+      const rows = await store.delivery.claimReminders(Date.now(), 1000);
       into.push(now() - t);
       found = rows.length;
     };
     await mark('start');
     for (let i = 0; i < plan.repeats; i++) {
-      const store = await openSqliteStore(plan.dbFile, { gateway: 'sim' });
+      const store = await openSqliteStore(plan.dbFile, { gateway: 'sim', leaseMs: 0 });
       await scan(store, times.cold);
       await store.close();
     }
-    const store = await openSqliteStore(plan.dbFile, { gateway: 'sim' });
+    const store = await openSqliteStore(plan.dbFile, { gateway: 'sim', leaseMs: 0 });
     for (let i = 0; i < plan.repeats; i++) await scan(store, times.warm);
     await store.close();
     await mark('end');

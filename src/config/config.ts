@@ -40,6 +40,7 @@ export interface Config {
   liveHeartbeat: number;
   liveMaxPerAddress: number;
   nodeId: string;
+  lease: number;
   webOnlineTtl: number;
   reminderScanInterval: number;
   reminderDelay: number;

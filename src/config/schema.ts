@@ -223,6 +223,12 @@ export const SETTINGS = {
       .regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 letters, digits, dots, dashes or underscores')
       .optional(),
   ),
+  lease: s(
+    'QUN_LEASE',
+    '2m',
+    'work a node claimed (due reminders, texts in flight, the retention run) is taken over by another node this long after the node died; a live node renews its texts, and a reminder pass takes far less',
+    duration,
+  ),
   webOnlineTtl: s(
     'QUN_WEB_ONLINE_TTL',
     '120s',

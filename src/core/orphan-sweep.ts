@@ -18,6 +18,8 @@ export interface OrphanSweepDeps {
   bus: ClusterBus;
   clock: Clock;
   liveAckTimeoutMs: number;
+  /** How long the sweeping node's lease lasts without a pass (a few sweep intervals). */
+  leaseMs: number;
 }
 
 export class OrphanSweep {
@@ -27,8 +29,14 @@ export class OrphanSweep {
     this.#d = deps;
   }
 
-  /** One pass; returns how many ranges fell. Runs on the fan-out chain, so order holds per member. */
-  run(limit = 500): Promise<number> {
+  /**
+   * One pass; returns how many ranges fell. One node sweeps at a time (a named lease, held while it keeps
+   * sweeping, taken over when it stops), so a range is never noted twice in the trail. Runs on the fan-out
+   * chain, so order holds per member.
+   */
+  async run(limit = 500): Promise<number> {
+    const now = this.#d.clock.now();
+    if (!(await this.#d.store.leases.hold('orphan-sweep', now, now + this.#d.leaseMs))) return 0;
     return this.#d.delivery.serialized(() => this.#sweep(limit));
   }
 

@@ -3,6 +3,12 @@
 // when they have a subscription, else a WAP Push Service Indication when a PPG is configured, else an
 // SMS with the inbox link (reminder-fallback.ts). In groups that ask for it, items still unread after a
 // further delay escalate to SMS. Both scans are indexed on their due time, so a scan costs what is due.
+//
+// Every node runs this scan: taking due work is a claim (store.delivery.claimReminders), which leases the
+// rows to this node, so nodes scanning at once share the due members and remind each once. Claims are
+// taken a chunk at a time, so a chunk's lease (QUN_LEASE) only has to cover that chunk's pushes, and a
+// node that dies mid-chunk leaves just those members to be taken over when their lease expires (they may
+// then be reminded twice: the push topic and the WAP SI id make the newer reminder replace the older).
 import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
 import type { Clock } from '../core/clock.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
@@ -12,9 +18,13 @@ import type { DueReminder, Store, TrailEntry } from '../store/store.ts';
 import type { Metrics } from '../util/metrics.ts';
 import type { ReminderFallback } from './reminder-fallback.ts';
 
+/** At most this many reminders, and as many escalations, per scan. */
 const BATCH = 1000;
 const PUSH_ATTEMPTS = 3;
+/** Reminders claimed, pushed and recorded together: a few dozen round trips to push services at once. */
 const PUSH_CONCURRENCY = 32;
+/** Escalations claimed at a time (each routes its range in turn). */
+const ESCALATION_CHUNK = 100;
 
 export interface ReminderJobDeps {
   store: Store;
@@ -39,28 +49,38 @@ export class ReminderJob {
     this.#d = deps;
   }
 
-  /** One scan: reminders due now, then escalations due now. Returns how many of each. */
-  async run(): Promise<{ reminded: number; escalated: number }> {
+  /** One scan: reminders due now, then escalations due now. Returns how many of each this node did. */
+  async run(signal?: AbortSignal): Promise<{ reminded: number; escalated: number }> {
     const d = this.#d;
     const end = d.metrics.reminderScan.startTimer();
     let reminded = 0;
-    const due = await this.#outsideQuietHours(await d.store.delivery.dueReminders(d.clock.now(), BATCH));
-    // Pushes go out a few dozen at a time (each is a round trip to a push service); their bookkeeping
-    // is written together, in one transaction per chunk.
-    for (let i = 0; i < due.length; i += PUSH_CONCURRENCY) {
-      const done = await Promise.all(due.slice(i, i + PUSH_CONCURRENCY).map((r) => this.#remind(r)));
+    // Pushes go out a few dozen at a time (each is a round trip to a push service); their bookkeeping is
+    // written together, in one transaction per chunk, which also releases the chunk's leases.
+    for (let taken = 0; taken < BATCH && !signal?.aborted; ) {
+      const claimed = await d.store.delivery.claimReminders(d.clock.now(), PUSH_CONCURRENCY);
+      taken += claimed.length;
+      const due = await this.#outsideQuietHours(claimed);
+      const done = await Promise.all(due.map((r) => this.#remind(r)));
       await d.store.delivery.reminded(done);
       reminded += done.length;
+      if (claimed.length < PUSH_CONCURRENCY) break;
     }
     let escalated = 0;
-    for (const e of await d.store.delivery.dueEscalations(d.clock.now(), BATCH)) {
-      await d.delivery.routeRange(e.groupId, e.userId, e.fromSeq, e.toSeq, {
-        liveTimedOut: true,
-        forceSms: true,
-        reason: 'escalated: still unread after the reminder',
-      });
-      await d.store.delivery.clearEscalation(e.groupId, e.userId);
-      escalated++;
+    for (let taken = 0; taken < BATCH && !signal?.aborted; ) {
+      const claimed = await d.store.delivery.claimEscalations(d.clock.now(), ESCALATION_CHUNK);
+      taken += claimed.length;
+      for (const e of claimed) {
+        // A node that dies between the two steps leaves the escalation leased: the node that takes it over
+        // routes the range again, and the outbound queue keeps one text per member and message.
+        await d.delivery.routeRange(e.groupId, e.userId, e.fromSeq, e.toSeq, {
+          liveTimedOut: true,
+          forceSms: true,
+          reason: 'escalated: still unread after the reminder',
+        });
+        await d.store.delivery.clearEscalation(e.groupId, e.userId);
+        escalated++;
+      }
+      if (claimed.length < ESCALATION_CHUNK) break;
     }
     end();
     return { reminded, escalated };

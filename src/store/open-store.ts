@@ -11,6 +11,9 @@ export async function openStore(opts: {
   reminderDelayMs: number;
   /** PostgreSQL connections (QUN_DATABASE_POOL). */
   poolSize?: number;
+  /** Who this node's claims (reminders, texts in flight, singleton jobs) are leased to, and how long. */
+  nodeId?: string;
+  leaseMs?: number;
 }): Promise<Store> {
   if (opts.databaseUrl) {
     const { openPostgresStore } = await import('./postgres/pg-store.ts');

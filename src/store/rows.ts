@@ -126,6 +126,8 @@ export interface OutboundRow {
   updated_at: number;
   /** Held for a digest (1) or not (0). */
   digest?: number;
+  /** The node that claimed it last (its lease holder while it is in `submitting`). */
+  claimed_by?: string | null;
 }
 export const toOutbound = (r: OutboundRow): OutboundSms => ({
   id: r.id,
@@ -142,6 +144,7 @@ export const toOutbound = (r: OutboundRow): OutboundSms => ({
   segments: r.segments,
   gatewayRef: r.gateway_ref,
   gatewaySession: r.gateway_session ?? null,
+  claimedBy: r.claimed_by ?? null,
   attempts: r.attempts,
   error: r.error,
   createdAt: r.created_at,

@@ -111,6 +111,22 @@ export interface PolicyStore {
   postponeReminder(groupId: number, userId: number, at: number): Promise<void>;
 }
 
+/**
+ * Named leases for work that must run on one node at a time (history retention): a lease row per name with
+ * its holder and expiry. The holder is the store's node (QUN_NODE_ID); a node that dies leaves its lease to
+ * expire, and the first node to ask after that takes it over. Each call is one statement: two nodes asking
+ * at once get one true between them.
+ */
+export interface LeaseStore {
+  /**
+   * Takes the lease, or extends it when this node holds it already, until `until`: true when this node holds
+   * it now; false while another node's lease is unexpired at `now` (nothing changes then).
+   */
+  hold(name: string, now: number, until: number): Promise<boolean>;
+  /** Gives the lease up if this node holds it, so that another node may take it at once. */
+  release(name: string): Promise<void>;
+}
+
 export interface PushSubscriptionRow {
   id: number;
   userId: number;

@@ -4,6 +4,7 @@ import type { GroupInfo, InvitePolicy, MemberState, Membership, Role } from '../
 import type { Rung } from '../domain/routing.ts';
 import type { OutboundState } from '../domain/sms/receipt-match.ts';
 import type {
+  LeaseStore,
   MaintenanceStore,
   PolicyStore,
   PresenceStore,
@@ -103,6 +104,8 @@ export interface OutboundSms extends NewOutbound {
   gatewayRef: string | null;
   /** The gateway link session (an SMPP bind) the text was submitted in; receipts match within it first. */
   gatewaySession: string | null;
+  /** The node (QUN_NODE_ID) that claimed it last: while it is `submitting`, the node it is leased to. */
+  claimedBy?: string | null;
   attempts: number;
   error: string | null;
   createdAt: number;
@@ -291,15 +294,24 @@ export interface DeliveryStore {
     firstBefore: number;
     limit: number;
   }): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
-  dueReminders(now: number, limit: number): Promise<DueReminder[]>;
-  /** Records that a reminder went out: clears it, and schedules escalation if asked. */
+  /**
+   * Claims up to `limit` reminders due at `now`, in due order: each membership taken is leased to this store's
+   * node until now + the lease (QUN_LEASE) in the same statement, and is not returned to any claimer (this
+   * node or another) until `reminded` (or a postponement) releases it or the lease expires — a node that died
+   * mid-reminder leaves its rows to be taken over then. Two nodes claiming at once get disjoint sets and never
+   * wait for each other's rows (FOR UPDATE SKIP LOCKED on PostgreSQL).
+   */
+  claimReminders(now: number, limit: number): Promise<DueReminder[]>;
+  /** Records that a reminder went out: clears it and its lease, and schedules escalation if asked. */
   reminded(
     items: { groupId: number; userId: number; trail: TrailEntry; escalateAt: number | null }[],
   ): Promise<void>;
-  dueEscalations(
+  /** Claims up to `limit` escalations due at `now`, leased as claimReminders leases its rows. */
+  claimEscalations(
     now: number,
     limit: number,
   ): Promise<{ groupId: number; userId: number; fromSeq: number; toSeq: number }[]>;
+  /** The escalation was routed: clears it and its lease. */
   clearEscalation(groupId: number, userId: number): Promise<void>;
   trailFor(groupId: number, seq: number): Promise<TrailEntry[]>;
   /**
@@ -338,11 +350,23 @@ export interface OutboundStore {
   claim(limit: number, now: number, compose?: DigestComposer): Promise<OutboundSms[]>;
   /**
    * Just before a claimed text goes to the gateway: the reason it must not go any more (the member left
-   * the group, the number opted out), in which case it is cancelled; undefined when it should go.
+   * the group, the number opted out), in which case it is cancelled; undefined when it should go. It is
+   * also the fence between nodes: a text no longer leased to this node (another took it over) must not go
+   * (CANCEL_REASON.gone, nothing changes); one that is, has its lease extended to now + the lease, so that
+   * nobody can take it over while this node hands it to the gateway.
    */
   recheck(id: number, now: number): Promise<string | undefined>;
-  /** Texts left in `submitting` by a process that died: their submit outcome is unknown. */
+  /** Every text in `submitting` (in flight now, or left by a process that died), for the dashboard. */
   inDoubt(): Promise<OutboundSms[]>;
+  /**
+   * Takes over the texts in `submitting` whose submit outcome nobody is going to record: those whose
+   * lease expired at `now` (their node died, or lost the database for a whole lease), and with `own` (at
+   * start-up, when this node knows it has nothing in flight) this node's own from before its restart. A
+   * live node's unexpired in-flight texts are never taken. The rows taken are leased to this node.
+   */
+  takeOverInDoubt(now: number, own: boolean): Promise<OutboundSms[]>;
+  /** Extends the lease of every text this node has in `submitting` (its heartbeat); returns how many. */
+  renewLeases(now: number): Promise<number>;
   markSubmitted(id: number, r: SubmittedText, now: number): Promise<void>;
   /** The same for many texts in one transaction (the queue's group commit). */
   markSubmittedMany(items: (SubmittedText & { id: number })[], now: number): Promise<void>;
@@ -394,6 +418,7 @@ export interface Store {
   probe(now: number): Promise<void>;
   maintenance: MaintenanceStore;
   stats: StatsStore;
+  leases: LeaseStore;
   /** Durability settings as applied, for the durability test and the start-up log. */
   durability(): Promise<{ synchronous: string; journal: string }>;
   close(): Promise<void>;

@@ -22,6 +22,11 @@ if (postgresInstalled('Store contract: postgres')) {
       return store;
     },
     openSecond: (first) => openPostgresStore(urls.get(first)!, { gateway: 'sim' }),
+    async openNode(first, nodeId) {
+      const store = await openPostgresStore(urls.get(first)!, { gateway: 'sim', nodeId });
+      urls.set(store, urls.get(first)!);
+      return store;
+    },
   });
 }
 

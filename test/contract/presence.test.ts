@@ -74,7 +74,7 @@ if (redisInstalled('Presence contract: Redis')) {
         open(node, o) {
           const redis = connectRedis(url, { onError: fail });
           connections.push(redis);
-          return new RedisPresence(redis, { node, prefix, ...o, onError: fail });
+          return new RedisPresence(redis, { node, prefix, remoteCacheMs: 0, ...o, onError: fail });
         },
         async close() {
           for (const c of connections) await c.quit();

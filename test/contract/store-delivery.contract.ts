@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   groupWithMembers,
+  LEASE,
   msg,
   type StoreFactory,
   smsRoute,
@@ -165,7 +166,7 @@ export function deliveryContract(factory: StoreFactory): void {
           ['inbox', 'waiting', 1, 3, T0 + 5],
         ],
       );
-      const [due] = await store.delivery.dueReminders(T0 + 500, 10);
+      const [due] = await store.delivery.claimReminders(T0 + 500, 10);
       assert.deepEqual(
         due && [due.userId, due.fromSeq, due.toSeq, due.unread],
         [member.id, 0, 3, 3],
@@ -190,7 +191,7 @@ export function deliveryContract(factory: StoreFactory): void {
     });
   });
 
-  test('reminders fall due once, in due order, and schedule their escalation', async () => {
+  test('reminders fall due once, in due order, leased to their claimer, and schedule their escalation', async () => {
     await withStore(factory, async (store) => {
       const { group, owner, users } = await groupWithMembers(store, 3);
       const [a, b] = [users[1]!, users[2]!];
@@ -201,30 +202,40 @@ export function deliveryContract(factory: StoreFactory): void {
       ]);
       const inbox = { rung: 'inbox' as const, sms: [], reminderDueAt: T0 + 100 };
       await store.delivery.route([smsRoute(group.id, b, 0, 3, inbox), smsRoute(group.id, a, 0, 3, inbox)]);
-      assert.deepEqual(await store.delivery.dueReminders(T0 + 99, 10), []);
+      assert.deepEqual(await store.delivery.claimReminders(T0 + 99, 10), []);
       await store.groups.setPolicy(group.id, { escalateToSms: true });
-      const due = await store.delivery.dueReminders(T0 + 100, 10);
-      assert.deepEqual(due, [
-        {
-          groupId: group.id,
-          userId: a.id,
-          fromSeq: 0,
-          toSeq: 3,
-          unread: 2,
-          groupName: 'Test',
-          escalate: true,
-        },
-        {
-          groupId: group.id,
-          userId: b.id,
-          fromSeq: 0,
-          toSeq: 3,
-          unread: 3,
-          groupName: 'Test',
-          escalate: true,
-        },
-      ]);
-      assert.equal((await store.delivery.dueReminders(T0 + 100, 1)).length, 1, 'the limit holds');
+      const first = await store.delivery.claimReminders(T0 + 100, 1);
+      assert.equal(first.length, 1, 'the limit holds');
+      const rest = await store.delivery.claimReminders(T0 + 100, 10);
+      assert.deepEqual(
+        [...first, ...rest],
+        [
+          {
+            groupId: group.id,
+            userId: a.id,
+            fromSeq: 0,
+            toSeq: 3,
+            unread: 2,
+            groupName: 'Test',
+            escalate: true,
+          },
+          {
+            groupId: group.id,
+            userId: b.id,
+            fromSeq: 0,
+            toSeq: 3,
+            unread: 3,
+            groupName: 'Test',
+            escalate: true,
+          },
+        ],
+        'in due order, the second claim taking what the first left',
+      );
+      assert.deepEqual(
+        await store.delivery.claimReminders(T0 + 100 + LEASE - 1, 10),
+        [],
+        'a claimed reminder is not claimed again while its lease lasts',
+      );
       const trail = {
         groupId: group.id,
         userId: a.id,
@@ -237,8 +248,10 @@ export function deliveryContract(factory: StoreFactory): void {
       };
       await store.delivery.reminded([{ groupId: group.id, userId: a.id, trail, escalateAt: T0 + 200 }]);
       await store.delivery.reminded([]);
+      // b's claimer never said it reminded b: once its lease expired, b is due again (taken over).
+      const expired = T0 + 100 + LEASE;
       assert.deepEqual(
-        (await store.delivery.dueReminders(T0 + 1000, 10)).map((d) => d.userId),
+        (await store.delivery.claimReminders(expired, 10)).map((d) => d.userId),
         [b.id],
       );
       assert.deepEqual(
@@ -249,23 +262,25 @@ export function deliveryContract(factory: StoreFactory): void {
           [a.id, 'reminder', 'push_sent'],
         ],
       );
-      assert.deepEqual(await store.delivery.dueEscalations(T0 + 199, 10), []);
-      assert.deepEqual(await store.delivery.dueEscalations(T0 + 200, 10), [
+      assert.deepEqual(await store.delivery.claimEscalations(T0 + 199, 10), []);
+      assert.deepEqual(await store.delivery.claimEscalations(T0 + 200, 10), [
         { groupId: group.id, userId: a.id, fromSeq: 0, toSeq: 3 },
       ]);
-      // A second reminder does not move an escalation already scheduled.
+      assert.deepEqual(await store.delivery.claimEscalations(T0 + 201, 10), [], 'leased to its claimer');
+      // A second reminder does not move an escalation already scheduled (and it ends the lease).
       await store.delivery.reminded([{ groupId: group.id, userId: a.id, trail, escalateAt: T0 + 900 }]);
-      assert.equal((await store.delivery.dueEscalations(T0 + 200, 10)).length, 1);
+      assert.equal((await store.delivery.claimEscalations(T0 + 200, 10)).length, 1);
       await store.delivery.clearEscalation(group.id, a.id);
-      assert.deepEqual(await store.delivery.dueEscalations(T0 + 10_000, 10), []);
+      assert.deepEqual(await store.delivery.claimEscalations(T0 + 10_000 + LEASE, 10), []);
       // A fetch covering the inbox drops the reminder; one short of it keeps it.
       await store.delivery.fetched(b.id, [{ groupId: group.id, seq: 2 }], T0 + 1);
+      const later = expired + LEASE;
       assert.deepEqual(
-        (await store.delivery.dueReminders(T0 + 1000, 10)).map((d) => [d.userId, d.fromSeq, d.unread]),
+        (await store.delivery.claimReminders(later, 10)).map((d) => [d.userId, d.fromSeq, d.unread]),
         [[b.id, 2, 1]],
       );
       await store.delivery.fetched(b.id, [{ groupId: group.id, seq: 3 }], T0 + 2);
-      assert.deepEqual(await store.delivery.dueReminders(T0 + 1000, 10), []);
+      assert.deepEqual(await store.delivery.claimReminders(later + LEASE, 10), []);
     });
   });
 

@@ -1,5 +1,6 @@
 // Shared set-up for the Store contract files: a group with members, messages and texts to route.
 import assert from 'node:assert/strict';
+import { DEFAULT_LEASE } from '../../src/store/rules/lease-rules.ts';
 import type { FallbackRoute, NewMessage, NewOutbound, Store } from '../../src/store/store.ts';
 
 export interface StoreFactory {
@@ -7,9 +8,16 @@ export interface StoreFactory {
   open(): Promise<Store>;
   /** A second store on the same data (another Qun node), where the engine allows it. */
   openSecond?(first: Store): Promise<Store>;
+  /**
+   * Another store on the same data whose claims are leased to `nodeId` (another node, or this one restarted
+   * under another name): a second pool on PostgreSQL, a second connection to the file on SQLite.
+   */
+  openNode(first: Store, nodeId: string): Promise<Store>;
 }
 
 export const T0 = 1_800_000_000_000;
+/** The lease of a store opened without one (the contract's stores): claimed work expires this long after. */
+export const LEASE = DEFAULT_LEASE.ms;
 
 export async function groupWithMembers(store: Store, n: number) {
   const owner = await store.users.upsertByPhone('+8613800000000', T0);

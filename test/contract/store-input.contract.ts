@@ -64,7 +64,7 @@ export function inputContract(factory: StoreFactory): void {
       assert.deepEqual([g.memberCap, g.escalateToSms], [500, false]);
       await assert.rejects(store.messages.range(group.id, 0, 10, -1), notInteger);
       await assert.rejects(store.outbound.claim(-1, T0), notInteger);
-      await assert.rejects(store.delivery.dueReminders(T0, Number.NaN), notInteger);
+      await assert.rejects(store.delivery.claimReminders(T0, Number.NaN), notInteger);
       // The limits themselves still hold: the largest values of each kind are stored as given.
       await store.groups.setPolicy(group.id, { memberCap: 2 ** 31 - 1 });
       assert.equal((await store.groups.byId(group.id))!.memberCap, 2 ** 31 - 1);

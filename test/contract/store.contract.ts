@@ -11,6 +11,7 @@ import { accountsContract } from './store-accounts.contract.ts';
 import { deliveryContract } from './store-delivery.contract.ts';
 import { groupWithMembers, msg, type StoreFactory, T0, text } from './store-fixtures.ts';
 import { inputContract } from './store-input.contract.ts';
+import { leasesContract } from './store-leases.contract.ts';
 import { maintenanceContract } from './store-maintenance.contract.ts';
 import { nodesContract } from './store-nodes.contract.ts';
 import { outboundContract } from './store-outbound.contract.ts';
@@ -36,6 +37,7 @@ export function storeContract(engine: string, raw: StoreFactory): void {
     },
     openSecond:
       raw.openSecond && (async (first) => track(await raw.openSecond!(unwrapped.get(first) ?? first))),
+    openNode: async (first, nodeId) => track(await raw.openNode(unwrapped.get(first) ?? first, nodeId)),
   };
   describe(`Store contract: ${engine}`, () => {
     test('commits are durable before they are acknowledged', async () => {
@@ -491,6 +493,7 @@ export function storeContract(engine: string, raw: StoreFactory): void {
     accountsContract(factory);
     inputContract(factory);
     nodesContract(factory);
+    leasesContract(factory);
     presenceTrailContract(engine, factory);
     policyStoreContract(engine, factory);
     statsContract(factory);

@@ -50,6 +50,7 @@ if (pgOk) {
       await source.groups.takeConfirmation(owner.phone, group.id, '000000', T0);
       await source.presence.write([{ userId: inbox.id, node: 'n1', kind: 'web', expiresAt: T0 + DAY }], []);
       await source.probe(T0);
+      assert.ok(await source.leases.hold('retention', T0, T0 + DAY));
       await source.policy.setPrefs(
         group.id,
         inbox.id,

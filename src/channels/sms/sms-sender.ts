@@ -1,6 +1,20 @@
 // The outbound SMS queue worker: claims queued texts from the store, reconciles texts whose outcome a
 // crash left unknown before sending anything, keeps to the gateway's TPS, retries transient failures
 // with back-off, and records every outcome. One worker per node; claims are transactional.
+//
+// Several nodes on one queue: a claimed text is leased to its node (QUN_NODE_ID) until it is recorded.
+// The worker renews its leases every third of QUN_LEASE (its heartbeat) and, just before a submit, the
+// recheck both extends the lease and fences: a text another node took over is not sent. At start-up a
+// node reconciles only its own texts left in `submitting` and those whose lease expired — never another
+// live node's in-flight texts — and while running it takes over expired ones (a node that died) each
+// heartbeat. What stays at-least-once is the gateway edge: a node that dies after the gateway took a text
+// but before the store recorded it leaves a text whose outcome nobody knows. Its taker asks the gateway
+// (reconcile: Twilio can look the message up; SMPP and Kannel cannot, and answer "unknown"), and an
+// unknown outcome is sent again and counted in qun_sms_in_doubt_total, so the member may get it twice.
+// Receipts settle the books: the row holds the ref of the submit that was recorded, so its receipt
+// settles it; a receipt for the dead node's unrecorded submit matches no row and is dropped. The lease
+// only decides who retries, not whether: it is long (minutes), so a node that is merely slow, or lost the
+// database for less than a lease, is not doubled.
 
 import type { Clock } from '../../core/clock.ts';
 import { analyze } from '../../domain/sms/segments.ts';
@@ -16,6 +30,8 @@ export interface SmsSenderOptions {
   smartSubstitution: boolean;
   maxAttempts: number;
   pollMs: number;
+  /** How long a claimed text stays this node's without a renewal (QUN_LEASE); renewed every third of it. */
+  leaseMs: number;
   /** Writes a digest's text when a held digest text falls due (members with digests on). */
   composeDigest?: DigestComposer;
 }
@@ -31,6 +47,8 @@ export class SmsSender {
   #draining: Promise<void> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #heartbeat: Promise<void> | undefined;
   #stopped = false;
   #nextSlot = 0;
   readonly #submitted: Batcher<SubmittedText & { id: number }, undefined>;
@@ -56,16 +74,42 @@ export class SmsSender {
   }
 
   async start(): Promise<void> {
-    await this.#reconcile();
+    // This node has nothing in flight yet: its own texts left in `submitting` are in doubt, with the
+    // expired ones of nodes that died.
+    await this.#reconcile(true);
     this.#timer = setInterval(() => this.wake(), this.#opt.pollMs);
     this.#timer.unref();
+    this.#leaseTimer = setInterval(
+      () => void this.heartbeat(),
+      Math.max(1, Math.floor(this.#opt.leaseMs / 3)),
+    );
+    this.#leaseTimer.unref();
     this.wake();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#leaseTimer) clearInterval(this.#leaseTimer);
     await this.#draining;
+    await this.#heartbeat;
+  }
+
+  /**
+   * Renews the leases of this node's texts in flight, then takes over the texts whose lease expired (their
+   * node died) and reconciles them. Runs every third of the lease; one at a time.
+   */
+  heartbeat(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#heartbeat ??= (async () => {
+      await this.#store.outbound.renewLeases(this.#clock.now());
+      if (await this.#reconcile(false)) this.wake();
+    })()
+      .catch((e) => this.#log.warn({ err: e }, 'SMS lease heartbeat failed; retrying on the next one'))
+      .finally(() => {
+        this.#heartbeat = undefined;
+      });
+    return this.#heartbeat;
   }
 
   /** Something was queued: drain soon. */
@@ -92,8 +136,10 @@ export class SmsSender {
     while (this.#draining || this.#again) await (this.#draining ?? new Promise((r) => setImmediate(r)));
   }
 
-  async #reconcile(): Promise<void> {
-    for (const o of await this.#store.outbound.inDoubt()) {
+  /** Reconciles the texts taken over (with `own`, this node's from before its restart); how many. */
+  async #reconcile(own: boolean): Promise<number> {
+    const taken = await this.#store.outbound.takeOverInDoubt(this.#clock.now(), own);
+    for (const o of taken) {
       const verdict = await this.#gw.reconcile(o);
       const now = this.#clock.now();
       if (verdict === 'sent') {
@@ -108,6 +154,7 @@ export class SmsSender {
       }
       this.#log.info({ outboundId: o.id, verdict }, 'reconciled in-doubt text');
     }
+    return taken.length;
   }
 
   /**

@@ -1,8 +1,16 @@
-// The Lua scripts of the Redis presence engine (redis-presence.ts explains the key scheme). Each runs as
+// The Lua scripts of the Redis presence engine (redis-presence.ts says why the design holds). Each runs as
 // one command: a snapshot of any number of members is one round trip, and a batch of writes is applied
 // whole. Times are the nodes' clocks in epoch milliseconds, passed in; an entry is active while
 // now <= its expiry. Every script creates the epoch key if it is missing and returns it, so the first
 // command after Redis lost its keys tells the node.
+//
+// Keys (prefix P, `qun:` by default; all times are epoch ms of the writing node's clock):
+//   P u:<userId>  hash, one per member:  l:<node> = "<count>:<expiry>"  live sockets on that node
+//                                        r:<node> = "<expiry>"          reconnecting (redis-presence.ts)
+//                                        w        = "<expiry>"          web-online (latest fetch + TTL)
+//                 expired fields are swept by every write; the key expires with its latest field.
+//   P n:<node>    set of the users with entries of that node (what a restart of the node must convert)
+//   P epoch       "<createdAt>:<random>", written with NX by any command that finds it missing
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 

@@ -1,13 +1,6 @@
 // Cluster-wide presence in Redis: every node writes its own members' entries (with expiry) and reads
 // everyone's, so a snapshot sums a member's live connections over all nodes.
-//
-// Keys (prefix P, `qun:` by default; all times are epoch ms of the writing node's clock):
-//   P u:<userId>  hash, one per member:  l:<node> = "<count>:<expiry>"  live sockets on that node
-//                                        r:<node> = "<expiry>"          reconnecting (see below)
-//                                        w        = "<expiry>"          web-online (latest fetch + TTL)
-//                 expired fields are swept by every write; the key expires with its latest field.
-//   P n:<node>    set of the users with entries of that node (what a restart of the node must convert)
-//   P epoch       "<createdAt>:<random>", written with NX by any command that finds it missing
+// The key scheme is in redis-presence-scripts.ts.
 //
 // Why it holds:
 // - A live entry lives 3 refreshes (refreshMs); each heartbeat rewrites the node's entries. Beside it,
@@ -27,8 +20,8 @@
 //   the others. Writes are coalesced per event-loop turn and never block or throw; errors go to
 //   onError, once per failing spell.
 // - Node clocks must agree to well within refreshMs (NTP); node ids must be unique (QUN_NODE_ID).
-//   One Redis (or a Sentinel pair), not Redis Cluster: scripts read keys they do not declare never,
-//   but a member's keys and the epoch would sit in different slots.
+//   One Redis (or a Sentinel pair), not Redis Cluster: the scripts declare their keys, but one call
+//   reads many members' hashes and the epoch, which Cluster would spread over slots.
 import type { Redis } from 'ioredis';
 import type { MemberPresence } from '../../domain/routing.ts';
 import type { PresenceRegistry } from '../presence.ts';
@@ -47,6 +40,8 @@ export interface RedisPresenceOptions {
   refreshMs: number;
   /** After Redis came back empty, how long unknown members count as reconnecting (default 3 × refreshMs). */
   warmupMs?: number;
+  /** How long other nodes' entries, once read, answer snapshots (default 100 ms; 0 reads every time). */
+  remoteCacheMs?: number;
   /** A snapshot round trip longer than this answers "unknown" (default 1000 ms). */
   timeoutMs?: number;
   now: () => number;
@@ -65,6 +60,8 @@ export class RedisPresence implements PresenceRegistry {
   /** This node's own state: the truth for its sockets, written to Redis for the others. */
   readonly #live = new Map<number, number>();
   readonly #fetched = new Map<number, number>();
+  /** Other nodes' entries as last read: [live elsewhere, web-online until, reconnecting elsewhere]. */
+  readonly #remote = new Map<number, { at: number; row: number[] }>();
   readonly #reconnectUntil = new Map<number, number>();
   #dirty = new Set<number>();
   #dirtyWeb = new Set<number>();
@@ -89,6 +86,7 @@ export class RedisPresence implements PresenceRegistry {
       prefix: 'qun:',
       warmupMs: 3 * o.refreshMs,
       timeoutMs: 1000,
+      remoteCacheMs: 100,
       ...o,
     };
     this.#liveTtl = 3 * o.refreshMs;
@@ -112,18 +110,43 @@ export class RedisPresence implements PresenceRegistry {
   async snapshot(userIds: readonly number[], now: number): Promise<Map<number, MemberPresence>> {
     const out = new Map<number, MemberPresence>();
     if (userIds.length === 0) return out;
-    let rows: number[][] | undefined;
-    if (this.#redis.status === 'ready') {
-      try {
-        rows = await this.#bounded(this.#readAll(userIds, now));
-        this.#failing = false;
-      } catch (e) {
-        this.#report(e);
+    // Other nodes' entries read within the last remoteCacheMs are reused: a fan-out per message to a
+    // 1,000-member group would otherwise cost Redis milliseconds of CPU per message. Staleness that short
+    // is safe: a member who just went live elsewhere reads the log there (texts taken back, `via`), and
+    // one who just left is found by the deadline or the sweep.
+    const rowOf = new Map<number, number[]>();
+    const toRead: number[] = [];
+    for (const id of userIds) {
+      const hit = this.#remote.get(id);
+      if (hit && now - hit.at <= this.#o.remoteCacheMs) rowOf.set(id, hit.row);
+      else toRead.push(id);
+    }
+    let failed = false;
+    if (toRead.length > 0) {
+      let rows: number[][] | undefined;
+      if (this.#redis.status === 'ready') {
+        try {
+          rows = await this.#bounded(this.#readAll(toRead, now));
+          this.#failing = false;
+        } catch (e) {
+          this.#report(e);
+        }
+      }
+      if (rows === undefined) failed = true;
+      else {
+        if (this.#remote.size > 200_000) this.#remote.clear();
+        toRead.forEach((id, i) => {
+          const row = rows[i] ?? [];
+          rowOf.set(id, row);
+          if (this.#o.remoteCacheMs > 0) this.#remote.set(id, { at: now, row });
+        });
       }
     }
-    const unknown = rows === undefined || now < this.#warmUntil;
-    userIds.forEach((id, i) => {
-      const [others = 0, webUntil = 0, otherRc = 0] = rows?.[i] ?? [];
+    const warming = now < this.#warmUntil;
+    for (const id of userIds) {
+      const row = rowOf.get(id);
+      const [others = 0, webUntil = 0, otherRc = 0] = row ?? [];
+      const unknown = warming || (failed && row === undefined);
       const live = others + (this.#live.get(id) ?? 0);
       const fetched = this.#fetched.get(id);
       const webOnline = webUntil >= now || (fetched !== undefined && now - fetched <= this.#o.webOnlineTtlMs);
@@ -131,7 +154,7 @@ export class RedisPresence implements PresenceRegistry {
       const recentlyLive = live === 0 && (unknown || otherRc === 1 || (own !== undefined && now <= own));
       if (live > 0 || webOnline || recentlyLive)
         out.set(id, { liveConnections: live, webOnline, recentlyLive });
-    });
+    }
     return out;
   }
 
@@ -208,10 +231,11 @@ export class RedisPresence implements PresenceRegistry {
 
   /** The heartbeat: extends this node's live entries (all of its entries after a failed write). */
   #refresh(): void {
-    if (this.#redis.status !== 'ready') return;
     const now = this.#o.now();
     for (const [id, until] of this.#reconnectUntil) if (until < now) this.#reconnectUntil.delete(id);
     for (const [id, at] of this.#fetched) if (now - at > this.#o.webOnlineTtlMs) this.#fetched.delete(id);
+    // While Redis is away there is nothing to extend; the reconnect rewrites everything.
+    if (this.#redis.status !== 'ready') return;
     if (this.#needRewrite) {
       this.#rewriteAll(now);
       return;

@@ -240,4 +240,19 @@ ALTER TABLE outbound_sms ADD COLUMN carried_by BIGINT;
 CREATE INDEX outbound_group_time ON outbound_sms(group_id, created_at) WHERE group_id IS NOT NULL;
 `,
   },
+  {
+    version: 7,
+    name: 'leases: reminder and escalation claims on memberships, in-flight texts per node, singleton jobs',
+    up: `
+ALTER TABLE memberships ADD COLUMN lease_holder TEXT;
+ALTER TABLE memberships ADD COLUMN lease_until BIGINT;
+ALTER TABLE outbound_sms ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbound_sms ADD COLUMN lease_until BIGINT;
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+`,
+  },
 ];

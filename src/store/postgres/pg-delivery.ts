@@ -18,6 +18,7 @@ import {
   settleRange,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
+import { byDueThenKey, DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
 import type { DeliveryStore, TrailEntry } from '../store.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
@@ -69,22 +70,39 @@ const SQL = {
     WHERE m.state = 'active' AND GREATEST(m.routed_seq, m.acked_seq) < g.last_seq
       AND (x.created_at IS NULL OR x.created_at < $1::bigint)
     ORDER BY x.created_at NULLS FIRST, m.group_id, m.user_id LIMIT $2`,
-  // The unread count is a subquery of the same statement: one snapshot, one round trip.
-  dueReminders: `SELECT m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc,
+  // A claim is one statement: the due rows whose lease is free or expired are locked (skipping rows another
+  // claimer holds: it never waits for them) and leased to this node. READ COMMITTED re-checks a row that
+  // another claimer leased and committed after this statement's snapshot against the WHERE once it gets the
+  // lock, so it is skipped then, not taken twice. The unread count is a subquery of the same statement.
+  claimReminders: `WITH picked AS (
+      SELECT group_id, user_id FROM memberships
+      WHERE reminder_due_at IS NOT NULL AND reminder_due_at <= $1::bigint
+        AND (lease_until IS NULL OR lease_until <= $1::bigint)
+      ORDER BY reminder_due_at, group_id, user_id LIMIT $2
+      FOR UPDATE SKIP LOCKED)
+    UPDATE memberships m SET lease_holder = $3, lease_until = $4::bigint
+    FROM picked p, groups g
+    WHERE m.group_id = p.group_id AND m.user_id = p.user_id AND g.id = m.group_id
+    RETURNING m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc, m.reminder_due_at AS due,
       GREATEST(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
       (SELECT count(*) FROM messages x WHERE x.group_id = m.group_id
          AND x.seq > GREATEST(m.fetched_seq, m.acked_seq) AND x.seq <= m.inbox_upto
-         AND x.sender_id <> m.user_id) AS unread
-    FROM memberships m JOIN groups g ON g.id = m.group_id
-    WHERE m.reminder_due_at IS NOT NULL AND m.reminder_due_at <= $1::bigint
-    ORDER BY m.reminder_due_at, m.group_id, m.user_id LIMIT $2`,
-  reminded: `UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, $1::bigint)
+         AND x.sender_id <> m.user_id) AS unread`,
+  reminded: `UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, $1::bigint),
+      lease_holder = NULL, lease_until = NULL
     WHERE group_id = $2 AND user_id = $3`,
-  dueEscalations: `SELECT group_id AS "groupId", user_id AS "userId", GREATEST(fetched_seq, acked_seq) AS "fromSeq",
-      inbox_upto AS "toSeq"
-    FROM memberships WHERE escalate_at IS NOT NULL AND escalate_at <= $1::bigint AND state = 'active'
-    ORDER BY escalate_at, group_id, user_id LIMIT $2`,
-  clearEscalation: 'UPDATE memberships SET escalate_at = NULL WHERE group_id = $1 AND user_id = $2',
+  claimEscalations: `WITH picked AS (
+      SELECT group_id, user_id FROM memberships
+      WHERE escalate_at IS NOT NULL AND escalate_at <= $1::bigint AND state = 'active'
+        AND (lease_until IS NULL OR lease_until <= $1::bigint)
+      ORDER BY escalate_at, group_id, user_id LIMIT $2
+      FOR UPDATE SKIP LOCKED)
+    UPDATE memberships m SET lease_holder = $3, lease_until = $4::bigint
+    FROM picked p WHERE m.group_id = p.group_id AND m.user_id = p.user_id
+    RETURNING m.group_id AS "groupId", m.user_id AS "userId", GREATEST(m.fetched_seq, m.acked_seq) AS "fromSeq",
+      m.inbox_upto AS "toSeq", m.escalate_at AS due`,
+  clearEscalation: `UPDATE memberships SET escalate_at = NULL, lease_holder = NULL, lease_until = NULL
+    WHERE group_id = $1 AND user_id = $2`,
   trailFor: 'SELECT * FROM trail WHERE group_id = $1 AND seq_to >= $2 AND seq_from < $2 ORDER BY id',
   // An ack lost to a crash only means a redelivery, so ack batches do not wait for their own WAL flush:
   // for this transaction only (its first statement; the session stays on). SQLite uses synchronous=NORMAL.
@@ -150,6 +168,7 @@ const key = (groupId: number, userId: number) => `${groupId}:${userId}`;
 export function pgDelivery(
   db: Db,
   reminderDelayMs: number,
+  lease: Lease = DEFAULT_LEASE,
 ): Omit<DeliveryStore, 'inboxConfirmed' | 'takeBackTexts'> {
   const settle = (
     which: SettleCursor,
@@ -258,25 +277,28 @@ export function pgDelivery(
       if (opts) return rows<Ids>(db, SQL.unroutedBefore, [opts.firstBefore, opts.limit]);
       return rows<Ids>(db, SQL.unrouted);
     },
-    async dueReminders(now, limit) {
+    async claimReminders(now, limit) {
       const due = await rows<{
         group_id: number;
         user_id: number;
         name: string;
         esc: number;
+        due: number;
         from_seq: number;
         inbox_upto: number;
         unread: number;
-      }>(db, SQL.dueReminders, [now, limit]);
-      return due.map((r) => ({
-        groupId: r.group_id,
-        userId: r.user_id,
-        fromSeq: r.from_seq,
-        toSeq: r.inbox_upto,
-        groupName: r.name,
-        escalate: r.esc === 1,
-        unread: r.unread,
-      }));
+      }>(db, SQL.claimReminders, [now, limit, lease.holder, now + lease.ms]);
+      return byDueThenKey(due.map((r) => ({ due: r.due, groupId: r.group_id, userId: r.user_id, r }))).map(
+        ({ r }) => ({
+          groupId: r.group_id,
+          userId: r.user_id,
+          fromSeq: r.from_seq,
+          toSeq: r.inbox_upto,
+          groupName: r.name,
+          escalate: r.esc === 1,
+          unread: r.unread,
+        }),
+      );
     },
     async reminded(items) {
       // One transaction for a whole scan's worth of reminders: one WAL flush, not one per member.
@@ -288,8 +310,14 @@ export function pgDelivery(
         }
       });
     },
-    async dueEscalations(now, limit) {
-      return rows<Ids>(db, SQL.dueEscalations, [now, limit]);
+    async claimEscalations(now, limit) {
+      const due = await rows<Ids & { due: number }>(db, SQL.claimEscalations, [
+        now,
+        limit,
+        lease.holder,
+        now + lease.ms,
+      ]);
+      return byDueThenKey(due).map(({ due: _, ...ids }) => ids);
     },
     async clearEscalation(groupId, userId) {
       await db.query(SQL.clearEscalation, [groupId, userId]);

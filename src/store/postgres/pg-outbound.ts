@@ -10,23 +10,54 @@ import {
   LEFT_TO_INBOX,
   planDigest,
 } from '../rules/digest-rules.ts';
+import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
 import type { OutboundStore } from '../store.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
 
 const SQL = {
-  pick: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-    WHERE o.state = 'queued' AND o.not_before <= $1 ORDER BY o.id LIMIT $2
+  // One number's texts leave in queue order, so with several nodes they go from one node at a time. A
+  // claim locks heads first: the oldest due text of each number that has nothing in flight on another
+  // node (SKIP LOCKED: a head another claimer holds is its number, skipped whole). Then it takes the
+  // numbers' next texts behind the heads it holds; nobody else locks those, as they are no heads. This
+  // node's own texts to one number it sends one after another itself (sms-sender.ts).
+  pickHeads: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+    WHERE o.state = 'queued' AND o.not_before <= $1
+      AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
+        AND s.claimed_by IS DISTINCT FROM $3)
+      AND NOT EXISTS (SELECT 1 FROM outbound_sms e WHERE e.to_phone = o.to_phone AND e.state = 'queued'
+        AND e.not_before <= $1 AND e.id < o.id)
+    ORDER BY o.id LIMIT $2
     FOR UPDATE OF o SKIP LOCKED`,
-  claimPicked: `UPDATE outbound_sms o SET updated_at = $1, state = t.state, error = t.error, attempts = o.attempts + t.n
+  pickBehind: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+    WHERE o.state = 'queued' AND o.not_before <= $1 AND o.to_phone = ANY($2::text[]) AND o.id <> ALL($3::bigint[])
+    ORDER BY o.id LIMIT $4
+    FOR UPDATE OF o`,
+  // A text taken for the gateway is leased to this node (lease-rules.ts); a cancelled one keeps no lease.
+  claimPicked: `UPDATE outbound_sms o SET updated_at = $1, state = t.state, error = t.error, attempts = o.attempts + t.n,
+      claimed_by = CASE WHEN t.state = 'submitting' THEN $6 ELSE o.claimed_by END,
+      lease_until = CASE WHEN t.state = 'submitting' THEN $7::bigint ELSE o.lease_until END
     FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[]) AS t(id, state, error, n) WHERE o.id = t.id`,
+  // Only a text still leased to this node: one another node took over is not this node's to send. FOR UPDATE
+  // holds the row against a take-over until the lease is extended and committed.
   textFacts: `SELECT o.kind, o.ignore_opt_out AS "ignoreOptOut", u.sms_opted_out AS "optedOut", m.state AS "memberState"
     FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
-    WHERE o.id = $1 AND o.state = 'submitting'`,
+    WHERE o.id = $1 AND o.state = 'submitting' AND o.claimed_by = $2
+    FOR UPDATE OF o`,
+  extend: 'UPDATE outbound_sms SET lease_until = $1::bigint WHERE id = $2',
+  // Texts in flight that nobody will finish: an expired lease (a dead node's, or one from before leases),
+  // or at start-up this node's own. SKIP LOCKED: two nodes taking over at once split them.
+  takeOver: `UPDATE outbound_sms SET claimed_by = $1, lease_until = $2::bigint
+    WHERE id IN (SELECT id FROM outbound_sms WHERE state = 'submitting'
+      AND ((claimed_by IS DISTINCT FROM $1 AND (lease_until IS NULL OR lease_until <= $3::bigint))
+        OR ($4::boolean AND claimed_by = $1))
+      FOR UPDATE SKIP LOCKED)
+    RETURNING *`,
+  renew: "UPDATE outbound_sms SET lease_until = $1::bigint WHERE state = 'submitting' AND claimed_by = $2",
 } as const;
 
-export function pgOutbound(db: Db, gateway: string): OutboundStore {
+export function pgOutbound(db: Db, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
   const setState = (c: Queryable, id: number, state: string, error: string | null, now: number) =>
     c.query('UPDATE outbound_sms SET state = $1, error = $2, updated_at = $3 WHERE id = $4', [
       state,
@@ -53,7 +84,18 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
       return tx(
         db,
         async (c) => {
-          const all = await rows<OutboundRow & { opted_out: number | null }>(c, SQL.pick, [now, limit]);
+          type Picked = OutboundRow & { opted_out: number | null };
+          const heads = await rows<Picked>(c, SQL.pickHeads, [now, limit, lease.holder]);
+          const behind =
+            heads.length === 0 || heads.length >= limit
+              ? []
+              : await rows<Picked>(c, SQL.pickBehind, [
+                  now,
+                  [...new Set(heads.map((h) => h.to_phone))],
+                  heads.map((h) => h.id),
+                  limit - heads.length,
+                ]);
+          const all = [...heads, ...behind].sort((a, b) => a.id - b.id);
           if (all.length === 0) return [];
           // A due digest text carries the member's other queued digest texts for the group.
           const carried = new Set<number>();
@@ -91,11 +133,15 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
             stop.map((s) => (s ? 'cancelled' : 'submitting')),
             stop.map((s) => (s ? CANCEL_REASON.optedOut : null)),
             stop.map((s) => (s ? 0 : 1)),
+            lease.holder,
+            now + lease.ms,
           ]);
-          // Each row as it was read, with only the state and attempts moved on (as the SQLite engine returns it).
+          // Each row as it was read, with only the state, attempts and holder moved on (as SQLite returns it).
           return picked
             .filter((_, i) => !stop[i])
-            .map((r) => toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1 }));
+            .map((r) =>
+              toOutbound({ ...r, state: 'submitting', attempts: r.attempts + 1, claimed_by: lease.holder }),
+            );
         },
         { readCommitted: true },
       );
@@ -104,11 +150,19 @@ export function pgOutbound(db: Db, gateway: string): OutboundStore {
       // The read and the cancel are one serializable transaction, as they are one step on SQLite: a text
       // that changed in between makes it retry rather than cancel on stale facts.
       return tx(db, async (c) => {
-        const facts = await row<TextFacts>(c, SQL.textFacts, [id]);
+        const facts = await row<TextFacts>(c, SQL.textFacts, [id, lease.holder]);
         const why = recheckVerdict(facts);
         if (why && facts) await setState(c, id, 'cancelled', why, now);
+        else if (!why) await c.query(SQL.extend, [now + lease.ms, id]);
         return why;
       });
+    },
+    async takeOverInDoubt(now, own) {
+      const taken = await rows<OutboundRow>(db, SQL.takeOver, [lease.holder, now + lease.ms, now, own]);
+      return taken.sort((a, b) => a.id - b.id).map(toOutbound);
+    },
+    async renewLeases(now) {
+      return changes(db, SQL.renew, [now + lease.ms, lease.holder]);
     },
     async inDoubt() {
       return (

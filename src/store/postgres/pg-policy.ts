@@ -59,7 +59,9 @@ export function pgPolicy(db: Db): PolicyStore {
     },
     async postponeReminder(groupId, userId, at) {
       await db.query(
-        'UPDATE memberships SET reminder_due_at = $1 WHERE group_id = $2 AND user_id = $3 AND reminder_due_at IS NOT NULL',
+        // The scan that claimed it lets it go: whichever node scans after `at` sends it.
+        `UPDATE memberships SET reminder_due_at = $1, lease_holder = NULL, lease_until = NULL
+         WHERE group_id = $2 AND user_id = $3 AND reminder_due_at IS NOT NULL`,
         [at, groupId, userId],
       );
     },

@@ -5,11 +5,13 @@ import { migrate } from '../migrate.ts';
 import { maintenance } from '../ops/maintenance.ts';
 import { pgRunner } from '../ops/sql-runner.ts';
 import { guardStore } from '../rules/input-rules.ts';
+import { type LeaseOptions, leaseOf } from '../rules/lease-rules.ts';
 import type { Store } from '../store.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { createPool, row, tx } from './pg-db.ts';
 import { pgDelivery } from './pg-delivery.ts';
 import { pgGroups } from './pg-groups.ts';
+import { pgLeases } from './pg-leases.ts';
 import { pgMessages } from './pg-messages.ts';
 import { pgOutbound } from './pg-outbound.ts';
 import { pgPolicy } from './pg-policy.ts';
@@ -25,8 +27,9 @@ const MIGRATION_LOCK = 0x7175_6e00;
 
 export async function openPostgresStore(
   url: string,
-  opts: { gateway: string; reminderDelayMs?: number; poolSize?: number },
+  opts: { gateway: string; reminderDelayMs?: number; poolSize?: number } & LeaseOptions,
 ): Promise<Store> {
+  const lease = leaseOf(opts);
   const db = createPool(withDurableCommits(url), opts.poolSize ?? 10);
   try {
     await migrateUnderLock(db);
@@ -40,13 +43,14 @@ export async function openPostgresStore(
     users: pgUsers(db),
     groups: pgGroups(db),
     messages: pgMessages(db),
-    delivery: { ...pgDelivery(db, opts.reminderDelayMs ?? 600_000), ...pgVia(db) },
-    outbound: pgOutbound(db, opts.gateway),
+    delivery: { ...pgDelivery(db, opts.reminderDelayMs ?? 600_000, lease), ...pgVia(db) },
+    outbound: pgOutbound(db, opts.gateway, lease),
     sim: pgSim(db),
     stats: pgStats(db),
     push: pgPush(db),
     presence: pgPresence(db),
     policy: pgPolicy(db),
+    leases: pgLeases(db, lease),
     probe: pgProbe(db),
     maintenance: maintenance(pgRunner(db), async () => {}),
     async durability() {

@@ -13,8 +13,8 @@ const INT32_MAX = 2 ** 31 - 1;
 /** The position of the `limit` argument of the methods that take one. */
 const LIMIT_ARG: Record<string, number> = {
   'messages.range': 3,
-  'delivery.dueReminders': 1,
-  'delivery.dueEscalations': 1,
+  'delivery.claimReminders': 1,
+  'delivery.claimEscalations': 1,
   'outbound.claim': 0,
   'sim.textsTo': 2,
 };

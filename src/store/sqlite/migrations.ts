@@ -276,4 +276,19 @@ ALTER TABLE outbound_sms ADD COLUMN carried_by INTEGER;
 CREATE INDEX outbound_group_time ON outbound_sms(group_id, created_at) WHERE group_id IS NOT NULL;
 `,
   },
+  {
+    version: 13,
+    name: 'leases: reminder and escalation claims on memberships, in-flight texts per node, singleton jobs',
+    up: `
+ALTER TABLE memberships ADD COLUMN lease_holder TEXT;
+ALTER TABLE memberships ADD COLUMN lease_until INTEGER;
+ALTER TABLE outbound_sms ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbound_sms ADD COLUMN lease_until INTEGER;
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -15,6 +15,7 @@ import {
   settleRange,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
+import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
 import type { DeliveryStore, FallbackRoute, TrailEntry } from '../store.ts';
 import { insertOutbound } from './sqlite-outbound.ts';
 
@@ -49,27 +50,34 @@ const SQL = {
     WHERE m.state = 'active' AND max(m.routed_seq, m.acked_seq) < g.last_seq
       AND (x.created_at IS NULL OR x.created_at < ?)
     ORDER BY x.created_at NULLS FIRST, m.group_id, m.user_id LIMIT ?`,
-  // The unread count is a subquery of the same statement: one snapshot. Ties on the due time are broken by
-  // the primary key, as the PostgreSQL engine orders them.
+  // A claim picks the due rows whose lease is free or expired and leases them, in one transaction (one
+  // process holds the file, so that is all "skip locked" needs here). The unread count is a subquery of the
+  // same statement: one snapshot. Ties on the due time are broken by the primary key, as on PostgreSQL.
   dueReminders: `SELECT m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc,
       max(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
       (SELECT count(*) FROM messages x WHERE x.group_id = m.group_id
          AND x.seq > max(m.fetched_seq, m.acked_seq) AND x.seq <= m.inbox_upto AND x.sender_id <> m.user_id) AS unread
     FROM memberships m JOIN groups g ON g.id = m.group_id
-    WHERE m.reminder_due_at IS NOT NULL AND m.reminder_due_at <= ?
-    ORDER BY m.reminder_due_at, m.group_id, m.user_id LIMIT ?`,
-  reminded:
-    'UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, ?) WHERE group_id = ? AND user_id = ?',
+    WHERE m.reminder_due_at IS NOT NULL AND m.reminder_due_at <= @now
+      AND (m.lease_until IS NULL OR m.lease_until <= @now)
+    ORDER BY m.reminder_due_at, m.group_id, m.user_id LIMIT @limit`,
+  lease: 'UPDATE memberships SET lease_holder = ?, lease_until = ? WHERE group_id = ? AND user_id = ?',
+  reminded: `UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, ?),
+      lease_holder = NULL, lease_until = NULL
+    WHERE group_id = ? AND user_id = ?`,
   dueEscalations: `SELECT group_id AS groupId, user_id AS userId, max(fetched_seq, acked_seq) AS fromSeq, inbox_upto AS toSeq
-    FROM memberships WHERE escalate_at IS NOT NULL AND escalate_at <= ? AND state = 'active'
-    ORDER BY escalate_at, group_id, user_id LIMIT ?`,
-  clearEscalation: 'UPDATE memberships SET escalate_at = NULL WHERE group_id = ? AND user_id = ?',
+    FROM memberships WHERE escalate_at IS NOT NULL AND escalate_at <= @now AND state = 'active'
+      AND (lease_until IS NULL OR lease_until <= @now)
+    ORDER BY escalate_at, group_id, user_id LIMIT @limit`,
+  clearEscalation: `UPDATE memberships SET escalate_at = NULL, lease_holder = NULL, lease_until = NULL
+    WHERE group_id = ? AND user_id = ?`,
   trailFor: 'SELECT * FROM trail WHERE group_id = ? AND seq_to >= ? AND seq_from < ? ORDER BY id',
 } as const;
 
 export function sqliteDelivery(
   db: Database,
   reminderDelayMs: number,
+  lease: Lease = DEFAULT_LEASE,
 ): Omit<DeliveryStore, 'inboxConfirmed' | 'takeBackTexts'> {
   const s = {
     cursors: db.prepare<[number, number], CursorRow & { last_seq: number }>(SQL.cursors),
@@ -84,7 +92,7 @@ export function sqliteDelivery(
     unrouted: db.prepare<[], Ids>(SQL.unrouted),
     unroutedBefore: db.prepare<[number, number], Ids>(SQL.unroutedBefore),
     dueReminders: db.prepare<
-      [number, number],
+      [{ now: number; limit: number }],
       {
         group_id: number;
         user_id: number;
@@ -95,8 +103,9 @@ export function sqliteDelivery(
         unread: number;
       }
     >(SQL.dueReminders),
+    lease: db.prepare(SQL.lease),
     reminded: db.prepare(SQL.reminded),
-    dueEscalations: db.prepare<[number, number], Ids>(SQL.dueEscalations),
+    dueEscalations: db.prepare<[{ now: number; limit: number }], Ids>(SQL.dueEscalations),
     clearEscalation: db.prepare(SQL.clearEscalation),
     trailFor: db.prepare<[number, number, number], TrailRow>(SQL.trailFor),
   };
@@ -171,6 +180,13 @@ export function sqliteDelivery(
       addTrail(r.trail);
     }
   });
+  /** Due rows of a scan, leased to this node in the same transaction. */
+  const claim = <R extends { groupId: number; userId: number }>(pick: () => R[], now: number) =>
+    db.transaction(() => {
+      const picked = pick();
+      for (const r of picked) s.lease.run(lease.holder, now + lease.ms, r.groupId, r.userId);
+      return picked;
+    })();
   const addTrails = db.transaction((entries: TrailEntry[]) => entries.forEach(addTrail));
 
   return {
@@ -204,23 +220,28 @@ export function sqliteDelivery(
       if (opts) return s.unroutedBefore.all(opts.firstBefore, opts.limit);
       return s.unrouted.all();
     },
-    async dueReminders(now, limit) {
-      return s.dueReminders.all(now, limit).map((r) => ({
-        groupId: r.group_id,
-        userId: r.user_id,
-        fromSeq: r.from_seq,
-        toSeq: r.inbox_upto,
-        groupName: r.name,
-        escalate: r.esc === 1,
-        unread: r.unread,
-      }));
+    async claimReminders(now, limit) {
+      const due = claim(
+        () =>
+          s.dueReminders.all({ now, limit }).map((r) => ({
+            groupId: r.group_id,
+            userId: r.user_id,
+            fromSeq: r.from_seq,
+            toSeq: r.inbox_upto,
+            groupName: r.name,
+            escalate: r.esc === 1,
+            unread: r.unread,
+          })),
+        now,
+      );
+      return due;
     },
     async reminded(items) {
       // One transaction for a whole scan's worth of reminders: one fsync, not one per member.
       reminded(items);
     },
-    async dueEscalations(now, limit) {
-      return s.dueEscalations.all(now, limit);
+    async claimEscalations(now, limit) {
+      return claim(() => s.dueEscalations.all({ now, limit }), now);
     },
     async clearEscalation(groupId, userId) {
       s.clearEscalation.run(groupId, userId);

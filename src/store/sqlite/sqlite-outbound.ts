@@ -9,6 +9,7 @@ import {
   LEFT_TO_INBOX,
   planDigest,
 } from '../rules/digest-rules.ts';
+import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
 import type { DigestComposer, NewOutbound, OutboundStore } from '../store.ts';
 
 export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
@@ -41,12 +42,17 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
   };
 }
 
-export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
+export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
   const insert = insertOutbound(db);
   const enqueue = db.transaction((items: NewOutbound[], now: number) => items.map((o) => insert(o, now)));
-  const pending = db.prepare<[number, number], OutboundRow & { opted_out: number | null }>(
+  // One number's texts leave in queue order: none is taken while an earlier one to the number is in flight
+  // for another holder (the PostgreSQL engine's rule; here the file has one writer at a time).
+  const pending = db.prepare<[number, string, number], OutboundRow & { opted_out: number | null }>(
     `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-     WHERE o.state = 'queued' AND o.not_before <= ? ORDER BY o.id LIMIT ?`,
+     WHERE o.state = 'queued' AND o.not_before <= ?
+       AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
+         AND s.claimed_by IS NOT ?)
+     ORDER BY o.id LIMIT ?`,
   );
   const setState = db.prepare(
     'UPDATE outbound_sms SET state = ?, error = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?',
@@ -59,11 +65,13 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
     "UPDATE outbound_sms SET state = 'cancelled', error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
   );
   const becomeDigest = db.prepare('UPDATE outbound_sms SET text = ?, digest = 0 WHERE id = ?');
+  // The node a text in flight belongs to, and until when (lease-rules.ts).
+  const stamp = db.prepare('UPDATE outbound_sms SET claimed_by = ?, lease_until = ? WHERE id = ?');
   // Opt-out is checked when a text is claimed, not when it was queued: a STOP in between wins.
   const claim = db.transaction((limit: number, now: number, compose?: DigestComposer) => {
     const claimed = [];
     const carried = new Set<number>();
-    for (const r of pending.all(now, limit)) {
+    for (const r of pending.all(now, lease.holder, limit)) {
       if (carried.has(r.id)) continue;
       if (blockedByOptOut({ optedOut: r.opted_out, ignoreOptOut: r.ignore_opt_out })) {
         setState.run('cancelled', CANCEL_REASON.optedOut, now, 0, r.id);
@@ -86,24 +94,43 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
         }
       }
       setState.run('submitting', null, now, 1, r.id);
-      claimed.push(toOutbound({ ...r, text, state: 'submitting', attempts: r.attempts + 1 }));
+      stamp.run(lease.holder, now + lease.ms, r.id);
+      claimed.push(
+        toOutbound({ ...r, text, state: 'submitting', attempts: r.attempts + 1, claimed_by: lease.holder }),
+      );
     }
     return claimed;
   });
   const get = db.prepare<[number], OutboundRow>('SELECT * FROM outbound_sms WHERE id = ?');
-  const textFacts = db.prepare<[number], TextFacts>(
+  // Only a text still leased to this node: one another node took over is not this node's to send.
+  const textFacts = db.prepare<[number, string], TextFacts>(
     `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut, u.sms_opted_out AS optedOut, m.state AS memberState
      FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
      LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
-     WHERE o.id = ? AND o.state = 'submitting'`,
+     WHERE o.id = ? AND o.state = 'submitting' AND o.claimed_by = ?`,
   );
   // The read and the cancel are one transaction: a text that changed in between is not cancelled on stale facts.
   const recheck = db.transaction((id: number, now: number) => {
-    const facts = textFacts.get(id);
+    const facts = textFacts.get(id, lease.holder);
     const why = recheckVerdict(facts);
     if (why && facts) setState.run('cancelled', why, now, 0, id);
+    else if (!why) stamp.run(lease.holder, now + lease.ms, id);
     return why;
   });
+  // Texts in flight that nobody will finish: an expired lease (a dead node's), or at start-up this node's own.
+  const inDoubtFor = db.prepare<{ me: string; now: number; own: number }, OutboundRow>(
+    `SELECT * FROM outbound_sms WHERE state = 'submitting'
+       AND ((claimed_by IS NOT @me AND (lease_until IS NULL OR lease_until <= @now)) OR (@own = 1 AND claimed_by = @me))
+     ORDER BY id`,
+  );
+  const takeOver = db.transaction((now: number, own: boolean) => {
+    const rows = inDoubtFor.all({ me: lease.holder, now, own: own ? 1 : 0 });
+    for (const r of rows) stamp.run(lease.holder, now + lease.ms, r.id);
+    return rows.map((r) => toOutbound({ ...r, claimed_by: lease.holder }));
+  });
+  const renew = db.prepare(
+    "UPDATE outbound_sms SET lease_until = ? WHERE state = 'submitting' AND claimed_by = ?",
+  );
   const submitted = db.prepare(
     `UPDATE outbound_sms SET state = 'submitted', gateway = ?, gateway_ref = ?, gateway_session = ?, encoding = ?,
        segments = ?, updated_at = ?
@@ -135,6 +162,12 @@ export function sqliteOutbound(db: Database, gateway: string): OutboundStore {
         .prepare<[], OutboundRow>("SELECT * FROM outbound_sms WHERE state = 'submitting' ORDER BY id")
         .all()
         .map(toOutbound);
+    },
+    async takeOverInDoubt(now, own) {
+      return takeOver(now, own);
+    },
+    async renewLeases(now) {
+      return renew.run(now + lease.ms, lease.holder).changes;
     },
     async markSubmittedMany(items, now) {
       db.transaction(() => {

@@ -37,8 +37,10 @@ export function sqlitePolicy(db: Database): PolicyStore {
     ensureGroup: db.prepare(
       'INSERT INTO group_policy (group_id, updated_at) VALUES (?, ?) ON CONFLICT (group_id) DO NOTHING',
     ),
+    // The scan that claimed it lets it go: whichever node scans after the new time sends it.
     postpone: db.prepare(
-      'UPDATE memberships SET reminder_due_at = ? WHERE group_id = ? AND user_id = ? AND reminder_due_at IS NOT NULL',
+      `UPDATE memberships SET reminder_due_at = ?, lease_holder = NULL, lease_until = NULL
+       WHERE group_id = ? AND user_id = ? AND reminder_due_at IS NOT NULL`,
     ),
     told: db.prepare(
       `UPDATE group_policy SET budget_told = ? WHERE group_id = ? AND (budget_told IS NULL OR budget_told <> ?)`,

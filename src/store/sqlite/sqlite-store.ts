@@ -7,10 +7,12 @@ import { migrate } from '../migrate.ts';
 import { maintenance } from '../ops/maintenance.ts';
 import { sqliteRunner } from '../ops/sql-runner.ts';
 import { guardStore } from '../rules/input-rules.ts';
+import { type LeaseOptions, leaseOf } from '../rules/lease-rules.ts';
 import type { Store } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { sqliteDelivery } from './sqlite-delivery.ts';
 import { sqliteGroups } from './sqlite-groups.ts';
+import { sqliteLeases } from './sqlite-leases.ts';
 import { sqliteMessages } from './sqlite-messages.ts';
 import { sqliteOutbound } from './sqlite-outbound.ts';
 import { sqlitePolicy } from './sqlite-policy.ts';
@@ -23,8 +25,9 @@ import { sqliteVia } from './sqlite-via.ts';
 
 export async function openSqliteStore(
   file: string,
-  opts: { gateway: string; reminderDelayMs?: number },
+  opts: { gateway: string; reminderDelayMs?: number } & LeaseOptions,
 ): Promise<Store> {
+  const lease = leaseOf(opts);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -55,12 +58,13 @@ export async function openSqliteStore(
     users: sqliteUsers(db),
     groups: sqliteGroups(db),
     messages: sqliteMessages(db),
-    delivery: { ...sqliteDelivery(db, opts.reminderDelayMs ?? 600_000), ...sqliteVia(db) },
-    outbound: sqliteOutbound(db, opts.gateway),
+    delivery: { ...sqliteDelivery(db, opts.reminderDelayMs ?? 600_000, lease), ...sqliteVia(db) },
+    outbound: sqliteOutbound(db, opts.gateway, lease),
     sim: sqliteSim(db),
     push: sqlitePush(db),
     presence: sqlitePresence(db),
     policy: sqlitePolicy(db),
+    leases: sqliteLeases(db, lease),
     probe: sqliteProbe(db),
     maintenance: maintenance(sqliteRunner(side), async () => {}),
     stats: sqliteStats(db),

@@ -63,6 +63,8 @@ if (redisInstalled('Redis presence across nodes')) {
         reconnectGraceMs: 10_000,
         refreshMs: 200,
         timeoutMs: 300,
+        // Every snapshot reads Redis, unless a test is about the short cache of other nodes' entries.
+        remoteCacheMs: 0,
         onError: (e) => errors.push(e),
         ...o,
       });
@@ -75,6 +77,31 @@ if (redisInstalled('Redis presence across nodes')) {
       const snap = await p.snapshot(ids, now);
       return ids.map((id) => show(snap.get(id)));
     }
+
+    test("B reuses A's entries for remoteCacheMs: no Redis command within it, a fresh read after it", async () => {
+      const t = T0;
+      const now = () => t;
+      const prefix = freshPrefix('cache');
+      const a = await node('a', prefix, { now, warmupMs: 0 });
+      const c = await node('c', prefix, { now, warmupMs: 0 }); // reads Redis every time: the truth
+      a.p.liveChanged(1, 1);
+      await eventually(async () => (await view(c.p, [1], t))[0] === 'live 1' || undefined, 5000, 'A wrote');
+      const b = await node('b', prefix, { now, warmupMs: 0, remoteCacheMs: 100 });
+      assert.deepEqual(await view(b.p, [1], t), ['live 1']);
+      a.p.liveChanged(1, -1);
+      a.p.liveChanged(5, 1);
+      await eventually(
+        async () => (await view(c.p, [1, 5], t)).join() === 'reconnecting,live 1' || undefined,
+        5000,
+        'A wrote the close',
+      );
+      b.sent.length = 0;
+      assert.deepEqual(await view(b.p, [1], t + 100), ['live 1'], 'within the cache: the entry as read');
+      assert.deepEqual(b.sent, [], 'no command for a cached member');
+      assert.deepEqual(await view(b.p, [1, 5], t + 100), ['live 1', 'live 1'], 'an uncached member is read');
+      assert.deepEqual(b.sent, ['evalsha'], 'one command, for the member not cached');
+      assert.deepEqual(await view(b.p, [1], t + 101), ['reconnecting'], 'after the cache: read again');
+    });
 
     test("A's live members and fetches are in B's snapshot, connections summed over nodes, in one round trip", async () => {
       let t = T0;

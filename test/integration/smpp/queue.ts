@@ -29,7 +29,14 @@ export async function startQueue(
     rig.gateway,
     systemClock,
     rig.metrics,
-    { tps, window: rig.gateway.window, smartSubstitution: true, maxAttempts: 8, pollMs: 100 },
+    {
+      tps,
+      window: rig.gateway.window,
+      smartSubstitution: true,
+      maxAttempts: 8,
+      pollMs: 100,
+      leaseMs: 120_000,
+    },
     rig.log,
   );
   const ids = await store.outbound.enqueue(

@@ -51,7 +51,7 @@ function restartCase(engine: string, open: () => Promise<Store>) {
         gateway,
         systemClock,
         metrics,
-        { tps: 0, window: 10, smartSubstitution: true, maxAttempts: 5, pollMs: 100 },
+        { tps: 0, window: 10, smartSubstitution: true, maxAttempts: 5, pollMs: 100, leaseMs: 120_000 },
         log,
       );
       await sender.start();

@@ -1,0 +1,224 @@
+// The Store contract, several nodes sharing scheduled work: due reminders and escalations, texts in flight
+// and named leases are claimed by one node at a time, and a "dead" claimer's work is taken over once its
+// lease expired. Stores for other nodes come from factory.openNode (a second pool on PostgreSQL: two nodes;
+// a second connection to the file on SQLite). Times are injected: no lease is waited for. Called inside
+// storeContract's describe.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { NewOutbound, Store } from '../../src/store/store.ts';
+import { groupWithMembers, LEASE, msg, type StoreFactory, smsRoute, T0 } from './store-fixtures.ts';
+
+/** Runs the body with the factory's store (node "qun") and stores for the other node ids given. */
+async function withNodes(
+  factory: StoreFactory,
+  others: string[],
+  body: (a: Store, ...rest: Store[]) => Promise<void>,
+): Promise<void> {
+  const a = await factory.open();
+  const rest: Store[] = [];
+  try {
+    for (const id of others) rest.push(await factory.openNode(a, id));
+    await body(a, ...rest);
+  } finally {
+    for (const s of rest) await s.close();
+    await a.close();
+  }
+}
+
+const disjoint = <T>(sets: T[][]) => {
+  const all = sets.flat();
+  assert.equal(new Set(all).size, all.length, `no item claimed twice: ${JSON.stringify(sets)}`);
+  return all;
+};
+
+/** `n` members with an inbox range each whose reminder is due at T0 + 100 (escalation on). */
+async function dueMembers(store: Store, n: number) {
+  const { group, owner, users } = await groupWithMembers(store, n + 1);
+  await store.groups.setPolicy(group.id, { escalateToSms: true });
+  await store.messages.append([msg(group.id, owner.id, 1)]);
+  const members = users.slice(1);
+  await store.delivery.route(
+    members.map((u) => smsRoute(group.id, u, 0, 1, { rung: 'inbox', sms: [], reminderDueAt: T0 + 100 })),
+  );
+  return { group, members };
+}
+
+export function leasesContract(factory: StoreFactory): void {
+  test('reminders and escalations claimed by three nodes at once: disjoint, all of them, a dead claimer taken over', async () => {
+    await withNodes(factory, ['node-b', 'node-c'], async (a, b, c) => {
+      const { group, members } = await dueMembers(a!, 40);
+      const nodes = [a!, b!, c!];
+      // Every node scans at the same moment, in chunks, as ReminderJob does.
+      const claims = await Promise.all(
+        [...nodes, ...nodes, ...nodes].map((s) => s.delivery.claimReminders(T0 + 100, 6)),
+      );
+      const first = disjoint(claims.map((l) => l.map((r) => r.userId)));
+      const more = await Promise.all(nodes.map((s) => s.delivery.claimReminders(T0 + 100, 40)));
+      const all = disjoint([first, ...more.map((l) => l.map((r) => r.userId))]);
+      assert.deepEqual(
+        all.sort((x, y) => x - y),
+        members.map((u) => u.id).sort((x, y) => x - y),
+        'each due member claimed exactly once',
+      );
+      // Node c "dies": its claims are never recorded. The others record theirs, escalation due at T0 + 200.
+      const byC = new Set([claims[2]!, claims[5]!, claims[8]!, more[2]!].flat().map((r) => r.userId));
+      const done = all.filter((id) => !byC.has(id));
+      const trail = (userId: number) => ({
+        groupId: group.id,
+        userId,
+        seqFrom: 0,
+        seqTo: 1,
+        rung: 'reminder' as const,
+        outcome: 'reminded',
+        reason: 'test',
+        at: T0 + 100,
+      });
+      await a!.delivery.reminded(
+        done.map((userId) => ({ groupId: group.id, userId, trail: trail(userId), escalateAt: T0 + 200 })),
+      );
+      assert.deepEqual(
+        await b!.delivery.claimReminders(T0 + 100 + LEASE - 1, 100),
+        [],
+        'a lease not yet expired is left to its node',
+      );
+      const takenOver = await Promise.all(
+        [a!, b!].map((s) => s.delivery.claimReminders(T0 + 100 + LEASE, 100)),
+      );
+      assert.deepEqual(
+        disjoint(takenOver.map((l) => l.map((r) => r.userId))).sort((x, y) => x - y),
+        [...byC].sort((x, y) => x - y),
+        'the dead node’s reminders, each taken over once',
+      );
+      const esc = await Promise.all(
+        [...nodes, ...nodes].map((s) => s.delivery.claimEscalations(T0 + 200, 5)),
+      );
+      const escalated = disjoint(esc.map((l) => l.map((e) => e.userId)));
+      assert.equal(escalated.length, done.length, 'each scheduled escalation claimed once');
+      for (const id of escalated) await b!.delivery.clearEscalation(group.id, id);
+      assert.deepEqual(await c!.delivery.claimEscalations(T0 + 200 + 2 * LEASE, 100), []);
+    });
+  });
+
+  test('texts in flight: a restart recovers its own and expired ones, never a live node’s; a dead node’s are taken over', async () => {
+    await withNodes(factory, ['node-b', 'node-d'], async (a, b, d) => {
+      const u = await a!.users.upsertByPhone('+8613700000009', T0);
+      const texts = Array.from(
+        { length: 12 },
+        (_, i): NewOutbound => ({
+          kind: 'reply',
+          // Twelve numbers: one number's texts go from one node at a time (the next case).
+          toPhone: `+86137000001${String(i).padStart(2, '0')}`,
+          fromAddr: '10658',
+          text: `r${i}`,
+          groupId: null,
+          seq: null,
+          userId: u.id,
+        }),
+      );
+      await a!.outbound.enqueue(texts, T0);
+      const ids = (l: { id: number }[]) => l.map((o) => o.id).sort((x, y) => x - y);
+      const [mine, theirs, dead] = await Promise.all([a!, b!, d!].map((s) => s.outbound.claim(4, T0)));
+      disjoint([ids(mine!), ids(theirs!), ids(dead!)]);
+      assert.deepEqual(
+        [mine!, theirs!, dead!].map((l) => [...new Set(l.map((o) => o.claimedBy))]),
+        [['qun'], ['node-b'], ['node-d']],
+      );
+      assert.equal((await a!.outbound.get(theirs![0]!.id))!.claimedBy, 'node-b');
+      // Node a restarts: its own texts are in doubt; node b's and node d's leases still run.
+      assert.deepEqual(ids(await a!.outbound.takeOverInDoubt(T0 + 10, true)), ids(mine!));
+      assert.deepEqual(await a!.outbound.takeOverInDoubt(T0 + 10, false), [], 'own texts only at start-up');
+      // b is alive and renews; d is dead. At d's expiry only d's texts are taken, once, by two takers at once.
+      assert.equal(await b!.outbound.renewLeases(T0 + LEASE / 2), 4);
+      assert.equal(await d!.outbound.renewLeases(T0 + 1), 4);
+      assert.deepEqual(await b!.outbound.takeOverInDoubt(T0 + LEASE, false), [], 'not before the lease ends');
+      const taken = await Promise.all([a!, b!].map((s) => s.outbound.takeOverInDoubt(T0 + 1 + LEASE, false)));
+      assert.deepEqual(
+        disjoint([ids(taken[0]!), ids(taken[1]!)]).sort((x, y) => x - y),
+        ids(dead!),
+      );
+      const [one] = dead!;
+      const taker = taken[0]!.some((o) => o.id === one!.id) ? a! : b!;
+      assert.equal((await taker.outbound.get(one!.id))!.claimedBy, taker === a ? 'qun' : 'node-b');
+      // The dead node was only slow: its late recheck finds the text taken over and must not send it.
+      assert.equal(await d!.outbound.recheck(one!.id, T0 + 2 + LEASE), 'no longer pending');
+      assert.equal((await a!.outbound.get(one!.id))!.state, 'submitting', 'the fence cancels nothing');
+      // The taker's recheck passes and extends its lease over the submit: nobody takes it meanwhile.
+      const late = T0 + 1 + 2 * LEASE;
+      assert.equal(await taker.outbound.recheck(one!.id, late), undefined);
+      assert.ok(!ids(await d!.outbound.takeOverInDoubt(late + LEASE - 1, false)).includes(one!.id));
+      assert.equal(
+        (await a!.outbound.inDoubt()).length,
+        12,
+        'the dashboard still counts every text in flight',
+      );
+    });
+  });
+
+  test('one number’s texts leave from one node at a time, in queue order; other numbers go meanwhile', async () => {
+    await withNodes(factory, ['node-b'], async (a, b) => {
+      const text = (to: string, i: number): NewOutbound => ({
+        kind: 'reply',
+        toPhone: to,
+        fromAddr: '10658',
+        text: `t${i}`,
+        groupId: null,
+        seq: null,
+        userId: null,
+      });
+      const [p, q] = ['+8613700000201', '+8613700000202'];
+      const [p1, p2, q1, p3] = await a!.outbound.enqueue(
+        [text(p, 1), text(p, 2), text(q, 1), text(p, 3)],
+        T0,
+      );
+      assert.deepEqual(
+        (await a!.outbound.claim(1, T0)).map((o) => o.id),
+        [p1],
+      );
+      // p's first text is in flight on a: b takes q's, not p's next (it would overtake it).
+      assert.deepEqual(
+        (await b!.outbound.claim(10, T0)).map((o) => o.id),
+        [q1],
+      );
+      // a itself may take p's next texts: it sends one number's texts one after another.
+      assert.deepEqual(
+        (await a!.outbound.claim(10, T0)).map((o) => o.id),
+        [p2, p3],
+      );
+      const [p4] = await a!.outbound.enqueue([text(p, 4)], T0 + 1);
+      for (const id of [p1!, p2!, p3!])
+        await a!.outbound.markSubmitted(
+          id,
+          { gatewayRef: `ref-${id}`, encoding: 'gsm7', segments: 1 },
+          T0 + 2,
+        );
+      assert.deepEqual(
+        (await b!.outbound.claim(10, T0 + 3)).map((o) => o.id),
+        [p4],
+        'once nothing to p is in flight, any node takes p’s next',
+      );
+    });
+  });
+
+  test('a named lease is held by one node at a time, extended by its holder, taken over when it expires', async () => {
+    await withNodes(factory, ['node-b'], async (a, b) => {
+      const holds = await Promise.all([a!, b!, a!, b!].map((s) => s.leases.hold('retention', T0, T0 + 100)));
+      const winner = holds[0] ? a! : b!;
+      const loser = winner === a ? b! : a!;
+      assert.deepEqual(holds, winner === a ? [true, false, true, false] : [false, true, false, true]);
+      assert.equal(await loser.leases.hold('retention', T0 + 99, T0 + 199), false);
+      assert.equal(await winner.leases.hold('retention', T0 + 50, T0 + 150), true, 'the holder extends it');
+      assert.equal(await loser.leases.hold('retention', T0 + 149, T0 + 249), false);
+      await loser.leases.release('retention');
+      assert.equal(
+        await loser.leases.hold('retention', T0 + 149, T0 + 249),
+        false,
+        'only its holder frees it',
+      );
+      assert.equal(await loser.leases.hold('retention', T0 + 150, T0 + 250), true, 'taken over on expiry');
+      assert.equal(await winner.leases.hold('retention', T0 + 151, T0 + 251), false);
+      assert.equal(await winner.leases.hold('other-job', T0 + 151, T0 + 251), true, 'leases are per name');
+      await loser.leases.release('retention');
+      assert.equal(await winner.leases.hold('retention', T0 + 152, T0 + 252), true, 'released: free at once');
+    });
+  });
+}
