@@ -8,6 +8,8 @@ export interface ClusterDbReport {
   textedTwice: string[];
   /** The same reminder (member, group, range) recorded more than once in the trail. */
   remindedTwice: string[];
+  /** Reminders over an empty range (everything in it already acked or fetched): a reminder of nothing. */
+  remindedNothing: string[];
   /** Members with more reminder texts in a group than reminder trail rows that say `sms:`. */
   reminderTextsUnaccounted: string[];
   /** Groups whose seqs are not exactly 1..last_seq. */
@@ -37,6 +39,13 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
       `SELECT group_id || ':' || user_id || ' (' || seq_from || ',' || seq_to || '] x' || count(*) AS k
        FROM trail WHERE rung = 'reminder' AND outcome = 'reminded'
        GROUP BY group_id, user_id, seq_from, seq_to HAVING count(*) > 1`,
+    )
+  ).map((r) => r.k);
+  const remindedNothing = (
+    await rowsOf<{ k: string }>(
+      db,
+      `SELECT group_id || ':' || user_id || ' (' || seq_from || ',' || seq_to || '] x' || count(*) AS k
+       FROM trail WHERE rung = 'reminder' AND seq_from >= seq_to GROUP BY group_id, user_id, seq_from, seq_to`,
     )
   ).map((r) => r.k);
   const reminderTextsUnaccounted = (
@@ -97,6 +106,7 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
   return {
     textedTwice,
     remindedTwice,
+    remindedNothing,
     reminderTextsUnaccounted,
     seqGaps,
     stuckTexts,
@@ -104,7 +114,7 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
     counts: c,
     summary:
       `database: ${c.messages} messages, ${c.texts} group texts (${textedTwice.length} texted twice), ` +
-      `${c.reminders} reminders (${remindedTwice.length} twice; ${c.reminderTexts} reminder texts, ` +
+      `${c.reminders} reminders (${remindedTwice.length} twice, ${remindedNothing.length} of nothing; ${c.reminderTexts} reminder texts, ` +
       `${reminderTextsUnaccounted.length} members with unaccounted ones), ${seqGaps.length} groups with seq gaps, ` +
       `${stuckTexts} texts stuck, ${decidedTwice} seqs decided twice`,
   };

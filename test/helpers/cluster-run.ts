@@ -30,7 +30,9 @@ import {
 
 export const CLUSTER_ACK_TIMEOUT_MS = 5000;
 const REMINDER_DELAY_MS = 2000;
-/** Short timers, so that a run of a minute sees fall-throughs, reminders and expired presence. */
+/** A dead node's claimed work (texts in flight, due reminders) is taken over this long after it died. */
+const LEASE_MS = 6000;
+/** Short timers, so that a run of a minute sees fall-throughs, reminders, expired presence and taken-over leases. */
 export const CLUSTER_ENV: Record<string, string> = {
   ...SIGNIN_ENV,
   QUN_LIVE_ACK_TIMEOUT: `${CLUSTER_ACK_TIMEOUT_MS}ms`,
@@ -38,6 +40,7 @@ export const CLUSTER_ENV: Record<string, string> = {
   QUN_WEB_ONLINE_TTL: '8s',
   QUN_REMINDER_DELAY: `${REMINDER_DELAY_MS}ms`,
   QUN_REMINDER_SCAN_INTERVAL: '500ms',
+  QUN_LEASE: `${LEASE_MS}ms`,
 };
 const GROUPS = 3;
 // 'lazy': a web-inbox member who pulls every 5–7 s, so items wait past the reminder delay (reminders by SMS).
@@ -232,7 +235,7 @@ export async function clusterRun(o: {
     ).catch(() => undefined);
     polling = false;
     await Promise.all(pollers);
-    await sleep(CLUSTER_ACK_TIMEOUT_MS + REMINDER_DELAY_MS + 2000);
+    await sleep(Math.max(CLUSTER_ACK_TIMEOUT_MS + REMINDER_DELAY_MS, LEASE_MS) + 2000);
     await eventually(
       async () => {
         for (const m of members) {
