@@ -16,13 +16,16 @@ export interface ClusterDbReport {
   seqGaps: string[];
   /** Group texts still queued or submitting (due, never sent) after the run settled. */
   stuckTexts: number;
+  /** How the stuck ones look: `state claimed_by (attempts)` × count, for the report. */
+  stuckDetail: string[];
   /** Seqs whose rung was decided twice for the same member (two `sms_queued`/`waiting` decisions): printed. */
   decidedTwice: number;
   counts: { messages: number; texts: number; reminders: number; reminderTexts: number };
   summary: string;
 }
 
-const rowsOf = async <T>(db: pg.Pool, sql: string): Promise<T[]> => (await db.query(sql)).rows as T[];
+const rowsOf = async <T>(db: pg.Pool, sql: string, params: unknown[] = []): Promise<T[]> =>
+  (await db.query(sql, params)).rows as T[];
 
 export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
   const textedTwice = (
@@ -75,6 +78,17 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
     db,
     `SELECT count(*) AS n FROM outbound_sms WHERE state IN ('queued', 'submitting') AND kind = 'group_message'`,
   );
+  const stuckDetail = (
+    await rowsOf<{ k: string }>(
+      db,
+      `SELECT state || ' by ' || coalesce(claimed_by, '-') || ', ' || attempts || ' attempts, lease ' ||
+         CASE WHEN lease_until IS NULL THEN 'none' WHEN lease_until < $1::bigint THEN 'expired' ELSE 'held' END ||
+         ', not_before ' || CASE WHEN not_before > $1::bigint THEN 'future' ELSE 'past' END || ' x' || count(*) AS k
+       FROM outbound_sms WHERE state IN ('queued', 'submitting') AND kind = 'group_message'
+       GROUP BY state, claimed_by, attempts, lease_until IS NULL, lease_until < $1::bigint, not_before > $1::bigint`,
+      [Date.now()],
+    )
+  ).map((r) => r.k);
   // Every decision row (rung sms/sms_queued, inbox/waiting) covers (seq_from, seq_to]; a seq in two is decided twice.
   const decisions = await rowsOf<{ g: number; u: number; f: number; t: number }>(
     db,
@@ -110,12 +124,13 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
     reminderTextsUnaccounted,
     seqGaps,
     stuckTexts,
+    stuckDetail,
     decidedTwice,
     counts: c,
     summary:
       `database: ${c.messages} messages, ${c.texts} group texts (${textedTwice.length} texted twice), ` +
       `${c.reminders} reminders (${remindedTwice.length} twice, ${remindedNothing.length} of nothing; ${c.reminderTexts} reminder texts, ` +
       `${reminderTextsUnaccounted.length} members with unaccounted ones), ${seqGaps.length} groups with seq gaps, ` +
-      `${stuckTexts} texts stuck, ${decidedTwice} seqs decided twice`,
+      `${stuckTexts} texts stuck${stuckDetail.length ? ` (${stuckDetail.join('; ')})` : ''}, ${decidedTwice} seqs decided twice`,
   };
 }
