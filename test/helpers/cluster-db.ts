@@ -47,7 +47,7 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
   const remindedNothing = (
     await rowsOf<{ k: string }>(
       db,
-      `SELECT group_id || ':' || user_id || ' (' || seq_from || ',' || seq_to || '] x' || count(*) AS k
+      `SELECT group_id || ':' || user_id || ' (' || seq_from || ',' || seq_to || '] x' || count(*) || ': ' || min(reason) AS k
        FROM trail WHERE rung = 'reminder' AND seq_from >= seq_to GROUP BY group_id, user_id, seq_from, seq_to`,
     )
   ).map((r) => r.k);
