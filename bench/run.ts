@@ -10,15 +10,31 @@
 //   node bench/run.ts --only fanout --profile   server under --cpu-prof; top self-time functions reported
 //   node bench/run.ts --only cluster     3 nodes on PostgreSQL and Redis (opt-in; also `node bench/cluster.ts`)
 //   node bench/run.ts --no-doc           leave docs/performance.md alone
+//   node bench/run.ts --runs 3 --gen-procs 3   runs per fan-out/latency figure, generator processes
+//   node bench/run.ts --only fanout --sizes 1000  only that group size in fanout and latency
 //   node bench/run.ts --diag-sync-off    diagnostic: server commits skip fsync, to see the next bottleneck
 //                                        (never published; implies --no-doc)
+//   node bench/run.ts --diag-pg-queries  diagnostic: the server counts its PostgreSQL statements and
+//                                        their waits (to QUN_DIAG_PG_OUT or stderr; implies --no-doc)
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { clusterSuite } from './cluster.ts';
 import {
+  type Bench,
+  type Ctx,
+  cpuFigures,
+  dir,
+  GEN_CORE,
+  gen,
+  mb,
+  num,
+  SERVER_CORE,
+  say,
+  withServer,
+} from './lib/harness.ts';
+import {
   type BenchServer,
-  cpuBetween,
   fdLimit,
   type GenRun,
   loadAverage,
@@ -29,300 +45,33 @@ import {
   startGenerator,
   startServer,
 } from './lib/proc.ts';
-import {
-  type BenchOutcome,
-  consoleTable,
-  type Figure,
-  fmt,
-  GEN_BOUND,
-  markdownBlock,
-  writeDoc,
-} from './lib/report.ts';
-import {
-  addGroup,
-  addMembers,
-  addSessions,
-  addUsers,
-  closeDb,
-  createDb,
-  type Db,
-  tempDir,
-  writePlan,
-} from './lib/seed.ts';
+import { type BenchOutcome, consoleTable, type Figure, fmt, markdownBlock, writeDoc } from './lib/report.ts';
+import { addGroup, addMembers, addSessions, addUsers, closeDb, createDb, writePlan } from './lib/seed.ts';
 import { seedGroupsOnPostgres } from './lib/seed-postgres.ts';
+import { fanout, latency, slowClients } from './live.ts';
 import { callersOf, summariseProfile } from './profile-summary.ts';
 
 const args = process.argv.slice(2);
 const FULL = args.includes('--full');
 const PROFILE = args.includes('--profile');
-const NO_DOC = args.includes('--no-doc') || args.includes('--diag-sync-off');
+const NO_DOC =
+  args.includes('--no-doc') || args.includes('--diag-sync-off') || args.includes('--diag-pg-queries');
 const onlyIdx = args.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? '').split(',').filter(Boolean) : [];
 const KEEP = args.includes('--keep');
 /** Diagnostic: the server's commits skip fsync (bench/diag/sync-off.ts); figures are not published. */
 const SYNC_OFF = args.includes('--diag-sync-off');
-
-const SERVER_CORE = 0;
-const GEN_CORE = 1;
-
-const say = (s: string) => process.stdout.write(`${s}\n`);
-
-interface Ctx {
-  full: boolean;
-  profileDir: string | undefined;
-  /** Temp dirs to remove at the end. */
-  dirs: string[];
-}
-
-interface Bench {
-  name: string;
-  what: string;
-  run(ctx: Ctx): Promise<{ figures: Figure[]; raw: unknown }>;
-}
-
-function dir(ctx: Ctx): string {
-  const d = tempDir();
-  ctx.dirs.push(d);
-  return d;
-}
-
-async function withServer<T>(
-  ctx: Ctx,
-  dataDir: string,
-  env: Record<string, string>,
-  fn: (s: BenchServer) => Promise<T>,
-): Promise<T> {
-  const s = await startServer({
-    dataDir,
-    env,
-    core: SERVER_CORE,
-    ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
-    ...(SYNC_OFF ? { nodeFlags: ['--import', path.join(ROOT, 'bench/diag/sync-off.ts')] } : {}),
-  });
-  try {
-    return await fn(s);
-  } finally {
-    await s.stop();
-  }
-}
-
-function gen(
-  name: string,
-  planFile: string,
-  serverPid: number | undefined,
-  timeoutMs: number,
-): Promise<GenRun> {
-  return runGenerator({ name, planFile, serverPid, core: GEN_CORE, timeoutMs, log: (t) => say(`    ${t}`) });
-}
-
-/** CPU of both processes over the generator's start→end marks, and the generator-bound flag. */
-function cpuFigures(
-  run: GenRun,
-  from = 'start',
-  to = 'end',
-): Pick<Figure, 'serverCpu' | 'genCpu' | 'generatorBound' | 'serverWait'> {
-  const c = cpuBetween(run.marks[from], run.marks[to]);
-  return {
-    ...(c.server !== undefined ? { serverCpu: c.server } : {}),
-    ...(c.gen !== undefined ? { genCpu: c.gen } : {}),
-    ...(c.serverWait !== undefined ? { serverWait: c.serverWait } : {}),
-    generatorBound: (c.gen ?? 0) >= GEN_BOUND,
-  };
-}
-
-const num = (v: unknown) => Number(v);
-const mb = (bytes: number) => bytes / (1024 * 1024);
-
-// ---------------------------------------------------------------------------------------------------
-// Live fan-out and latency: one group of N live members plus a sender.
-
-function seedLiveGroup(
-  db: Db,
-  n: number,
-  slow = 0,
-): { groupId: number; senderToken: string; memberTokens: string[]; slowTokens: string[] } {
-  const ids = addUsers(db, 1, n + slow + 1);
-  const tokens = addSessions(db, ids);
-  const groupId = addGroup(db, { number: '0001', name: 'fan-out' });
-  addMembers(db, groupId, ids, { ownerFirst: true });
-  return {
-    groupId,
-    senderToken: tokens[0]!,
-    memberTokens: tokens.slice(1, n + 1),
-    slowTokens: tokens.slice(n + 1),
-  };
-}
-
-async function fanoutRun(
-  ctx: Ctx,
-  n: number,
-  mode: 'throughput' | 'latency',
-  p: { durationMs: number; warmupMs: number; rate: number; slow?: number },
-): Promise<GenRun & { server: BenchServer }> {
-  const d = dir(ctx);
-  const db = await createDb(d);
-  const seeded = seedLiveGroup(db, n, p.slow ?? 0);
-  closeDb(db);
-  return withServer(ctx, d, {}, async (server) => {
-    const plan = writePlan(d, 'fanout', {
-      url: server.url,
-      ...seeded,
-      mode,
-      durationMs: p.durationMs,
-      warmupMs: p.warmupMs,
-      inflight: 1000,
-      rate: p.rate,
-      bodyBytes: 200,
-      acks: true,
-      // Profiled servers must drain before the members leave (else the backlog falls to SMS and the
-      // server takes minutes to exit and write its profile).
-      drainTimeoutMs: ctx.profileDir ? 300_000 : ctx.full ? 60_000 : 10_000,
-    });
-    const run = await gen('fanout', plan, server.pid, 420_000 + p.durationMs * 2);
-    return { ...run, server };
-  });
-}
-
-const fanout: Bench = {
-  name: 'fanout',
-  what: 'live fan-out: one group of N live members, one sender with up to 1,000 sends in flight, 200-byte bodies, acks on',
-  async run(ctx) {
-    const figures: Figure[] = [];
-    const raw: Record<string, unknown> = {};
-    for (const [n, target] of [
-      [100, 500_000],
-      [1000, 400_000],
-    ] as const) {
-      const r = await fanoutRun(ctx, n, 'throughput', {
-        durationMs: ctx.full ? 15_000 : 3_500,
-        warmupMs: 500,
-        rate: 0,
-      });
-      raw[`n${n}`] = { result: r.result, marks: r.marks, maxRss: r.maxRss };
-      const res = r.result;
-      const lost = num(res.lost);
-      const cpu = cpuFigures(r);
-      figures.push({
-        bench: 'fanout',
-        metric: `deliveries/s, N=${n.toLocaleString('en-US')}`,
-        value: num(res.deliveriesPerSec),
-        unit: '/s',
-        target: `≥ ${target.toLocaleString('en-US')}`,
-        met: num(res.deliveriesPerSec) >= target && lost === 0,
-        ...cpu,
-        serverRssMb: mb(r.maxRss.server),
-        notes: `${fmt(num(res.messagesPerSec), 'msg/s')} accepted; ${lost} ${res.drained ? 'lost' : 'undelivered when the drain ended'}, ${res.gaps} gaps, ${res.sendErrors} send errors, ${res.closedSockets} sockets closed; latency under load p50 ${(res.latencyMs as { n: number }).n ? fmt(num((res.latencyMs as { p50: number }).p50), 'ms') : 'n/a (no message reached every member in the window)'}`,
-      });
-      figures.push({
-        bench: 'fanout',
-        metric: res.drained
-          ? `lost deliveries, N=${n.toLocaleString('en-US')}`
-          : `undelivered after the drain (late, not proven lost), N=${n.toLocaleString('en-US')}`,
-        value: lost,
-        unit: '',
-        target: '0',
-        met: lost === 0 && res.drained === true,
-        ...(res.drained ? {} : { verdict: 'unverified' }),
-        notes: `${num(res.deliveries).toLocaleString('en-US')} of ${num(res.expectedDeliveries).toLocaleString('en-US')} delivered in seq order; drained in ${fmt(num(res.drainSeconds), 's')}${res.drained ? '' : ` — NOT drained, ${res.inflightAtEnd} sends still unanswered`}`,
-      });
-    }
-    return { figures, raw };
-  },
+/** Diagnostic: the server counts its PostgreSQL statements and their waits (bench/diag/pg-queries.ts). */
+const PG_QUERIES = args.includes('--diag-pg-queries');
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) || dflt : dflt;
 };
-
-const latency: Bench = {
-  name: 'latency',
-  what: 'latency at a fixed 20,000 deliveries/s, send → the last member socket',
-  async run(ctx) {
-    const figures: Figure[] = [];
-    const raw: Record<string, unknown> = {};
-    for (const [n, target] of [
-      [100, 2],
-      [1000, 10],
-    ] as const) {
-      const rate = 20_000 / n;
-      const r = await fanoutRun(ctx, n, 'latency', {
-        durationMs: ctx.full ? 30_000 : n >= 1000 ? 5_000 : 4_000,
-        warmupMs: 1_000,
-        rate,
-      });
-      raw[`n${n}`] = { result: r.result, marks: r.marks };
-      const res = r.result;
-      const lat = res.latencyMs as { n: number; p50: number; p99: number; max: number };
-      figures.push({
-        bench: 'latency',
-        metric: `p99 send→last member, N=${n.toLocaleString('en-US')}`,
-        value: lat.p99,
-        unit: 'ms',
-        target: `≤ ${target} ms`,
-        met: lat.p99 <= target && num(res.lost) === 0,
-        ...cpuFigures(r),
-        notes: `${rate} msg/s × ${n} = ${fmt(num(res.deliveriesPerSec), '/s')}; p50 ${fmt(lat.p50, 'ms')}, max ${fmt(lat.max, 'ms')}, ${lat.n} samples; ${res.lost} lost`,
-      });
-    }
-    return { figures, raw };
-  },
-};
-
-// Slow clients: the same latency run with and without members whose sockets never read. The server
-// closes a socket once it buffers 4 MiB for it; until then the others must not pay for it. A single
-// p99 from a few hundred samples on a shared 2-core machine swings by 2× on its own, so the runs
-// alternate (without, with, without, with, ...) and the figure is the ratio of the medians.
-const slowClients: Bench = {
-  name: 'slowclients',
-  what: 'latency of the other members while 20 members never read their sockets (N=100, 20,000 deliveries/s)',
-  async run(ctx) {
-    const raw: Record<string, unknown> = {};
-    const p99s: Record<'slow0' | 'slow20', number[]> = { slow0: [], slow20: [] };
-    const samples: Record<'slow0' | 'slow20', number> = { slow0: 0, slow20: 0 };
-    let lost = 0;
-    let withSlow: (GenRun & { server: BenchServer }) | undefined;
-    const pairs = ctx.full ? 5 : 3;
-    for (let pair = 0; pair < pairs; pair++) {
-      for (const slow of [0, 20] as const) {
-        const r = await fanoutRun(ctx, 100, 'latency', {
-          durationMs: ctx.full ? 30_000 : 4_000,
-          warmupMs: 1_000,
-          rate: 200,
-          slow,
-        });
-        const key = `slow${slow}` as const;
-        const lat = r.result.latencyMs as { p99: number; n: number };
-        raw[`${key}-${pair}`] = { result: r.result, marks: r.marks, maxRss: r.maxRss };
-        p99s[key].push(lat.p99);
-        samples[key] += lat.n;
-        lost += num(r.result.lost);
-        if (slow > 0) withSlow = r;
-      }
-    }
-    const base = median(p99s.slow0);
-    const slowed = median(p99s.slow20);
-    const ratio = base > 0 ? slowed / base : Number.POSITIVE_INFINITY;
-    const pairRatios = p99s.slow20.map((v, k) => (v / p99s.slow0[k]!).toFixed(2)).join(', ');
-    return {
-      figures: [
-        {
-          bench: 'slowclients',
-          metric: 'p99 of the others with 20 slow members ÷ without (median of alternating runs)',
-          value: Math.round(ratio * 100) / 100,
-          unit: '×',
-          target: '≤ 2×',
-          met: ratio <= 2 && lost === 0,
-          ...cpuFigures(withSlow!),
-          serverRssMb: mb(withSlow!.maxRss.server),
-          notes: `median p99 ${fmt(base, 'ms')} without, ${fmt(slowed, 'ms')} with 20 members that never read; ${pairs} pairs (per-pair ratios ${pairRatios}; ${samples.slow0} and ${samples.slow20} samples); ${lost} lost among the others; server max RSS ${fmt(mb(withSlow!.maxRss.server), 'MB')}`,
-        },
-      ],
-      raw,
-    };
-  },
-};
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
+/** Runs per fan-out and latency figure (the spread), and their generator processes. */
+const RUNS = opt('--runs', 3);
+const PROCS = opt('--gen-procs', 3);
+const sizesIdx = args.indexOf('--sizes');
+const SIZES = sizesIdx >= 0 ? (args[sizesIdx + 1] ?? '').split(',').map(Number).filter(Boolean) : [];
 
 // ---------------------------------------------------------------------------------------------------
 // Idle connections.
@@ -835,7 +584,16 @@ async function main(): Promise<void> {
   fs.mkdirSync(resultsDir, { recursive: true });
   const stamp = when.replace(/[:.]/g, '-');
   for (const b of selected) {
-    const ctx: Ctx = { full: FULL, profileDir: undefined, dirs: [] };
+    const ctx: Ctx = {
+      full: FULL,
+      profileDir: undefined,
+      dirs: [],
+      syncOff: SYNC_OFF,
+      pgQueries: PG_QUERIES,
+      runs: RUNS,
+      procs: PROCS,
+      sizes: SIZES,
+    };
     if (PROFILE) {
       ctx.profileDir = path.join(resultsDir, `profile-${stamp}-${b.name}`);
       fs.mkdirSync(ctx.profileDir, { recursive: true });

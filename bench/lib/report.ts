@@ -18,9 +18,13 @@ export interface Figure {
   serverRssMb?: number;
   /** Fraction of the window the server was runnable but waiting for its core (a shared machine). */
   serverWait?: number;
-  /** The generator used ≥ 90% of its core: the figure may say more about the generator than the server. */
+  /** A generator process (or the generator core) used ≥ 85%: the figure may say more about the generator than the server. */
   generatorBound?: boolean;
   notes?: string;
+  /** Over several runs: `value` is the median of the `counted` (not generator-bound) ones. */
+  spread?: { min: number; max: number; runs: number; counted: number };
+  /** 1-minute load average over the runs (os.loadavg()). */
+  load?: { min: number; max: number };
   /** Shown instead of met / NOT met when the figure could not be checked (e.g. "unverified"). */
   verdict?: string;
 }
@@ -41,7 +45,7 @@ export interface ProfileRow {
   where: string;
 }
 
-export const GEN_BOUND = 0.9;
+export const GEN_BOUND = 0.85;
 
 export function fmt(v: number, unit: string): string {
   if (!Number.isFinite(v)) return String(v);
@@ -59,6 +63,21 @@ export function verdict(f: Figure): string {
   return (f.met ? 'met' : 'NOT met') + bound;
 }
 
+function result(f: Figure): string {
+  if (!f.spread || f.spread.runs <= 1) return fmt(f.value, f.unit);
+  return `${fmt(f.value, f.unit)} (${fmt(f.spread.min, '')}–${fmt(f.spread.max, '')})`;
+}
+
+function runsNote(f: Figure): string {
+  const parts: string[] = [];
+  if (f.spread)
+    parts.push(
+      `median (range) of ${f.spread.counted} of ${f.spread.runs} runs${f.spread.counted < f.spread.runs ? ` (${f.spread.runs - f.spread.counted} generator-bound or without deliveries, left out)` : ''}`,
+    );
+  if (f.load) parts.push(`load average ${f.load.min.toFixed(1)}–${f.load.max.toFixed(1)}`);
+  return parts.join(', ');
+}
+
 function rows(outcomes: BenchOutcome[]): string[][] {
   const out: string[][] = [];
   for (const o of outcomes) {
@@ -68,13 +87,13 @@ function rows(outcomes: BenchOutcome[]): string[][] {
       out.push([
         f.bench,
         f.metric,
-        fmt(f.value, f.unit),
+        result(f),
         f.target ?? '',
         verdict(f),
         pct(f.serverCpu),
         pct(f.genCpu),
         pct(f.serverWait),
-        f.notes ?? '',
+        [f.spread || f.load ? runsNote(f) : '', f.notes ?? ''].filter(Boolean).join('; '),
       ]);
   }
   return out;

@@ -225,7 +225,7 @@ export const SETTINGS = {
   ),
   lease: s(
     'QUN_LEASE',
-    '2m',
+    '30s',
     'work a node claimed (due reminders, texts in flight, the retention run) is taken over by another node this long after the node died; a live node renews its texts, and a reminder pass takes far less',
     duration,
   ),

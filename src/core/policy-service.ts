@@ -104,7 +104,8 @@ export class PolicyService {
       digestWindowMs: gp.digestWindowMs ?? this.#digestWindowMs,
       decide: (m, route, urgent, segments, at) => {
         const p = prefsOf(m.userId);
-        const zone = p.timeZone ?? zoneForPhone(m.phone);
+        // The zone matters only inside quiet hours (most members have none): a number's zone is a parse.
+        const zone = p.quiet ? (p.timeZone ?? zoneForPhone(m.phone)) : 'UTC';
         const fits = (limit: number | null, spent: number) => limit === null || spent + segments <= limit;
         const d = decidePolicy({
           route,

@@ -68,9 +68,18 @@ const REGION_ZONE: Readonly<Record<string, string>> = {
 };
 
 /** The zone of the number's region; UTC when the region is unknown or has no entry. */
+// A number's zone never changes and parsing one costs microseconds: kept per number (bounded).
+const zoneOf = new Map<string, string>();
+
 export function zoneForPhone(phone: string): string {
-  const region = parsePhoneNumberFromString(phone)?.country;
-  return (region && REGION_ZONE[region]) || 'UTC';
+  let zone = zoneOf.get(phone);
+  if (zone === undefined) {
+    const region = parsePhoneNumberFromString(phone)?.country;
+    zone = (region && REGION_ZONE[region]) || 'UTC';
+    if (zoneOf.size >= 100_000) zoneOf.clear();
+    zoneOf.set(phone, zone);
+  }
+  return zone;
 }
 
 /** Whether a zone name is one Intl knows (checked before it is stored). */

@@ -54,6 +54,9 @@ export interface NewMessage {
   urgent?: boolean;
 }
 
+/** What accepting a message from a user in a group reads first; absent parts are undefined. */
+export type Sender = { group: GroupInfo | undefined; user: User | undefined; member: Membership | undefined };
+
 /** An append's answer: the stored message, and whether it was a retry of one stored earlier. */
 export interface AppendResult {
   message: StoredMessage;
@@ -206,6 +209,8 @@ export interface GroupStore {
   /** Memberships of a user with their groups, in every state given. */
   ofUser(userId: number, states: MemberState[]): Promise<{ group: GroupInfo; membership: Membership }[]>;
   member(groupId: number, userId: number): Promise<Membership | undefined>;
+  /** For each (group, user), in order: the group, the user and the membership that exist, in one read. */
+  senders(keys: { groupId: number; userId: number }[]): Promise<Sender[]>;
   members(groupId: number, states: MemberState[]): Promise<Membership[]>;
   /**
    * Applies membership changes if the group's version is still `expectedVersion` (optimistic
@@ -268,7 +273,7 @@ export interface MessageStore {
 export interface DeliveryStore {
   /** Writes fall-back routes (cursor, trail, outbound SMS) in one transaction. */
   route(routes: FallbackRoute[]): Promise<void>;
-  /** Cumulative live acks; returns nothing. Cancels queued SMS of acked messages. */
+  /** Cumulative live acks: per member cursor, trail and cancel of queued SMS commit together; answers the count cancelled. */
   ack(acks: { groupId: number; userId: number; seq: number }[], now: number): Promise<number>;
   /** Marks inbox messages fetched up to seq per group and cancels their queued SMS. */
   fetched(userId: number, upTo: { groupId: number; seq: number }[], now: number): Promise<number>;

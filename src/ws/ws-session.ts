@@ -147,6 +147,8 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
   socket.on('error', () => socket.terminate());
 
   let queue = Promise.resolve();
+  /** The last send's read of its group, user and membership; any other frame waits for it. */
+  let sendRead: Promise<void> = Promise.resolve();
   socket.on('message', (data, isBinary) => {
     if (isBinary) {
       socket.close(1003, 'text frames only');
@@ -157,9 +159,14 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
       send({ t: 'error', code: 'bad_request', message: decoded.error });
       return;
     }
-    // Frames of one socket are handled in order: a send after an ack sees that ack.
+    // Frames of one socket are handled in order: a send after an ack sees that ack. Consecutive sends
+    // share one read (they resolve in order, so they still join the group commit in arrival order);
+    // any other frame waits until the sends before it have been read and submitted.
     queue = queue.then(async () => {
-      for (const f of decoded.frames) await handle(f).catch((e) => fail(e, f));
+      for (const f of decoded.frames) {
+        if (f.t !== 'send') await sendRead;
+        await handle(f).catch((e) => fail(e, f));
+      }
     });
   });
 
@@ -250,33 +257,41 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         return;
       }
       case 'send': {
-        const group = await d.store.groups.byId(f.g);
-        if (!group || !conn.groups.has(f.g)) throw new QunError('not_found');
-        const user = await d.store.users.byId(conn.userId);
-        if (!user) throw new QunError('unauthenticated');
-        // Not awaited: the socket's next sends join the same group commit instead of waiting one fsync
-        // each. They enter the batch in arrival order; each `sent` answers once its message is durable.
-        void d.messages
-          .post({
-            group,
-            sender: user,
-            body: f.body,
-            source: 'ws',
-            clientMsgId: f.cid,
-            urgent: f.urgent === true,
+        if (!conn.groups.has(f.g)) throw new QunError('not_found');
+        // Neither awaited: the socket's next sends join the same read and the same group commit instead of
+        // waiting a round trip and an fsync each. They enter the batch in arrival order; each `sent`
+        // answers once its message is durable.
+        sendRead = d.messages
+          .sender(f.g, conn.userId)
+          .then(({ group, user, member }) => {
+            if (!group) throw new QunError('not_found');
+            if (!user) throw new QunError('unauthenticated');
+            void d.messages
+              .post(
+                {
+                  group,
+                  sender: user,
+                  body: f.body,
+                  source: 'ws',
+                  clientMsgId: f.cid,
+                  urgent: f.urgent === true,
+                },
+                member,
+              )
+              .then(
+                (r) =>
+                  send({
+                    t: 'sent',
+                    cid: f.cid,
+                    g: f.g,
+                    seq: r.message.seq,
+                    id: r.message.id,
+                    duplicate: r.duplicate,
+                  }),
+                (e) => fail(e, f),
+              );
           })
-          .then(
-            (r) =>
-              send({
-                t: 'sent',
-                cid: f.cid,
-                g: f.g,
-                seq: r.message.seq,
-                id: r.message.id,
-                duplicate: r.duplicate,
-              }),
-            (e) => fail(e, f),
-          );
+          .catch((e) => fail(e, f));
         return;
       }
       case 'cmd': {

@@ -2,7 +2,7 @@
 // counts and Web Push subscriptions. Called inside storeContract's describe.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupWithMembers, type StoreFactory, T0, withStore } from './store-fixtures.ts';
+import { groupWithMembers, msg, type StoreFactory, T0, withStore } from './store-fixtures.ts';
 
 export function accountsContract(factory: StoreFactory): void {
   test('a user remembers the last group it heard from', async () => {
@@ -107,6 +107,44 @@ export function accountsContract(factory: StoreFactory): void {
         ],
       );
       assert.deepEqual(await store.groups.members(group.id, []), []);
+    });
+  });
+
+  test('senders: group, user and membership per key, in order, each as its own read gives it', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 2);
+      await store.messages.append([msg(group.id, owner.id, 1)]);
+      const outsider = await store.users.upsertByPhone('+8613200000099', T0);
+      await store.groups.rename(group.id, 'renamed');
+      const keys = [
+        { groupId: group.id, userId: users[1]!.id },
+        { groupId: group.id, userId: outsider.id },
+        { groupId: group.id + 1000, userId: owner.id },
+        { groupId: group.id, userId: outsider.id + 1000 },
+        { groupId: group.id, userId: owner.id },
+      ];
+      const got = await store.groups.senders(keys);
+      const want = await Promise.all(
+        keys.map(async (k) => ({
+          group: await store.groups.byId(k.groupId),
+          user: await store.users.byId(k.userId),
+          member: await store.groups.member(k.groupId, k.userId),
+        })),
+      );
+      assert.deepEqual(got, want);
+      assert.equal(got[0]!.group!.name, 'renamed');
+      assert.equal(got[0]!.group!.lastSeq, 1);
+      assert.deepEqual(
+        got.map((s) => [!!s.group, !!s.user, s.member?.role]),
+        [
+          [true, true, 'member'],
+          [true, true, undefined],
+          [false, true, undefined],
+          [true, false, undefined],
+          [true, true, 'owner'],
+        ],
+      );
+      assert.deepEqual(await store.groups.senders([]), []);
     });
   });
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Store } from '../../src/store/store.ts';
-import { groupWithMembers, type StoreFactory, T0 } from './store-fixtures.ts';
+import { groupWithMembers, msg, type StoreFactory, T0 } from './store-fixtures.ts';
 
 async function withTwo(factory: StoreFactory, body: (a: Store, b: Store) => Promise<void>): Promise<void> {
   const a = await factory.open();
@@ -58,6 +58,30 @@ export function nodesContract(factory: StoreFactory): void {
       assert.equal(await a.groups.version(group.id), v + 1);
       const active = (await a.groups.members(group.id, ['active'])).map((m) => m.userId);
       assert.equal(active.length, 2, 'one of the two removals, not both');
+    });
+  });
+
+  test('acks of one member from two nodes at once, beside its own sends: each seq acked once in the trail', async () => {
+    await withTwo(factory, async (a, b) => {
+      const { group, owner, users } = await groupWithMembers(a, 2);
+      const member = users[1]!;
+      await a.messages.append(Array.from({ length: 30 }, (_, i) => msg(group.id, owner.id, i + 1)));
+      // The member's own sends move its routed cursor while its acks (from both nodes) move acked_seq.
+      await Promise.all([
+        ...Array.from({ length: 30 }, (_, i) =>
+          (i % 2 ? a : b).delivery.ack([{ groupId: group.id, userId: member.id, seq: i + 1 }], T0 + i + 1),
+        ),
+        ...Array.from({ length: 5 }, (_, i) => b.messages.append([msg(group.id, member.id, 100 + i)])),
+      ]);
+      const m = (await a.groups.member(group.id, member.id))!;
+      assert.equal(m.ackedSeq, 30);
+      assert.ok(m.routedSeq >= 30);
+      for (let seq = 1; seq <= 30; seq++) {
+        const acked = (await a.delivery.trailFor(group.id, seq)).filter(
+          (t) => t.userId === member.id && t.outcome === 'acked',
+        );
+        assert.equal(acked.length, 1, `seq ${seq} acked once in the trail`);
+      }
     });
   });
 

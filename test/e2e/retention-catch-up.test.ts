@@ -1,17 +1,16 @@
 // A live client resuming from before what retention removed gets one range `skip` and then the rest of
 // the log, in order, with no gap left open (without it the catch-up would wait on seq 1 forever).
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { test } from 'node:test';
 import { QunClient } from '../../src/client/qun-client.ts';
 import type { WireMessage } from '../../src/domain/live-protocol.ts';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
 import { eventually, startTestServer } from '../helpers/server.ts';
 
 const DAY = 86_400_000;
 
 test('catch-up after retention: a range skip, then the remaining messages', async () => {
-  const server = await startTestServer({}, {}, { sqliteFile: true });
+  const server = await startTestServer();
   let client: QunClient | undefined;
   try {
     const token = await server.api.signIn('+8613900139000', () => server.settle());
@@ -26,8 +25,14 @@ test('catch-up after retention: a range skip, then the remaining messages', asyn
       assert.equal(r.status, 201, JSON.stringify(r.json));
     }
     await server.settle();
-    // The operator's retention, from a second connection to the same file: the three oldest go.
-    const side = await openSqliteStore(path.join(server.dataDir, 'qun.db'), { gateway: 'sim' });
+    // The operator's retention, from a second connection to the same store (file or database): the three
+    // oldest go.
+    const { config } = server;
+    const side = await openStore({
+      ...config,
+      gateway: config.smsGateway,
+      reminderDelayMs: config.reminderDelay,
+    });
     assert.equal((await side.maintenance.pruneHistory(Date.now() + 2 * DAY, 1, 3)).deleted, 3);
     await side.close();
     const history = await server.api.req('GET', `/v1/groups/${g}/messages?after=0`, undefined, token);

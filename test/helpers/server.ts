@@ -134,6 +134,8 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
     env: { ...process.env, ...BASE_ENV, QUN_LOG_LEVEL: 'info', QUN_DATA_DIR: dataDir, ...store, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr += d;
@@ -152,6 +154,15 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
       const m = /"listening":"(http:\/\/[^"]+)"/.exec(buf);
       if (m) {
         clearTimeout(timer);
+        // A running server does not by itself keep the test process alive: one a timed-out test started
+        // after its `after` hook ran would otherwise hold the file open for ever (it is killed at exit,
+        // below). Signalling it holds the process again until it is gone, so its exit can be awaited.
+        holdProcess(child, false);
+        const signal = child.kill.bind(child);
+        child.kill = (sig?: NodeJS.Signals | number) => {
+          holdProcess(child, true);
+          return signal(sig);
+        };
         resolve({
           url: m[1]!,
           child,
@@ -166,6 +177,19 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
       }
     });
   });
+}
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+function holdProcess(child: ChildProcess, hold: boolean): void {
+  // The pipes are net.Sockets (typed as plain streams), which can be unref'd like the process.
+  for (const h of [child, child.stdout, child.stderr] as ({ ref(): void; unref(): void } | null)[]) {
+    if (hold) h?.ref();
+    else h?.unref();
+  }
 }
 
 /** Polls until `check` returns a value that is not undefined, or fails after `ms`. */

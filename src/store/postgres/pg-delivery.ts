@@ -19,9 +19,10 @@ import {
   shownUpTo,
 } from '../rules/delivery-rules.ts';
 import { byDueThenKey, DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
-import type { DeliveryStore, TrailEntry } from '../store.ts';
+import type { DeliveryStore, NewOutbound, TrailEntry } from '../store.ts';
+import { ackFlush } from './pg-ack.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
-import { insertOutbound } from './pg-insert-outbound.ts';
+import { insertOutbounds } from './pg-insert-outbound.ts';
 
 type Ids = { groupId: number; userId: number; fromSeq: number; toSeq: number };
 type Cursors = CursorRow & { group_id: number; user_id: number; last_seq: number };
@@ -32,6 +33,10 @@ const CURSOR_COLUMNS = `m.group_id, m.user_id, m.state, m.acked_seq, m.fetched_s
 const SQL = {
   cursors: `SELECT ${CURSOR_COLUMNS} FROM memberships m JOIN groups g ON g.id = m.group_id
     WHERE m.group_id = $1 AND m.user_id = $2`,
+  /** The rows of a whole batch of routes, locked (in key order) until the batch commits. */
+  lockCursorsOf: `SELECT ${CURSOR_COLUMNS} FROM memberships m JOIN groups g ON g.id = m.group_id
+    JOIN unnest($1::bigint[], $2::bigint[]) AS k(g, u) ON m.group_id = k.g AND m.user_id = k.u
+    ORDER BY m.group_id, m.user_id FOR UPDATE OF m`,
   /** The rows of a whole batch of acks or fetches in one round trip. */
   cursorsOf: `SELECT ${CURSOR_COLUMNS} FROM memberships m JOIN groups g ON g.id = m.group_id
     JOIN unnest($1::bigint[], $2::bigint[]) AS k(g, u) ON m.group_id = k.g AND m.user_id = k.u`,
@@ -214,23 +219,47 @@ export function pgDelivery(
   return {
     async route(routes) {
       if (routes.length === 0) return;
-      await tx(db, async (c) => {
-        for (const r of routes) {
-          const plan = planRoute(
-            await row<Cursors>(c, SQL.cursors, [r.groupId, r.userId]),
-            r,
-            reminderDelayMs,
-          );
-          if (!plan) continue;
-          await writeCursors(c, [{ groupId: r.groupId, userId: r.userId, w: plan.cursor }]);
-          if (plan.trail) await addTrail(c, plan.trail);
-          for (const o of plan.texts) await insertOutbound(c, o, r.at);
-        }
-      });
+      // READ COMMITTED with the routed members' rows locked by the first read (in one order, so two nodes'
+      // batches queue rather than deadlock; a deadlock is retried): until commit nothing else changes those
+      // rows — an ack's compare-and-set waits and then sees the new row, the append skips a locked row —
+      // and a plan depends only on them. A text already queued for the same member and message is skipped
+      // by NOT EXISTS, and one inserted concurrently by the unique index (ON CONFLICT DO NOTHING).
+      // One read, one cursor write, one trail insert and one text insert per batch, whatever its size.
+      await tx(
+        db,
+        async (c) => {
+          const read = await rows<Cursors>(c, SQL.lockCursorsOf, [
+            routes.map((r) => r.groupId),
+            routes.map((r) => r.userId),
+          ]);
+          const current = new Map(read.map((m) => [key(m.group_id, m.user_id), m]));
+          const writes = new Map<string, { groupId: number; userId: number; w: CursorWrite }>();
+          const trail: TrailEntry[] = [];
+          const texts: { o: NewOutbound; at: number }[] = [];
+          for (const r of routes) {
+            const k = key(r.groupId, r.userId);
+            const m = current.get(k);
+            const plan = planRoute(m, r, reminderDelayMs);
+            if (!m || !plan) continue;
+            current.set(k, afterWrite(m, plan.cursor));
+            writes.set(k, { groupId: r.groupId, userId: r.userId, w: plan.cursor });
+            if (plan.trail) trail.push(plan.trail);
+            for (const o of plan.texts) texts.push({ o, at: r.at });
+          }
+          await writeCursors(c, [...writes.values()]);
+          await addTrails(c, trail);
+          await insertOutbounds(c, texts);
+        },
+        { readCommitted: true },
+      );
     },
     async ack(acks, now) {
       if (acks.length === 0) return 0;
-      return settle('acked_seq', acks, now, SQL.ackWithoutFlush);
+      // Two statements, no transaction (pg-ack.ts says why that is enough); a member whose row keeps
+      // changing under it is settled in the transaction below after a few rounds.
+      return ackFlush(db, SQL.cursorsOf, acks, now, (rest) =>
+        settle('acked_seq', rest, now, SQL.ackWithoutFlush),
+      );
     },
     async fetched(userId, upTo, now) {
       if (upTo.length === 0) return 0;

@@ -1,6 +1,14 @@
 // Groups and memberships on PostgreSQL, with creation and membership changes each in one transaction (the
 // version check and the changes it guards commit together). The rules are shared (../rules/membership-rules.ts).
-import { type GroupRow, MEMBERSHIP_COLUMNS, type MembershipRow, toGroup, toMembership } from '../rows.ts';
+import {
+  type GroupRow,
+  MEMBERSHIP_COLUMNS,
+  type MembershipRow,
+  toGroup,
+  toMembership,
+  toUser,
+  type UserRow,
+} from '../rows.ts';
 import { CANCEL_REASON } from '../rules/cancel-rules.ts';
 import {
   MEMBER_COLUMNS,
@@ -10,7 +18,7 @@ import {
   policyColumns,
 } from '../rules/membership-rules.ts';
 import type { GroupStore } from '../store.ts';
-import { changes, type Db, row, rows, tx } from './pg-db.ts';
+import { changes, type Db, prepared, row, rows, tx } from './pg-db.ts';
 
 const MAX_NUMBER_ATTEMPTS = 64;
 
@@ -31,11 +39,22 @@ const SQL = {
     WHERE group_id = $1 AND user_id = $2`,
   cancelQueued: `UPDATE outbound_sms SET state = 'cancelled', error = $1, updated_at = $2
     WHERE group_id = $3 AND user_id = $4 AND kind = 'group_message' AND state = 'queued'`,
+  // One round trip for a turn's sends: each part as one JSON row (its columns as `SELECT *` names them),
+  // null when absent (a null-extended row is NULL as a whole). Fresh on every call: no node-local copy.
+  senders: `SELECT k.ord, row_to_json(g) AS g, row_to_json(u) AS u, row_to_json(mm) AS m
+    FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS k(group_id, user_id, ord)
+    LEFT JOIN groups g ON g.id = k.group_id
+    LEFT JOIN users u ON u.id = k.user_id
+    LEFT JOIN LATERAL (SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
+      WHERE m.group_id = k.group_id AND m.user_id = k.user_id) mm ON true
+    ORDER BY k.ord`,
   setPolicy: `UPDATE groups SET invite_policy = coalesce($2::text, invite_policy),
       escalate_to_sms = coalesce($3::int, escalate_to_sms), confirm_admin_sms = coalesce($4::int, confirm_admin_sms),
       member_cap = coalesce($5::int, member_cap)
     WHERE id = $1`,
 } as const;
+
+const senders = prepared('qun_senders', SQL.senders);
 
 export function pgGroups(db: Db): GroupStore {
   return {
@@ -93,6 +112,18 @@ export function pgGroups(db: Db): GroupStore {
         [groupId, userId],
       );
       return r && toMembership(r);
+    },
+    async senders(keys) {
+      if (keys.length === 0) return [];
+      const rs = await rows<{ g: GroupRow | null; u: UserRow | null; m: MembershipRow | null }>(
+        db,
+        senders([keys.map((k) => k.groupId), keys.map((k) => k.userId)]),
+      );
+      return rs.map((r) => ({
+        group: r.g ? toGroup(r.g) : undefined,
+        user: r.u ? toUser(r.u) : undefined,
+        member: r.m ? toMembership(r.m) : undefined,
+      }));
     },
     async members(groupId, states) {
       // NULLS FIRST: where SQLite sorts members who never joined (invited, declined).

@@ -8,7 +8,7 @@
 // the statement fail, so nothing of it commits: see the last two columns of APPEND_BATCH.
 import { type MessageRow, toMessage } from '../rows.ts';
 import type { AppendResult, MessageStore, NewMessage } from '../store.ts';
-import { type Db, row, rows } from './pg-db.ts';
+import { type Db, prepared, row, rows } from './pg-db.ts';
 
 /**
  * $1…$9 are the batch's columns as arrays (client ids distinct per group and sender). Seqs: the k-th
@@ -82,6 +82,8 @@ SELECT
            THEN 1 ELSE 0 END AS whole
 `;
 
+const appendBatch = prepared('qun_append_batch', APPEND_BATCH);
+
 /** Undone and tried again: a client id raced in (22012, above), a deadlock or serialization failure. */
 const RETRY = new Set(['22012', '40P01', '40001']);
 const MAX_ATTEMPTS = 20;
@@ -125,7 +127,7 @@ export function pgMessages(db: Db): MessageStore {
         | undefined;
       for (let attempt = 1; ; attempt++) {
         try {
-          r = await row(db, APPEND_BATCH, params);
+          r = await row(db, appendBatch(params));
           break;
         } catch (e) {
           const err = e as { code?: string; message?: string };

@@ -1,7 +1,15 @@
 // Groups and memberships on SQLite; the membership and policy rules are shared (../rules/membership-rules.ts).
 import type { Database } from 'better-sqlite3';
 import type { MemberState } from '../../domain/group.ts';
-import { type GroupRow, MEMBERSHIP_COLUMNS, type MembershipRow, toGroup, toMembership } from '../rows.ts';
+import {
+  type GroupRow,
+  MEMBERSHIP_COLUMNS,
+  type MembershipRow,
+  toGroup,
+  toMembership,
+  toUser,
+  type UserRow,
+} from '../rows.ts';
 import { CANCEL_REASON } from '../rules/cancel-rules.ts';
 import { MEMBER_COLUMNS, type MemberRow, planMembership, policyColumns } from '../rules/membership-rules.ts';
 import type { GroupStore } from '../store.ts';
@@ -20,6 +28,7 @@ export function sqliteGroups(db: Database): GroupStore {
   const byNumber = db.prepare<[string, string], GroupRow>(
     'SELECT * FROM groups WHERE app_number = ? AND group_number = ?',
   );
+  const userById = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?');
   const member = db.prepare<[number, number], MembershipRow>(
     `SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
      WHERE m.group_id = ? AND m.user_id = ?`,
@@ -123,6 +132,15 @@ export function sqliteGroups(db: Database): GroupStore {
     async member(groupId, userId) {
       const r = member.get(groupId, userId);
       return r && toMembership(r);
+    },
+    async senders(keys) {
+      // In-process reads: a round trip costs nothing here, so one per part.
+      return keys.map(({ groupId, userId }) => {
+        const g = byId.get(groupId);
+        const u = userById.get(userId);
+        const m = member.get(groupId, userId);
+        return { group: g && toGroup(g), user: u && toUser(u), member: m && toMembership(m) };
+      });
     },
     async members(groupId, states) {
       return db
