@@ -118,7 +118,9 @@ export function describe(r: ClusterBenchRun, members: number): string {
   const f = (v: unknown, d = 0) => Number(v).toLocaleString('en-US', { maximumFractionDigits: d });
   const latency = lat.n
     ? `send → socket p50 ${f(lat.p50, 1)} ms, p99 ${f(lat.p99, 1)} ms (${f(lat.n)} deliveries); send → last member p50 ${f(last.p50, 1)} ms, p99 ${f(last.p99, 1)} ms`
-    : 'latency n/a: no delivery in the window';
+    : r.mode === 'throughput'
+      ? 'latency not timed at saturation (see the fixed-rate run)'
+      : 'latency n/a: no delivery in the window';
   return (
     `${r.mode}: ${f(x.deliveriesPerSec)} deliveries/s (${f(x.messagesPerSec, 1)} msg/s × ${members} members), ${latency}; ` +
     `${f(x.deliveries)} of ${f(x.expectedDeliveries)} delivered, ${x.lost} ${x.drained ? 'lost' : 'undelivered when the drain ended'}, ` +
