@@ -157,6 +157,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     reminderDelayMs: config.reminderDelay,
     liveAckTimeoutMs: config.liveAckTimeout,
     bus,
+    // Another node may still be writing the route before a member's (2 ack timeouts: it may be live-pending).
+    ...(shared.multiNode ? { holdRoutesMs: 2 * config.liveAckTimeout + 2000 } : {}),
     onSmsQueued,
     log,
   });

@@ -1,24 +1,25 @@
 // The ladder at work: fan-out of each committed message to every member on the rung the routing
 // decision picks, fall-through when live acks do not come, crash recovery of undecided ranges, and the
 // acks and inbox fetches that settle a member's cursor (cancelling SMS that have not left yet).
-import type { GroupInfo, Membership } from '../domain/group.ts';
-import type { PolicyDecision } from '../domain/policy.ts';
+import type { GroupInfo } from '../domain/group.ts';
 import { decideRoute, type RouteDecision, shouldEscalate } from '../domain/routing.ts';
 import type { PresenceRegistry } from '../presence/presence.ts';
-import type { FallbackRoute, NewOutbound, Store, StoredMessage, User } from '../store/store.ts';
+import type { FallbackRoute, Store, StoredMessage, User } from '../store/store.ts';
 import { Batcher } from '../util/batcher.ts';
 import type { Metrics } from '../util/metrics.ts';
 import { AckWriter } from './ack-writer.ts';
 import type { Clock } from './clock.ts';
 import { deliveredVia } from './delivered-via.ts';
+import { fallbackRoute } from './fallback-route.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
+import { HeldRoutes } from './held-routes.ts';
 import type { MemberCache } from './member-cache.ts';
 import { policyRuns } from './policy-runs.ts';
 import type { PolicyContext, PolicyService } from './policy-service.ts';
 import type { ClusterBus } from './ports/cluster-bus.ts';
 import type { AckDeadlines, AckTimeout, LiveDelivery } from './ports/live-delivery.ts';
 import { previewSmsCost, type SmsCost } from './sms-cost.ts';
-import { groupMessageText, messageSegments, senderLabel } from './sms-text.ts';
+import { messageSegments } from './sms-text.ts';
 
 export interface DeliveryDeps {
   store: Store;
@@ -43,6 +44,8 @@ export interface DeliveryDeps {
   };
   reminderDelayMs: number;
   liveAckTimeoutMs: number;
+  /** Several nodes: how long a fan-out route waits for the member's route before it (held-routes.ts). */
+  holdRoutesMs?: number;
   /** Hints to the other nodes (one node: a local bus). */
   bus: ClusterBus;
   /** Wakes the SMS sender after texts were queued. */
@@ -57,12 +60,23 @@ export class DeliveryEngine {
   #chain: Promise<void> = Promise.resolve();
   readonly #routes: Batcher<FallbackRoute[], undefined>;
   readonly #acks: AckWriter;
+  readonly #held: HeldRoutes | undefined;
 
   constructor(deps: DeliveryDeps) {
     this.#d = deps;
     this.#acks = new AckWriter(deps.store, deps.clock, deps.metrics, deps.log);
+    this.#held =
+      deps.holdRoutesMs === undefined
+        ? undefined
+        : new HeldRoutes({
+            holdMs: deps.holdRoutesMs,
+            submit: (r) => this.#routes.submit(r),
+            now: () => deps.clock.now(),
+            log: deps.log,
+          });
     this.#routes = new Batcher(async (batches) => {
-      await deps.store.delivery.route(batches.flat());
+      const held = await deps.store.delivery.route(batches.flat());
+      if (held.length > 0) this.#held?.hold(held);
       if (batches.some((b) => b.some((r) => r.sms.length > 0))) deps.onSmsQueued();
       return batches.map(() => undefined);
     });
@@ -135,7 +149,8 @@ export class DeliveryEngine {
         live++;
       } else if (decision.rung !== 'none') {
         routes.push(
-          this.#fallback(
+          fallbackRoute(
+            d,
             group,
             m,
             [{ msg, sender }],
@@ -152,64 +167,11 @@ export class DeliveryEngine {
     // Not awaited: the next message's fan-out need not wait for this one's fsync. The route batcher
     // writes in submission order, so routes still land in commit order.
     if (routes.length > 0) {
+      if (this.#held) for (const r of routes) r.afterEarlier = true;
       this.#routes
         .submit(routes)
         .catch((e) => d.log.error({ err: e, groupId: group.id }, 'writing routes failed'));
     }
-  }
-
-  #fallback(
-    group: GroupInfo,
-    m: Membership,
-    items: { msg: StoredMessage; sender: User }[],
-    fromSeq: number,
-    toSeq: number,
-    decision: PolicyDecision,
-    now: number,
-    digestWindowMs = 0,
-  ): FallbackRoute {
-    const d = this.#d;
-    // A held text waits for the end of quiet hours; a digest text for its window (merged when due).
-    const notBefore = Math.max(decision.notBefore ?? 0, decision.digest ? now + digestWindowMs : 0);
-    const sms: NewOutbound[] =
-      decision.rung === 'sms'
-        ? items.map(({ msg, sender }) => ({
-            kind: 'group_message',
-            toPhone: m.phone,
-            fromAddr: d.smsFrom(group),
-            text: groupMessageText(
-              {
-                groupName: group.name,
-                groupNumber: d.singleNumberMode ? group.groupNumber : undefined,
-                senderLabel: senderLabel(sender),
-                body: msg.body,
-              },
-              d.sms,
-            ),
-            groupId: group.id,
-            seq: msg.seq,
-            userId: m.userId,
-            ...(notBefore > 0 ? { notBefore } : {}),
-            ...(decision.digest ? { digest: true } : {}),
-          }))
-        : [];
-    const reminderAt = Math.max(now + d.reminderDelayMs, decision.notBefore ?? 0);
-    d.metrics.deliveries.inc(
-      { rung: decision.rung, outcome: decision.rung === 'sms' ? 'sms_queued' : 'waiting' },
-      items.length,
-    );
-    return {
-      groupId: group.id,
-      userId: m.userId,
-      seqFrom: fromSeq,
-      seqTo: toSeq,
-      rung: items.length === 0 || decision.rung === 'live' ? 'none' : decision.rung,
-      // The trail says why policy changed the ladder's choice, or the ladder's own reason.
-      reason: decision.policy ?? decision.route,
-      at: now,
-      reminderDueAt: decision.rung === 'inbox' && decision.reminder && items.length > 0 ? reminderAt : null,
-      sms,
-    };
   }
 
   /**
@@ -280,7 +242,17 @@ export class DeliveryEngine {
       });
       let from = after;
       for (const run of runs) {
-        const r = this.#fallback(group, m, run.items, from, run.to, run.decision, now, policy.digestWindowMs);
+        const r = fallbackRoute(
+          d,
+          group,
+          m,
+          run.items,
+          from,
+          run.to,
+          run.decision,
+          now,
+          policy.digestWindowMs,
+        );
         if (why.reason && run.decision.policy === null) r.reason = why.reason;
         if (why.forceSms) {
           r.escalation = true;
@@ -399,6 +371,8 @@ export class DeliveryEngine {
   /** Waits for queued fan-outs and writes (tests and shutdown). */
   async idle(): Promise<void> {
     await this.#chain;
+    await this.#routes.idle();
+    await this.#held?.idle();
     await this.#routes.idle();
     await this.#acks.idle();
   }

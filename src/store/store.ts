@@ -149,6 +149,11 @@ export interface FallbackRoute {
   reminderDueAt: number | null;
   /** An escalation: texts go even for messages an inbox pull has shown (but nobody confirmed). */
   escalation?: boolean;
+  /**
+   * Several nodes: the route waits while the member has an earlier range no node decided yet (another
+   * node's fan-out of the message before, not written yet): route() hands it back instead of writing it.
+   */
+  afterEarlier?: boolean;
   sms: NewOutbound[];
 }
 
@@ -271,8 +276,11 @@ export interface MessageStore {
 }
 
 export interface DeliveryStore {
-  /** Writes fall-back routes (cursor, trail, outbound SMS) in one transaction. */
-  route(routes: FallbackRoute[]): Promise<void>;
+  /**
+   * Writes fall-back routes (cursor, trail, outbound SMS) in one transaction. Returns the routes marked
+   * `afterEarlier` that found an undecided range before theirs: nothing of them is written.
+   */
+  route(routes: FallbackRoute[]): Promise<FallbackRoute[]>;
   /** Cumulative live acks: per member cursor, trail and cancel of queued SMS commit together; answers the count cancelled. */
   ack(acks: { groupId: number; userId: number; seq: number }[], now: number): Promise<number>;
   /** Marks inbox messages fetched up to seq per group and cancels their queued SMS. */

@@ -95,6 +95,22 @@ export function deliveryContract(factory: StoreFactory): void {
     });
   });
 
+  test('a route marked afterEarlier waits for the range before it: handed back, nothing written', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 2);
+      const a = users[1]!;
+      await store.messages.append([1, 2].map((i) => msg(group.id, owner.id, i)));
+      const second = { ...smsRoute(group.id, a, 1, 2), afterEarlier: true };
+      assert.deepEqual(await store.delivery.route([second]), [second], 'seq 1 is undecided: held');
+      assert.equal(await store.outbound.depth(), 0, 'no text queued for it');
+      assert.equal((await store.groups.member(group.id, a.id))!.routedSeq, 0);
+      // Both in one batch, in order: the first decides seq 1, so the second goes too.
+      assert.deepEqual(await store.delivery.route([smsRoute(group.id, a, 0, 1), second]), []);
+      assert.equal((await store.groups.member(group.id, a.id))!.routedSeq, 2);
+      assert.equal(await store.outbound.depth(), 2);
+    });
+  });
+
   test('unrouted ranges older than a time: only those whose first message is older, oldest first', async () => {
     await withStore(factory, async (store) => {
       const { group, owner, users } = await groupWithMembers(store, 3);

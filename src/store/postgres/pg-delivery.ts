@@ -218,16 +218,17 @@ export function pgDelivery(
 
   return {
     async route(routes) {
-      if (routes.length === 0) return;
+      if (routes.length === 0) return [];
       // READ COMMITTED with the routed members' rows locked by the first read (in one order, so two nodes'
       // batches queue rather than deadlock; a deadlock is retried): until commit nothing else changes those
       // rows — an ack's compare-and-set waits and then sees the new row, the append skips a locked row —
       // and a plan depends only on them. A text already queued for the same member and message is skipped
       // by NOT EXISTS, and one inserted concurrently by the unique index (ON CONFLICT DO NOTHING).
       // One read, one cursor write, one trail insert and one text insert per batch, whatever its size.
-      await tx(
+      return tx(
         db,
         async (c) => {
+          const held: typeof routes = [];
           const read = await rows<Cursors>(c, SQL.lockCursorsOf, [
             routes.map((r) => r.groupId),
             routes.map((r) => r.userId),
@@ -240,7 +241,8 @@ export function pgDelivery(
             const k = key(r.groupId, r.userId);
             const m = current.get(k);
             const plan = planRoute(m, r, reminderDelayMs);
-            if (!m || !plan) continue;
+            if (plan === 'held') held.push(r);
+            if (!m || !plan || plan === 'held') continue;
             current.set(k, afterWrite(m, plan.cursor));
             writes.set(k, { groupId: r.groupId, userId: r.userId, w: plan.cursor });
             if (plan.trail) trail.push(plan.trail);
@@ -249,6 +251,7 @@ export function pgDelivery(
           await writeCursors(c, [...writes.values()]);
           await addTrails(c, trail);
           await insertOutbounds(c, texts);
+          return held;
         },
         { readCommitted: true },
       );

@@ -61,8 +61,9 @@ export function planRoute(
   m: CursorRow | undefined,
   r: FallbackRoute,
   reminderDelayMs: number,
-): RoutePlan | null {
+): RoutePlan | 'held' | null {
   if (m?.state !== 'active') return null;
+  if (r.afterEarlier && Math.max(m.routed_seq, m.acked_seq) < r.seqFrom) return 'held';
   const cursor = writable(m, r.at);
   // routed_seq only grows over a contiguous range, so a hole (a live range still awaiting its ack) is
   // found again by crash recovery instead of being skipped.

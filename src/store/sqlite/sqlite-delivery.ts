@@ -129,13 +129,16 @@ export function sqliteDelivery(
     r.to > r.from ? s.handedIn.all(ids.groupId, ids.userId, r.from, r.to).map((x) => x.seq) : [];
 
   const route = db.transaction((routes: FallbackRoute[]) => {
+    const held: FallbackRoute[] = [];
     for (const r of routes) {
       const plan = planRoute(s.cursors.get(r.groupId, r.userId), r, reminderDelayMs);
-      if (!plan) continue;
+      if (plan === 'held') held.push(r);
+      if (!plan || plan === 'held') continue;
       write(r.groupId, r.userId, plan.cursor);
       if (plan.trail) addTrail(plan.trail);
       for (const o of plan.texts) enqueue(o, r.at);
     }
+    return held;
   });
 
   const settle = (which: SettleCursor) =>
@@ -191,7 +194,7 @@ export function sqliteDelivery(
 
   return {
     async route(routes) {
-      route(routes);
+      return route(routes);
     },
     async ack(acks, now) {
       // An ack lost to a power cut only means a redelivery, so ack batches skip their own fsync

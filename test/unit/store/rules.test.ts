@@ -9,6 +9,7 @@ import {
   planRoute,
   planSettle,
   planShowInInbox,
+  type RoutePlan,
 } from '../../../src/store/rules/delivery-rules.ts';
 import { type MemberRow, planMembership, policyColumns } from '../../../src/store/rules/membership-rules.ts';
 import type { FallbackRoute, NewOutbound } from '../../../src/store/store.ts';
@@ -46,10 +47,17 @@ const route = (over: Partial<FallbackRoute> = {}): FallbackRoute => ({
   ...over,
 });
 
+/** A plan, not held back (routes without `afterEarlier` never are). */
+function planned(...a: Parameters<typeof planRoute>): RoutePlan | null {
+  const p = planRoute(...a);
+  assert.notEqual(p, 'held');
+  return p as RoutePlan | null;
+}
+
 test('a route skips a member who is gone, and never texts what was seen or shown', () => {
-  assert.equal(planRoute(undefined, route(), 10), null);
-  assert.equal(planRoute(row({ state: 'left' }), route(), 10), null);
-  const all = planRoute(row(), route(), 10)!;
+  assert.equal(planned(undefined, route(), 10), null);
+  assert.equal(planned(row({ state: 'left' }), route(), 10), null);
+  const all = planned(row(), route(), 10)!;
   assert.deepEqual(
     all.texts.map((t) => t.seq),
     [1, 2, 3],
@@ -57,14 +65,14 @@ test('a route skips a member who is gone, and never texts what was seen or shown
   assert.equal(all.cursor.routed_seq, 3);
   assert.deepEqual([all.trail?.rung, all.trail?.outcome], ['sms', 'sms_queued']);
   // Acked 1, shown 2: only 3 is texted, and 2 stays with the inbox and its reminder.
-  const p = planRoute(row({ acked_seq: 1, shown_seq: 2 }), route(), 10)!;
+  const p = planned(row({ acked_seq: 1, shown_seq: 2 }), route(), 10)!;
   assert.deepEqual(
     p.texts.map((t) => t.seq),
     [3],
   );
   assert.deepEqual([p.cursor.inbox_upto, p.cursor.reminder_due_at], [2, 110]);
   // An escalation texts what was shown but not confirmed.
-  const esc = planRoute(row({ acked_seq: 1, shown_seq: 2 }), route({ escalation: true }), 10)!;
+  const esc = planned(row({ acked_seq: 1, shown_seq: 2 }), route({ escalation: true }), 10)!;
   assert.deepEqual(
     esc.texts.map((t) => t.seq),
     [2, 3],
@@ -72,15 +80,23 @@ test('a route skips a member who is gone, and never texts what was seen or shown
 });
 
 test('routed_seq moves only over a contiguous range; inbox routes arm one reminder', () => {
-  const hole = planRoute(row({ routed_seq: 1 }), route({ seqFrom: 2, seqTo: 4 }), 10)!;
+  const hole = planned(row({ routed_seq: 1 }), route({ seqFrom: 2, seqTo: 4 }), 10)!;
   assert.equal(hole.cursor.routed_seq, 1, 'seq 2 still awaits its ack');
-  const inbox = planRoute(
+  const inbox = planned(
     row({ reminder_due_at: 50 }),
     route({ rung: 'inbox', sms: [], reminderDueAt: 500 }),
     10,
   )!;
   assert.deepEqual([inbox.cursor.inbox_upto, inbox.cursor.reminder_due_at], [3, 50]);
-  assert.equal(planRoute(row(), route({ rung: 'none', sms: [] }), 10)!.trail, null);
+  assert.equal(planned(row(), route({ rung: 'none', sms: [] }), 10)!.trail, null);
+});
+
+test('a route after an undecided range waits when asked to (several nodes); a contiguous one does not', () => {
+  const behind = route({ seqFrom: 2, seqTo: 3, afterEarlier: true });
+  assert.equal(planRoute(row({ routed_seq: 1 }), behind, 10), 'held', 'seq 2 is undecided: wait for it');
+  assert.equal(planRoute(row({ routed_seq: 1, acked_seq: 2 }), behind, 10) === 'held', false, 'acked: go');
+  assert.equal(planned(row({ routed_seq: 2 }), behind, 10)!.cursor.routed_seq, 3);
+  assert.equal(planRoute(row({ state: 'left' }), behind, 10), null, 'a member who left: nothing, not held');
 });
 
 test('an ack or fetch stops at the end of the log and settles the inbox it covers', () => {
