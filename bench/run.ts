@@ -8,6 +8,7 @@
 //   node bench/run.ts --full             long suite (larger N, longer runs, 100k connections, 10M rows)
 //   node bench/run.ts --only fanout,latency   a subset (figures in bench/results only, not in the docs)
 //   node bench/run.ts --only fanout --profile   server under --cpu-prof; top self-time functions reported
+//   node bench/run.ts --only cluster     3 nodes on PostgreSQL and Redis (opt-in; also `node bench/cluster.ts`)
 //   node bench/run.ts --no-doc           leave docs/performance.md alone
 //   node bench/run.ts --runs 3 --gen-procs 3   runs per fan-out/latency figure, generator processes
 //   node bench/run.ts --only fanout --sizes 1000  only that group size in fanout and latency
@@ -18,6 +19,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { clusterSuite } from './cluster.ts';
 import {
   type Bench,
   type Ctx,
@@ -541,14 +543,26 @@ const startup: Bench = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------------
+// Cluster fan-out (bench/cluster.ts): 3 nodes on one PostgreSQL and one Redis. Opt-in (`--only cluster`): it
+// needs both servers installed, and its nodes share the two cores with the database.
+
+const cluster: Bench = {
+  name: 'cluster',
+  what: '3 nodes on one PostgreSQL and one Redis, one group of 1,000 live members spread over the nodes',
+  run: (ctx) => clusterSuite(ctx.full, say),
+};
+
 const BENCHES: Bench[] = [fanout, latency, slowClients, idle, ingest, sms, reminder, startup];
+/** Run only when named in --only. */
+const OPT_IN: Bench[] = [cluster];
 
 // ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const selected = ONLY.length ? BENCHES.filter((b) => ONLY.includes(b.name)) : BENCHES;
+  const selected = ONLY.length ? [...BENCHES, ...OPT_IN].filter((b) => ONLY.includes(b.name)) : BENCHES;
   if (ONLY.length && selected.length !== ONLY.length) {
-    say(`unknown benchmark in --only; valid: ${BENCHES.map((b) => b.name).join(', ')}`);
+    say(`unknown benchmark in --only; valid: ${[...BENCHES, ...OPT_IN].map((b) => b.name).join(', ')}`);
     process.exit(2);
   }
   const m = machine();

@@ -30,7 +30,7 @@ export async function seedGroupsOnPostgres(
           appNumber: '01',
           name: `bench ${g}`,
           invitePolicy: 'direct',
-          memberCap: 1000,
+          memberCap: Math.max(1000, perGroup),
           ownerId: users[0]!.user.id,
         },
         (attempt) => String(1000 + g * 64 + attempt),

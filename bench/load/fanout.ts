@@ -16,6 +16,8 @@ import type { FromWorker, ToWorker, WorkerResult } from './fanout-protocol.ts';
 
 interface Plan {
   url: string;
+  /** Several nodes (the cluster benchmark): generator process k's members connect to urls[k % n]. */
+  urls?: string[];
   serverPid: number;
   groupId: number;
   senderToken: string;
@@ -173,7 +175,7 @@ main(async () => {
       w.send({
         type: 'init',
         init: {
-          url: plan.url,
+          url: plan.urls?.length ? plan.urls[k % plan.urls.length]! : plan.url,
           groupId: plan.groupId,
           tokens: plan.memberTokens.filter((_, i) => i % K === k),
           slowTokens: k === K - 1 ? (plan.slowTokens ?? []) : [],
