@@ -110,25 +110,18 @@ export class DeliveryEngine {
     for (const m of members) {
       const isSender = m.userId === msg.senderId;
       if (isSender) {
-        // Their own devices get it; their routed cursor already moved in the append's commit.
+        // Their own devices get it; their routed cursor moved in the append's commit — unless, with
+        // several nodes, their row was locked then (PostgreSQL skips it): a route of nothing closes that
+        // gap, or the routes of the messages after it would wait for it.
         d.hub.deliver(m.userId, group.id, msg.seq, frame, m.ackedSeq, false, now);
+        if (this.#held) routes.push(nothingFor(group.id, m.userId, msg.seq, now, 'sent it'));
         continue;
       }
       if (!visibleTo(msg, m)) {
         // Nothing to deliver to this member; the route keeps their routed_seq contiguous so that crash
         // recovery does not look at this message for them again.
         d.hub.deliver(m.userId, group.id, msg.seq, skipFrame, m.ackedSeq, false, now);
-        routes.push({
-          groupId: group.id,
-          userId: m.userId,
-          seqFrom: msg.seq - 1,
-          seqTo: msg.seq,
-          rung: 'none',
-          reason: 'nothing to deliver',
-          at: now,
-          reminderDueAt: null,
-          sms: [],
-        });
+        routes.push(nothingFor(group.id, m.userId, msg.seq, now, 'nothing to deliver'));
         continue;
       }
       const route = decideRoute({
@@ -376,4 +369,19 @@ export class DeliveryEngine {
     await this.#routes.idle();
     await this.#acks.idle();
   }
+}
+
+/** A route that only moves the member's routed cursor over one message (no trail, no text). */
+function nothingFor(groupId: number, userId: number, seq: number, at: number, reason: string): FallbackRoute {
+  return {
+    groupId,
+    userId,
+    seqFrom: seq - 1,
+    seqTo: seq,
+    rung: 'none',
+    reason,
+    at,
+    reminderDueAt: null,
+    sms: [],
+  };
 }

@@ -68,7 +68,10 @@ export function planRoute(
   // routed_seq only grows over a contiguous range, so a hole (a live range still awaiting its ack) is
   // found again by crash recovery instead of being skipped.
   if (Math.max(m.routed_seq, m.acked_seq) >= r.seqFrom) cursor.routed_seq = Math.max(m.routed_seq, r.seqTo);
-  if (r.rung === 'inbox') extendInbox(cursor, r.seqTo, r.reminderDueAt);
+  // A range the member has already seen (acked, or fetched in the inbox while this route was on its
+  // way) arms no reminder: it would remind of nothing.
+  if (r.rung === 'inbox' && r.seqTo > Math.max(m.acked_seq, m.fetched_seq))
+    extendInbox(cursor, r.seqTo, r.reminderDueAt);
   // Decided a turn ago: what the member acked live or fetched since then is not texted, and what an
   // inbox pull has already shown stays with the inbox (and its reminder) rather than going twice. An
   // escalation texts even what was shown, since nobody confirmed it.

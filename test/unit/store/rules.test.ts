@@ -91,6 +91,13 @@ test('routed_seq moves only over a contiguous range; inbox routes arm one remind
   assert.equal(planned(row(), route({ rung: 'none', sms: [] }), 10)!.trail, null);
 });
 
+test('an inbox route for a range the member already fetched or acked arms no reminder', () => {
+  const late = route({ rung: 'inbox', sms: [], seqFrom: 1, seqTo: 3, reminderDueAt: 500 });
+  assert.equal(planned(row({ fetched_seq: 3 }), late, 10)!.cursor.reminder_due_at, null);
+  assert.equal(planned(row({ acked_seq: 4 }), late, 10)!.cursor.reminder_due_at, null);
+  assert.equal(planned(row({ fetched_seq: 2 }), late, 10)!.cursor.reminder_due_at, 500, 'seq 3 unseen');
+});
+
 test('a route after an undecided range waits when asked to (several nodes); a contiguous one does not', () => {
   const behind = route({ seqFrom: 2, seqTo: 3, afterEarlier: true });
   assert.equal(planRoute(row({ routed_seq: 1 }), behind, 10), 'held', 'seq 2 is undecided: wait for it');
