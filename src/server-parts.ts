@@ -89,6 +89,7 @@ export function buildReminders(d: ReminderWiring): ReminderJob {
     escalateDelayMs: config.escalateDelay,
     reminderDelayMs: config.reminderDelay,
     log,
+    onSmsQueued,
     fallback: new ReminderFallback({
       wapPush: config.wapPushUrl
         ? new WapPushSender({
@@ -101,15 +102,17 @@ export function buildReminders(d: ReminderWiring): ReminderJob {
       sms: config.reminderSms
         ? async (r, user, text) => {
             const g = await store.groups.byId(r.groupId);
-            if (!g) return false;
+            if (!g) return undefined;
             const fromAddr = smsFrom(plan, g.appNumber, g.groupNumber);
-            const base = { kind: 'reminder' as const, toPhone: user.phone, fromAddr, text, seq: null };
-            const [id] = await store.outbound.enqueue(
-              [{ ...base, groupId: g.id, userId: user.id }],
-              clock.now(),
-            );
-            onSmsQueued();
-            return (id ?? 0) > 0;
+            return {
+              kind: 'reminder',
+              toPhone: user.phone,
+              fromAddr,
+              text,
+              seq: null,
+              groupId: g.id,
+              userId: user.id,
+            };
           }
         : undefined,
       inboxUrl,

@@ -5,14 +5,15 @@
 import type { WapPushSender } from '../channels/wappush/wap-push-sender.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Lang } from '../domain/commands/command.ts';
-import type { DueReminder, User } from '../store/store.ts';
+import type { DueReminder, NewOutbound, User } from '../store/store.ts';
 import type { Metrics } from '../util/metrics.ts';
 
 export interface ReminderFallbackDeps {
   /** Set when QUN_WAP_PUSH_URL is. */
   wapPush: WapPushSender | undefined;
   /** Queues the reminder text to the member from the group's address; false when it was not queued. */
-  sms: ((r: DueReminder, user: User, text: string) => Promise<boolean>) | undefined;
+  /** The reminder text for the member, queued by the caller with the reminder's bookkeeping (or none). */
+  sms: ((r: DueReminder, user: User, text: string) => Promise<NewOutbound | undefined>) | undefined;
   inboxUrl: string;
   clock: Clock;
   metrics: Metrics;
@@ -32,7 +33,7 @@ export class ReminderFallback {
     user: User,
     _lang: Lang,
     text: string,
-  ): Promise<{ outcome: string; reason: string }> {
+  ): Promise<{ outcome: string; reason: string; text?: NewOutbound }> {
     const d = this.#d;
     const problems: string[] = [];
     // A WAP Push is a (binary) SMS too: an opted-out number gets neither.
@@ -57,12 +58,14 @@ export class ReminderFallback {
       problems.push(`wap_push failed: ${o.reason}`);
     }
     if (d.sms && !user.smsOptedOut) {
-      if (await d.sms(r, user, text)) {
+      const queued = await d.sms(r, user, text);
+      if (queued) {
         d.metrics.reminders.inc({ channel: 'sms', outcome: 'reminded' });
         const before = problems.length ? `; ${problems.join('; ')}` : '';
         return {
           outcome: 'reminded',
           reason: `sms: ${r.unread} unread; a text with the inbox link${before}`,
+          text: queued,
         };
       } else problems.push('sms: not queued');
     }

@@ -14,7 +14,7 @@ import type { Clock } from '../core/clock.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import { reply } from '../domain/commands/replies.ts';
 import { textLanguage } from '../domain/language.ts';
-import type { DueReminder, Store, TrailEntry } from '../store/store.ts';
+import type { DueReminder, NewOutbound, Store, TrailEntry } from '../store/store.ts';
 import type { Metrics } from '../util/metrics.ts';
 import type { ReminderFallback } from './reminder-fallback.ts';
 
@@ -36,6 +36,8 @@ export interface ReminderJobDeps {
   escalateDelayMs: number;
   reminderDelayMs: number;
   log: { warn: (o: object, m: string) => void };
+  /** Reminder texts were queued (wakes the SMS sender). */
+  onSmsQueued?: () => void;
   /** WAP Push, then SMS, for members Web Push did not reach. */
   fallback?: ReminderFallback;
   /** When the member's quiet hours end if they are in them now: their reminder waits until then. */
@@ -62,6 +64,7 @@ export class ReminderJob {
       const due = await this.#outsideQuietHours(claimed);
       const done = await Promise.all(due.map((r) => this.#remind(r)));
       await d.store.delivery.reminded(done);
+      if (done.some((x) => x.text)) d.onSmsQueued?.();
       reminded += done.length;
       if (claimed.length < PUSH_CONCURRENCY) break;
     }
@@ -101,9 +104,13 @@ export class ReminderJob {
     return out;
   }
 
-  async #remind(
-    r: DueReminder,
-  ): Promise<{ groupId: number; userId: number; trail: TrailEntry; escalateAt: number | null }> {
+  async #remind(r: DueReminder): Promise<{
+    groupId: number;
+    userId: number;
+    trail: TrailEntry;
+    escalateAt: number | null;
+    text?: NewOutbound;
+  }> {
     const d = this.#d;
     const now = d.clock.now();
     const user = await d.store.users.byId(r.userId);
@@ -144,13 +151,16 @@ export class ReminderJob {
     let outcome = sent > 0 ? 'reminded' : subs.length === 0 ? 'no_subscription' : 'failed';
     if (outcome === 'failed') d.log.warn({ userId: r.userId, problems }, 'reminder push failed');
     let reason = `web_push: ${r.unread} unread; web push to ${sent}/${subs.length} subscription(s)${problems.length ? `; ${problems.join(', ')}` : ''}`;
+    let text: NewOutbound | undefined;
     if (sent > 0 || !d.fallback || !user) d.metrics.reminders.inc({ channel: 'web_push', outcome });
     else {
       const alt = await d.fallback.remind(r, user, lang, payload.body);
+      text = alt.text;
       outcome = alt.outcome;
       reason = subs.length > 0 ? `${alt.reason}; before it, ${reason}` : alt.reason;
     }
     return {
+      ...(text ? { text } : {}),
       groupId: r.groupId,
       userId: r.userId,
       trail: {

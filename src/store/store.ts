@@ -317,7 +317,14 @@ export interface DeliveryStore {
   claimReminders(now: number, limit: number): Promise<DueReminder[]>;
   /** Records that a reminder went out: clears it and its lease, and schedules escalation if asked. */
   reminded(
-    items: { groupId: number; userId: number; trail: TrailEntry; escalateAt: number | null }[],
+    items: {
+      groupId: number;
+      userId: number;
+      trail: TrailEntry;
+      escalateAt: number | null;
+      /** The reminder's text, queued in the same transaction (a crash leaves both or neither). */
+      text?: NewOutbound;
+    }[],
   ): Promise<void>;
   /** Claims up to `limit` escalations due at `now`, leased as claimReminders leases its rows. */
   claimEscalations(

@@ -262,7 +262,18 @@ export function deliveryContract(factory: StoreFactory): void {
         reason: 'r',
         at: T0 + 100,
       };
-      await store.delivery.reminded([{ groupId: group.id, userId: a.id, trail, escalateAt: T0 + 200 }]);
+      const depth = await store.outbound.depth();
+      const text = {
+        kind: 'reminder' as const,
+        toPhone: a.phone,
+        fromAddr: '10658',
+        text: 'reminder',
+        groupId: group.id,
+        seq: null,
+        userId: a.id,
+      };
+      await store.delivery.reminded([{ groupId: group.id, userId: a.id, trail, escalateAt: T0 + 200, text }]);
+      assert.equal(await store.outbound.depth(), depth + 1, 'the reminder text queued with its bookkeeping');
       await store.delivery.reminded([]);
       // b's claimer never said it reminded b: once its lease expired, b is due again (taken over).
       const expired = T0 + 100 + LEASE;

@@ -157,17 +157,25 @@ async function textsOnRestart(open: Opener) {
   );
   try {
     const u = await a.users.upsertByPhone('+8613700000042', T0);
+    // One number per node's texts: one number's texts are claimed by one node at a time.
+    const phoneOf: Record<string, string> = { a: u.phone, b: '+8613700000043', d: '+8613700000044' };
     const reply = (text: string) => ({
       kind: 'reply' as const,
-      toPhone: u.phone,
+      toPhone: phoneOf[text[0]!]!,
       fromAddr: '10658',
       text,
       groupId: null,
       seq: null,
       userId: u.id,
     });
-    await a.outbound.enqueue(['a1', 'a2', 'b1', 'b2', 'd1', 'd2'].map(reply), T0);
-    for (const s of [a, b, d]) await s.outbound.claim(2, T0);
+    for (const [s, n] of [
+      [a, 'a'],
+      [b, 'b'],
+      [d, 'd'],
+    ] as const) {
+      await a.outbound.enqueue([`${n}1`, `${n}2`].map(reply), T0);
+      await s.outbound.claim(2, T0);
+    }
     clock.set(T0 + 10);
     await sender.start();
     await sender.idle();

@@ -22,7 +22,7 @@ import { byDueThenKey, DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts
 import type { DeliveryStore, NewOutbound, TrailEntry } from '../store.ts';
 import { ackFlush } from './pg-ack.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
-import { insertOutbounds } from './pg-insert-outbound.ts';
+import { insertOutbound, insertOutbounds } from './pg-insert-outbound.ts';
 
 type Ids = { groupId: number; userId: number; fromSeq: number; toSeq: number };
 type Cursors = CursorRow & { group_id: number; user_id: number; last_seq: number };
@@ -339,6 +339,7 @@ export function pgDelivery(
         for (const r of items) {
           await c.query(SQL.reminded, [r.escalateAt, r.groupId, r.userId]);
           await addTrail(c, r.trail);
+          if (r.text) await insertOutbound(c, r.text, r.trail.at);
         }
       });
     },

@@ -181,6 +181,7 @@ export function sqliteDelivery(
     for (const r of items) {
       s.reminded.run(r.escalateAt, r.groupId, r.userId);
       addTrail(r.trail);
+      if (r.text) enqueue(r.text, r.trail.at);
     }
   });
   /** Due rows of a scan, leased to this node in the same transaction. */
