@@ -68,9 +68,10 @@ export function planRoute(
   // routed_seq only grows over a contiguous range, so a hole (a live range still awaiting its ack) is
   // found again by crash recovery instead of being skipped.
   if (Math.max(m.routed_seq, m.acked_seq) >= r.seqFrom) cursor.routed_seq = Math.max(m.routed_seq, r.seqTo);
-  // A range the member has already seen (acked, or fetched in the inbox while this route was on its
-  // way) arms no reminder: it would remind of nothing.
-  if (r.rung === 'inbox' && r.seqTo > Math.max(m.acked_seq, m.fetched_seq))
+  // Only a range that adds to the inbox arms a reminder: one the member has already seen (acked, or
+  // fetched while this route was on its way) would remind of nothing, and one already in the inbox was
+  // reminded of (or still is) with it — arming again would remind of the same range twice.
+  if (r.rung === 'inbox' && r.seqTo > Math.max(m.acked_seq, m.fetched_seq, m.inbox_upto))
     extendInbox(cursor, r.seqTo, r.reminderDueAt);
   // Decided a turn ago: what the member acked live or fetched since then is not texted, and what an
   // inbox pull has already shown stays with the inbox (and its reminder) rather than going twice. An

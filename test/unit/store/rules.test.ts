@@ -96,6 +96,11 @@ test('an inbox route for a range the member already fetched or acked arms no rem
   assert.equal(planned(row({ fetched_seq: 3 }), late, 10)!.cursor.reminder_due_at, null);
   assert.equal(planned(row({ acked_seq: 4 }), late, 10)!.cursor.reminder_due_at, null);
   assert.equal(planned(row({ fetched_seq: 2 }), late, 10)!.cursor.reminder_due_at, 500, 'seq 3 unseen');
+  assert.equal(
+    planned(row({ inbox_upto: 3 }), late, 10)!.cursor.reminder_due_at,
+    null,
+    'already in the inbox (its reminder went): not again',
+  );
 });
 
 test('a route after an undecided range waits when asked to (several nodes); a contiguous one does not', () => {
