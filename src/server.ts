@@ -316,6 +316,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (closed) return;
     closed = true;
     await jobs.stop();
+    delivery.stopHolding();
     // A graceful stop: nothing new is accepted (503), what is in flight commits and is answered, then
     // live sockets close with 1012 (service restart) so clients reconnect at once, to another node.
     await drain(async () => {

@@ -361,6 +361,11 @@ export class DeliveryEngine {
     return ranges.length;
   }
 
+  /** Stopping: routes waiting for their predecessor are left to recovery (held-routes.ts). */
+  stopHolding(): void {
+    this.#held?.abandon();
+  }
+
   /** Waits for queued fan-outs and writes (tests and shutdown). */
   async idle(): Promise<void> {
     await this.#chain;

@@ -18,6 +18,8 @@ export class HeldRoutes {
   readonly #o: HeldRoutesOptions;
   readonly #since = new WeakMap<FallbackRoute, { at: number; tries: number }>();
   readonly #waiting = new Set<Promise<void>>();
+  readonly #timers = new Map<NodeJS.Timeout, () => void>();
+  #abandoned = false;
 
   constructor(o: HeldRoutesOptions) {
     this.#o = o;
@@ -34,12 +36,32 @@ export class HeldRoutes {
       this.#since.set(next, { at: s.at, tries: s.tries + 1 });
       return next;
     });
+    if (this.#abandoned) return;
     const delay = Math.min(500, 5 * 2 ** tries);
-    const wait = new Promise<void>((r) => setTimeout(r, delay))
-      .then(() => this.#o.submit(again))
+    const wait = new Promise<boolean>((r) => {
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        r(true);
+      }, delay);
+      this.#timers.set(t, () => r(false));
+    })
+      .then((go) => (go ? this.#o.submit(again) : undefined))
       .catch((e) => this.#o.log.error({ err: e }, 'writing held routes failed'))
       .finally(() => this.#waiting.delete(wait));
     this.#waiting.add(wait);
+  }
+
+  /**
+   * The node is stopping: what still waits is dropped, not written. Those ranges stay undecided in the
+   * store, and recovery (this node's restart, or another node's sweep) routes them in order.
+   */
+  abandon(): void {
+    this.#abandoned = true;
+    for (const [t, stop] of this.#timers) {
+      clearTimeout(t);
+      stop();
+    }
+    this.#timers.clear();
   }
 
   async idle(): Promise<void> {
