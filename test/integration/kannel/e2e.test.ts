@@ -124,7 +124,8 @@ if (kannelInstalled('Qun end to end through Kannel')) {
             });
             return delivered.length === 2 && said.length === 2 ? true : undefined;
           },
-          15_000,
+          // Two receipts per text through bearerbox and smsbox: a loaded machine has taken over 15 s.
+          30_000,
           `receipts for "${body}"`,
         );
       }
