@@ -13,19 +13,16 @@ import {
   createGroup,
   drainInbox,
   type GroupRef,
+  groupSenders,
   history,
-  httpSender,
   phone,
   pullInbox,
   RawWs,
   recordLive,
-  runSender,
   SIGNIN_ENV,
   SmsCollector,
   signIn,
   sleep,
-  smsSender,
-  wsSender,
 } from './workload.ts';
 
 export const CLUSTER_ACK_TIMEOUT_MS = 5000;
@@ -145,27 +142,7 @@ export async function clusterRun(o: {
     const deadline = t0 + 3 * runMs + 60_000;
     const groups = [...new Set(members.map((m) => m.group))];
     const sending = Promise.all(
-      groups.flatMap((group, g) => {
-        const of = (k: Member['kind']) => members.find((m) => m.group === group && m.kind === k)!;
-        const opts = { count: 100_000, intervalMs: 400, stop, deadline };
-        return [
-          runSender(
-            { ...httpSender(`h${g}`, A, of('owner').token!, group.id), member: of('owner').phone },
-            checker,
-            opts,
-          ),
-          runSender(
-            { ...smsSender(`s${g}`, A, of('sms').phone, group.address, group.id), member: of('sms').phone },
-            checker,
-            opts,
-          ),
-          runSender(
-            { ...wsSender(`w${g}`, of('live').client!, group.id), member: of('live').phone },
-            checker,
-            opts,
-          ),
-        ];
-      }),
+      groupSenders(members, A, checker, { count: 100_000, intervalMs: 400, stop, deadline }),
     );
 
     // The faults, at fixed fractions of the run.

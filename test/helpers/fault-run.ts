@@ -12,18 +12,15 @@ import {
   createGroup,
   drainInbox,
   type GroupRef,
+  groupSenders,
   history,
-  httpSender,
   phone,
   pullInbox,
   recordLive,
-  runSender,
   SIGNIN_ENV,
   SmsCollector,
   signIn,
   sleep,
-  smsSender,
-  wsSender,
 } from './workload.ts';
 
 export type Fault = 'kill' | 'term' | 'halfopen' | 'flap';
@@ -159,27 +156,7 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     // A send still failing this late is given up and counted as unknown outcome (stored at most once).
     const deadline = t0 + 3 * runMs + 60_000;
     const sending = Promise.all(
-      [...new Set(members.map((m) => m.group))].flatMap((group, g) => {
-        const of = (k: Member['kind']) => members.find((m) => m.group === group && m.kind === k)!;
-        const opts = { count: 100_000, intervalMs: 300, stop, deadline };
-        return [
-          runSender(
-            { ...httpSender(`h${g}`, A, of('owner').token!, group.id), member: of('owner').phone },
-            checker,
-            opts,
-          ),
-          runSender(
-            { ...smsSender(`s${g}`, A, of('sms').phone, group.address, group.id), member: of('sms').phone },
-            checker,
-            opts,
-          ),
-          runSender(
-            { ...wsSender(`w${g}`, of('live').client!, group.id), member: of('live').phone },
-            checker,
-            opts,
-          ),
-        ];
-      }),
+      groupSenders(members, A, checker, { count: 100_000, intervalMs: 300, stop, deadline }),
     );
 
     // The fault.

@@ -295,6 +295,47 @@ export function wsSender(name: string, client: QunClient, groupId: number): Send
  * Sends `count` tagged messages, one at a time; a failed attempt is retried with the same client id until it is
  * accepted or `deadline` passes (then it is recorded as in doubt, not as accepted).
  */
+/** A member of a fault run's group, as far as its senders need it. */
+export interface SendingMember {
+  phone: string;
+  kind: string;
+  group: GroupRef;
+  token?: string;
+  client?: QunClient;
+}
+
+/**
+ * The fault runs' senders: per group, the owner over HTTP, an SMS-only member by text and a live
+ * member on its socket, each sending until `opts` says stop.
+ */
+export function groupSenders(
+  members: SendingMember[],
+  api: () => Api,
+  checker: DeliveryChecker,
+  opts: { count: number; intervalMs: number; deadline: number; stop: () => boolean },
+): Promise<number>[] {
+  return [...new Set(members.map((m) => m.group))].flatMap((group, g) => {
+    const of = (k: string) => members.find((m) => m.group === group && m.kind === k)!;
+    return [
+      runSender(
+        { ...httpSender(`h${g}`, api, of('owner').token!, group.id), member: of('owner').phone },
+        checker,
+        opts,
+      ),
+      runSender(
+        { ...smsSender(`s${g}`, api, of('sms').phone, group.address, group.id), member: of('sms').phone },
+        checker,
+        opts,
+      ),
+      runSender(
+        { ...wsSender(`w${g}`, of('live').client!, group.id), member: of('live').phone },
+        checker,
+        opts,
+      ),
+    ];
+  });
+}
+
 export async function runSender(
   s: Sender,
   checker: DeliveryChecker,
