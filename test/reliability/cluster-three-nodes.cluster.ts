@@ -52,6 +52,7 @@ if (process.env.QUN_TEST_STORE !== 'postgres' && clusterInstalled('cluster tests
         reminderTextsUnaccounted: r.db.reminderTextsUnaccounted,
         seqGaps: r.db.seqGaps,
         stuckTexts: r.db.stuckTexts,
+        decidedTwice: r.db.decidedTwice,
       },
       {
         lost: 0,
@@ -67,6 +68,7 @@ if (process.env.QUN_TEST_STORE !== 'postgres' && clusterInstalled('cluster tests
         reminderTextsUnaccounted: [],
         seqGaps: [],
         stuckTexts: 0,
+        decidedTwice: 0,
       },
       `${r.figures}\n${r.table}`,
     );

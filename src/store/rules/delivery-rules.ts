@@ -46,6 +46,20 @@ function extendInbox(c: CursorWrite, upTo: number, dueAt: number | null): void {
   c.reminder_due_at ??= dueAt;
 }
 
+/**
+ * The part of a route past what is already decided. routed_seq covers only decided seqs (a fall-back
+ * route, an ack, the sender's own append), so a route over seqs at or below it comes second: with several
+ * nodes, the sweep, a restarted node's recovery or another node's fall-through got there first. Writing it
+ * would put a second decision for the same seqs in the trail (its texts the queue drops anyway). Only an
+ * escalation re-decides on purpose: it texts what the inbox was holding.
+ */
+function undecidedPart(m: CursorRow, r: FallbackRoute): FallbackRoute | null {
+  if (r.escalation || m.routed_seq <= r.seqFrom) return r;
+  if (m.routed_seq >= r.seqTo) return null;
+  const from = m.routed_seq;
+  return { ...r, seqFrom: from, sms: r.sms.filter((o) => o.seq === null || o.seq > from) };
+}
+
 const writable = (m: CursorRow, at: number): CursorWrite => ({
   acked_seq: m.acked_seq,
   fetched_seq: m.fetched_seq,
@@ -56,14 +70,19 @@ const writable = (m: CursorRow, at: number): CursorWrite => ({
   updated_at: at,
 });
 
-/** A fall-back route for one member; null when the member is gone (removed between decision and write). */
+/**
+ * A fall-back route for one member; null when there is nothing to write: the member is gone (removed
+ * between decision and write), or the whole range was already decided.
+ */
 export function planRoute(
   m: CursorRow | undefined,
-  r: FallbackRoute,
+  route: FallbackRoute,
   reminderDelayMs: number,
 ): RoutePlan | 'held' | null {
   if (m?.state !== 'active') return null;
-  if (r.afterEarlier && Math.max(m.routed_seq, m.acked_seq) < r.seqFrom) return 'held';
+  if (route.afterEarlier && Math.max(m.routed_seq, m.acked_seq) < route.seqFrom) return 'held';
+  const r = undecidedPart(m, route);
+  if (!r) return null;
   const cursor = writable(m, r.at);
   // routed_seq only grows over a contiguous range, so a hole (a live range still awaiting its ack) is
   // found again by crash recovery instead of being skipped.

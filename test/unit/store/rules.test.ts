@@ -111,6 +111,21 @@ test('a route after an undecided range waits when asked to (several nodes); a co
   assert.equal(planRoute(row({ state: 'left' }), behind, 10), null, 'a member who left: nothing, not held');
 });
 
+test('a route over seqs already decided writes only the undecided part; an escalation re-decides', () => {
+  // Another node, the sweep or recovery routed up to 2 first: a second trail row for 1–2 would say the
+  // member's rung was decided twice.
+  assert.equal(planned(row({ routed_seq: 3 }), route(), 10), null, 'all decided: nothing to write');
+  const part = planned(row({ routed_seq: 2 }), route(), 10)!;
+  assert.deepEqual([part.trail?.seqFrom, part.trail?.seqTo], [2, 3]);
+  assert.deepEqual(
+    part.texts.map((t) => t.seq),
+    [3],
+  );
+  assert.equal(part.cursor.routed_seq, 3);
+  const esc = planned(row({ routed_seq: 3 }), route({ escalation: true }), 10)!;
+  assert.deepEqual([esc.trail?.seqFrom, esc.texts.length], [0, 3]);
+});
+
 test('an ack or fetch stops at the end of the log and settles the inbox it covers', () => {
   assert.equal(planSettle(row({ state: 'removed' }), 5, 'acked_seq', 3, 1), null);
   const m = row({ inbox_upto: 4, reminder_due_at: 9, escalate_at: 19, fetched_seq: 1 });
