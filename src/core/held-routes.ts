@@ -2,8 +2,11 @@
 // fanned out by different nodes at once, so a member's route for seq 6 can reach the store before the
 // route for seq 5: written then, its text would be queued (and sent) before 5's, and the member's routed
 // cursor would stop at the hole. Such a route is handed back by the store and tried again shortly,
-// until the one before it is written (milliseconds, usually); one whose predecessor never comes (the
-// node that had it died) is written anyway after holdMs, leaving the hole to the sweep.
+// until the one before it is written (milliseconds, usually). One whose predecessor has not come after
+// holdMs (the node that had it died, and neither its restart nor the sweep has routed it yet) is dropped,
+// not written with the hole: written, its texts would go out before the hole's, out of order. Dropped,
+// the member's range stays undecided from the hole on, and the sweep (orphan-sweep.ts) routes all of it
+// in seq order — the same as what a stopping node leaves (abandon).
 import type { FallbackRoute } from '../store/store.ts';
 
 export interface HeldRoutesOptions {
@@ -11,7 +14,7 @@ export interface HeldRoutesOptions {
   holdMs: number;
   submit: (routes: FallbackRoute[]) => Promise<void>;
   now: () => number;
-  log: { error: (o: object, msg: string) => void };
+  log: { warn: (o: object, msg: string) => void; error: (o: object, msg: string) => void };
 }
 
 export class HeldRoutes {
@@ -28,15 +31,22 @@ export class HeldRoutes {
   hold(routes: FallbackRoute[]): void {
     const now = this.#o.now();
     let tries = 0;
-    const again = routes.map((r) => {
+    const again: FallbackRoute[] = [];
+    for (const r of routes) {
       const s = this.#since.get(r) ?? { at: now, tries: 0 };
+      if (now - s.at >= this.#o.holdMs) {
+        this.#o.log.warn(
+          { groupId: r.groupId, userId: r.userId, seqFrom: r.seqFrom, seqTo: r.seqTo, waitedMs: now - s.at },
+          'the route before this one never came: left to the sweep, which routes the range in order',
+        );
+        continue;
+      }
       tries = Math.max(tries, s.tries);
-      // Waited long enough: written with the hole (the sweep routes what is left in it).
-      const next: FallbackRoute = now - s.at >= this.#o.holdMs ? { ...r, afterEarlier: false } : { ...r };
+      const next: FallbackRoute = { ...r };
       this.#since.set(next, { at: s.at, tries: s.tries + 1 });
-      return next;
-    });
-    if (this.#abandoned) return;
+      again.push(next);
+    }
+    if (this.#abandoned || again.length === 0) return;
     const delay = Math.min(500, 5 * 2 ** tries);
     const wait = new Promise<boolean>((r) => {
       const t = setTimeout(() => {
