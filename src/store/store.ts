@@ -311,6 +311,11 @@ export interface OutboundStore {
   markFailed(id: number, error: string, now: number): Promise<void>;
   requeue(id: number, error: string, notBefore: number, now: number): Promise<void>;
   /**
+   * A text this node claimed, put back unsent: the one before it to its number went into back-off, and it
+   * must not overtake it. Queued again as it was, its claim not counted as an attempt.
+   */
+  handBack(id: number, now: number): Promise<void>;
+  /**
    * Texts a receipt may belong to: submitted through `gateway` with this ref (compared ignoring case and
    * leading zeros), in any state a submit leads to, newest first, at most 20. Which one the receipt is
    * for is decided by one shared rule (domain/sms/receipt-match.ts), not by the engine.

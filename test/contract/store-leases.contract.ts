@@ -167,37 +167,48 @@ export function leasesContract(factory: StoreFactory): void {
         seq: null,
         userId: null,
       });
-      const [p, q] = ['+8613700000201', '+8613700000202'];
+      const claimed = async (s: Store, now: number, limit = 10) =>
+        (await s.outbound.claim(limit, now)).map((o) => o.id);
+      const sent = (s: Store, id: number, now: number) =>
+        s.outbound.markSubmitted(id, { gatewayRef: `ref-${id}`, encoding: 'gsm7', segments: 1 }, now);
+      const [p, q, r] = ['+8613700000201', '+8613700000202', '+8613700000203'];
       const [p1, p2, q1, p3] = await a!.outbound.enqueue(
         [text(p, 1), text(p, 2), text(q, 1), text(p, 3)],
         T0,
       );
-      assert.deepEqual(
-        (await a!.outbound.claim(1, T0)).map((o) => o.id),
-        [p1],
-      );
+      assert.deepEqual(await claimed(a!, T0, 1), [p1]);
       // p's first text is in flight on a: b takes q's, not p's next (it would overtake it).
+      assert.deepEqual(await claimed(b!, T0), [q1]);
+      // Nor does a: what it has in flight may be a text it took over and is still reconciling.
+      assert.deepEqual(await claimed(a!, T0), [], 'p1 in flight: p2 waits');
+      await sent(a!, p1!, T0 + 1);
+      await sent(b!, q1!, T0 + 1);
+      // One claim takes a number's texts in order, and its node sends them one after another.
+      assert.deepEqual(await claimed(b!, T0 + 2, 1), [p2]);
+      // A text in back-off (throttled, retried later) keeps its place: the next one does not overtake it.
+      await b!.outbound.requeue(p2!, 'throttled', T0 + 100, T0 + 3);
+      assert.deepEqual(await claimed(a!, T0 + 4), [], 'p3 waits for p2’s retry');
+      assert.deepEqual(await claimed(a!, T0 + 100), [p2, p3], 'then both, in order');
+      await sent(a!, p2!, T0 + 101);
+      await sent(a!, p3!, T0 + 101);
+
+      // A dead node's text taken over: the texts behind it wait until it is reconciled.
+      const [r1] = await b!.outbound.enqueue([text(r, 1)], T0 + 200);
+      assert.deepEqual(await claimed(b!, T0 + 200), [r1]);
+      const [r2] = await a!.outbound.enqueue([text(r, 2)], T0 + 201);
+      const taken = await a!.outbound.takeOverInDoubt(T0 + 201 + LEASE, false);
       assert.deepEqual(
-        (await b!.outbound.claim(10, T0)).map((o) => o.id),
-        [q1],
+        taken.map((o) => o.id),
+        [r1],
       );
-      // a itself may take p's next texts: it sends one number's texts one after another.
-      assert.deepEqual(
-        (await a!.outbound.claim(10, T0)).map((o) => o.id),
-        [p2, p3],
+      assert.deepEqual(await claimed(a!, T0 + 202 + LEASE), [], 'r1 is being reconciled: r2 waits');
+      await a!.outbound.requeue(
+        r1!,
+        'reconciled after restart: not_sent',
+        T0 + 203 + LEASE,
+        T0 + 203 + LEASE,
       );
-      const [p4] = await a!.outbound.enqueue([text(p, 4)], T0 + 1);
-      for (const id of [p1!, p2!, p3!])
-        await a!.outbound.markSubmitted(
-          id,
-          { gatewayRef: `ref-${id}`, encoding: 'gsm7', segments: 1 },
-          T0 + 2,
-        );
-      assert.deepEqual(
-        (await b!.outbound.claim(10, T0 + 3)).map((o) => o.id),
-        [p4],
-        'once nothing to p is in flight, any node takes p’s next',
-      );
+      assert.deepEqual(await claimed(b!, T0 + 204 + LEASE), [r1, r2], 'once nothing is in the way, any node');
     });
   });
 

@@ -159,6 +159,34 @@ export function outboundContract(factory: StoreFactory): void {
     });
   });
 
+  test('a text handed back waits behind the one in back-off before it, its claim not counted', async () => {
+    await withStore(factory, async (store) => {
+      const phone = '+8613700000019';
+      const [a, b] = (await store.outbound.enqueue([reply(phone, 1), reply(phone, 2)], T0)) as [
+        number,
+        number,
+      ];
+      assert.deepEqual(
+        (await store.outbound.claim(10, T0)).map((o) => o.id),
+        [a, b],
+      );
+      await store.outbound.requeue(a, 'throttled', T0 + 100, T0 + 1);
+      await store.outbound.handBack(b, T0 + 1);
+      const hb = (await store.outbound.get(b))!;
+      assert.deepEqual([hb.state, hb.attempts, hb.updatedAt], ['queued', 0, T0 + 1]);
+      await store.outbound.handBack(b, T0 + 2);
+      assert.equal((await store.outbound.get(b))!.attempts, 0, 'only a text in flight is handed back');
+      assert.deepEqual(await store.outbound.claim(10, T0 + 2), [], 'b does not overtake a');
+      assert.deepEqual(
+        (await store.outbound.claim(10, T0 + 100)).map((o) => [o.id, o.attempts]),
+        [
+          [a, 2],
+          [b, 1],
+        ],
+      );
+    });
+  });
+
   test('receipt candidates: every text with the reference, newest first; a final state never moves', async () => {
     await withStore(factory, async (store) => {
       const ids = await store.outbound.enqueue(

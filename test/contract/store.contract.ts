@@ -338,8 +338,9 @@ export function storeContract(engine: string, raw: StoreFactory): void {
           seq: null,
           userId: u.id,
         };
+        // Three numbers: one number's retried text would wait for the one before it (still in flight here).
         await store.outbound.enqueue(
-          [1, 2, 3].map((i) => ({ ...base, text: `t${i}` })),
+          [1, 2, 3].map((i) => ({ ...base, toPhone: `${u.phone}${i}`, text: `t${i}` })),
           T0,
         );
         const [a, b, c] = await store.outbound.claim(3, T0);

@@ -39,6 +39,12 @@ export interface SmsSenderOptions {
 export class SmsSender {
   readonly #store: Store;
   readonly #perPhone = new KeyedChain();
+  /**
+   * Per number, the text in back-off (until its retry): the texts claimed with it wait behind it in
+   * #perPhone and are handed back instead of overtaking it. After `until` the store's own rule (nothing
+   * is claimed past an earlier text in back-off) keeps the order, so the entry is dropped.
+   */
+  readonly #backedOff = new Map<string, { id: number; until: number }>();
   readonly #gw: SmsGateway;
   readonly #clock: Clock;
   readonly #metrics: Metrics;
@@ -193,6 +199,13 @@ export class SmsSender {
   }
 
   async #sendNow(o: OutboundSms): Promise<void> {
+    const off = this.#backedOff.get(o.toPhone);
+    if (off && this.#clock.now() >= off.until) this.#backedOff.delete(o.toPhone);
+    else if (off && o.id > off.id) {
+      // An earlier text to this number is waiting for its retry: sent now, this one would overtake it.
+      await this.#store.outbound.handBack(o.id, this.#clock.now());
+      return;
+    }
     await this.#slot();
     // The slot may have taken a while: a member removed or a STOP received meanwhile wins.
     if (await this.#store.outbound.recheck(o.id, this.#clock.now())) return;
@@ -218,12 +231,9 @@ export class SmsSender {
       this.#metrics.smsSegments.inc({ gateway: this.#gw.name }, t.segments);
     } else if (r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts) {
       if (r.unknownOutcome) this.#metrics.smsInDoubt.inc();
-      await this.#store.outbound.requeue(
-        o.id,
-        r.reason,
-        now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6),
-        now,
-      );
+      const until = now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6);
+      this.#backedOff.set(o.toPhone, { id: o.id, until });
+      await this.#store.outbound.requeue(o.id, r.reason, until, now);
     } else {
       await this.#store.outbound.markFailed(o.id, r.reason, now);
       if (r.outcome === 'failed' && r.optedOut) await this.#store.users.setOptOut(o.toPhone, true, now);

@@ -17,16 +17,16 @@ import { insertOutbound } from './pg-insert-outbound.ts';
 
 const SQL = {
   // One number's texts leave in queue order, so with several nodes they go from one node at a time. A
-  // claim locks heads first: the oldest due text of each number that has nothing in flight on another
-  // node (SKIP LOCKED: a head another claimer holds is its number, skipped whole). Then it takes the
-  // numbers' next texts behind the heads it holds; nobody else locks those, as they are no heads. This
-  // node's own texts to one number it sends one after another itself (sms-sender.ts).
+  // claim locks heads first: the oldest due text of each number (SKIP LOCKED: a head another claimer
+  // holds is its number, skipped whole) with nothing of its number in the way (outbound-order.ts). Then
+  // it takes the numbers' next texts behind the heads it holds; nobody else locks those, as they are no
+  // heads. The texts one claim takes to one number this node sends one after another (sms-sender.ts).
   pickHeads: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     WHERE o.state = 'queued' AND o.not_before <= $1
       AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
-        AND s.claimed_by IS DISTINCT FROM $3)
+        AND (s.id < o.id OR s.claimed_by IS DISTINCT FROM $3))
       AND NOT EXISTS (SELECT 1 FROM outbound_sms e WHERE e.to_phone = o.to_phone AND e.state = 'queued'
-        AND e.not_before <= $1 AND e.id < o.id)
+        AND e.id < o.id AND (e.not_before <= $1 OR e.attempts > 0))
     ORDER BY o.id LIMIT $2
     FOR UPDATE OF o SKIP LOCKED`,
   pickBehind: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
@@ -207,6 +207,13 @@ export function pgOutbound(db: Db, gateway: string, lease: Lease = DEFAULT_LEASE
       await db.query(
         "UPDATE outbound_sms SET state = 'queued', error = $1, not_before = $2, updated_at = $3 WHERE id = $4",
         [error, notBefore, now, id],
+      );
+    },
+    async handBack(id, now) {
+      await db.query(
+        `UPDATE outbound_sms SET state = 'queued', attempts = attempts - 1, claimed_by = NULL, lease_until = NULL,
+           updated_at = $1 WHERE id = $2 AND state = 'submitting' AND claimed_by = $3`,
+        [now, id, lease.holder],
       );
     },
     async receiptCandidates(gw, ref) {

@@ -45,14 +45,19 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
 export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
   const insert = insertOutbound(db);
   const enqueue = db.transaction((items: NewOutbound[], now: number) => items.map((o) => insert(o, now)));
-  // One number's texts leave in queue order: none is taken while an earlier one to the number is in flight
-  // for another holder (the PostgreSQL engine's rule; here the file has one writer at a time).
-  const pending = db.prepare<[number, string, number], OutboundRow & { opted_out: number | null }>(
+  // One number's texts leave in queue order (outbound-order.ts; the PostgreSQL engine's rule, where here
+  // the file has one writer at a time): none is taken past one in the way.
+  const pending = db.prepare<
+    { now: number; holder: string; limit: number },
+    OutboundRow & { opted_out: number | null }
+  >(
     `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-     WHERE o.state = 'queued' AND o.not_before <= ?
+     WHERE o.state = 'queued' AND o.not_before <= @now
        AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
-         AND s.claimed_by IS NOT ?)
-     ORDER BY o.id LIMIT ?`,
+         AND (s.id < o.id OR s.claimed_by IS NOT @holder))
+       AND NOT EXISTS (SELECT 1 FROM outbound_sms e WHERE e.to_phone = o.to_phone AND e.state = 'queued'
+         AND e.id < o.id AND e.attempts > 0 AND e.not_before > @now)
+     ORDER BY o.id LIMIT @limit`,
   );
   const setState = db.prepare(
     'UPDATE outbound_sms SET state = ?, error = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?',
@@ -71,7 +76,7 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
   const claim = db.transaction((limit: number, now: number, compose?: DigestComposer) => {
     const claimed = [];
     const carried = new Set<number>();
-    for (const r of pending.all(now, lease.holder, limit)) {
+    for (const r of pending.all({ now, holder: lease.holder, limit })) {
       if (carried.has(r.id)) continue;
       if (blockedByOptOut({ optedOut: r.opted_out, ignoreOptOut: r.ignore_opt_out })) {
         setState.run('cancelled', CANCEL_REASON.optedOut, now, 0, r.id);
@@ -128,6 +133,10 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
     for (const r of rows) stamp.run(lease.holder, now + lease.ms, r.id);
     return rows.map((r) => toOutbound({ ...r, claimed_by: lease.holder }));
   });
+  const handBack = db.prepare(
+    `UPDATE outbound_sms SET state = 'queued', attempts = attempts - 1, claimed_by = NULL, lease_until = NULL,
+       updated_at = ? WHERE id = ? AND state = 'submitting' AND claimed_by = ?`,
+  );
   const renew = db.prepare(
     "UPDATE outbound_sms SET lease_until = ? WHERE state = 'submitting' AND claimed_by = ?",
   );
@@ -180,6 +189,9 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
     },
     async markFailed(id, error, now) {
       setState.run('failed', error, now, 0, id);
+    },
+    async handBack(id, now) {
+      handBack.run(now, id, lease.holder);
     },
     async requeue(id, error, notBefore, now) {
       db.prepare(

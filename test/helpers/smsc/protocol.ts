@@ -28,6 +28,8 @@ export interface SmscConfig {
   faults: {
     throttlePct: number;
     queueFullPct: number;
+    /** ESME_RSYSERR: transient, but no throttle, so the gateway hands it back to the queue for a retry. */
+    sysErrPct: number;
     /** Accept the part but never answer it. */
     dropPct: number;
     /** Destination address → the status every submit to it gets, or 'drop' to accept it unanswered. */
@@ -60,7 +62,7 @@ export const DEFAULT_CONFIG: SmscConfig = {
     delayMs: 0,
     perDest: {},
   },
-  faults: { throttlePct: 0, queueFullPct: 0, dropPct: 0, perDest: {}, silent: false },
+  faults: { throttlePct: 0, queueFullPct: 0, sysErrPct: 0, dropPct: 0, perDest: {}, silent: false },
   respondDelayMs: 0,
 };
 

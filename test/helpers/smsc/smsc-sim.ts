@@ -160,6 +160,8 @@ export class SmscSim {
     else if (forced === undefined && roll < c.faults.throttlePct) status = E.ESME_RTHROTTLED!;
     else if (forced === undefined && roll < c.faults.throttlePct + c.faults.queueFullPct)
       status = E.ESME_RMSGQFUL!;
+    else if (forced === undefined && roll < c.faults.throttlePct + c.faults.queueFullPct + c.faults.sysErrPct)
+      status = E.ESME_RSYSERR!;
     const unanswered = status === 0 && (forced === 'drop' || Math.random() * 100 < c.faults.dropPct);
     const messageId = status === 0 ? this.#messageId() : null;
     this.records.submit({
