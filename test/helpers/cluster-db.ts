@@ -18,7 +18,7 @@ export interface ClusterDbReport {
   stuckTexts: number;
   /** How the stuck ones look: `state claimed_by (attempts)` × count, for the report. */
   stuckDetail: string[];
-  /** Seqs whose rung was decided twice for the same member (two `sms_queued`/`waiting` decisions): printed. */
+  /** Seqs whose rung was decided twice for the same member (two `sms_queued`/`waiting` decisions). */
   decidedTwice: number;
   counts: { messages: number; texts: number; reminders: number; reminderTexts: number };
   summary: string;
@@ -133,4 +133,27 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
       `${reminderTextsUnaccounted.length} members with unaccounted ones), ${seqGaps.length} groups with seq gaps, ` +
       `${stuckTexts} texts stuck${stuckDetail.length ? ` (${stuckDetail.join('; ')})` : ''}, ${decidedTwice} seqs decided twice`,
   };
+}
+
+/**
+ * For a member texted out of seq order: their texts around the two seqs, in queue order, with what each
+ * went through (who claimed it, attempts, the last error) and when it reached the phone; and the trail's
+ * decisions over the same seqs. Printed with a failing run, to tell a late route from a reordered queue.
+ */
+export async function textTrace(db: pg.Pool, phone: string, lo: number, hi: number): Promise<string> {
+  const texts = await rowsOf<Record<string, unknown>>(
+    db,
+    `SELECT o.id, o.group_id AS g, o.seq, o.state, o.attempts, o.claimed_by, o.error, o.created_at, s.at AS phone_at
+     FROM outbound_sms o LEFT JOIN sim_texts s ON s.outbound_id = o.id
+     WHERE o.to_phone = $1 AND o.kind = 'group_message' AND o.seq BETWEEN $2 AND $3 ORDER BY o.id`,
+    [phone, lo, hi],
+  );
+  const trail = await rowsOf<Record<string, unknown>>(
+    db,
+    `SELECT t.id, t.seq_from, t.seq_to, t.rung, t.outcome, t.reason, t.at FROM trail t JOIN users u ON u.id = t.user_id
+     WHERE u.phone = $1 AND t.seq_to >= $2 AND t.seq_from < $3 ORDER BY t.id`,
+    [phone, lo, hi],
+  );
+  const line = (r: Record<string, unknown>) => `    ${JSON.stringify(r)}`;
+  return [`  ${phone} texts ${lo}..${hi}:`, ...texts.map(line), '  trail:', ...trail.map(line)].join('\n');
 }

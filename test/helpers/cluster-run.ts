@@ -6,7 +6,7 @@
 import type { QunClient } from '../../src/client/qun-client.ts';
 import { DeliveryChecker, formatReport, type Report } from './checker.ts';
 import { Cluster, type StopResult } from './cluster.ts';
-import { type ClusterDbReport, checkClusterDb } from './cluster-db.ts';
+import { type ClusterDbReport, checkClusterDb, textTrace } from './cluster-db.ts';
 import { eventually } from './server.ts';
 import {
   addMembers,
@@ -244,11 +244,21 @@ export async function clusterRun(o: {
       `${t.duplicated} duplicated, ${t.twoGenerals} two-generals, ${t.outOfOrder} out of order, ` +
       `${report.storedTwice.length} stored twice, ${t.marked} via-marked copies, ${textsTo('inbox')} texts to ` +
       `web-inbox and ${textsTo('live')} to live members; ${db.summary}; faults: ${faults.join(', ')}`;
+    // "seq 15 after 21 (sms)": the member's texts and decisions from 15 to 21, to see which was late.
+    const traces: string[] = [];
+    for (const m of report.members)
+      for (const o of m.outOfOrder) {
+        const x = /seq (\d+) after (\d+) \(sms\)/.exec(o);
+        if (x)
+          traces.push(
+            await textTrace(cluster.db(), m.member, Number(x[1]), Number(x[2])).catch((e) => `trace: ${e}`),
+          );
+      }
     return {
       report,
       db,
       figures,
-      table: formatReport('cluster run', report),
+      table: [formatReport('cluster run', report), ...traces].join('\n'),
       faults,
       sigterm: { ...stopped, node: victim.id, closeCodes, rawClose, log: stopLog },
       inDoubt: checker.inDoubtCount,
