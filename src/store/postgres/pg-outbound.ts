@@ -18,7 +18,9 @@ import { insertOutbound } from './pg-insert-outbound.ts';
 const SQL = {
   // One number's texts leave in queue order, so with several nodes they go from one node at a time. A
   // claim locks heads first: the oldest due text of each number (SKIP LOCKED: a head another claimer
-  // holds is its number, skipped whole) with nothing of its number in the way (outbound-order.ts). Then
+  // holds is its number, skipped whole) with nothing of its number in the way: no earlier text in flight
+  // (on any node: this one's may be a dead node's it took over and is still reconciling), due, or in
+  // back-off for a retry, and nothing in flight on another node. Then
   // it takes the numbers' next texts behind the heads it holds; nobody else locks those, as they are no
   // heads. The texts one claim takes to one number this node sends one after another (sms-sender.ts).
   pickHeads: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone

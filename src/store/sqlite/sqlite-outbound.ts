@@ -45,8 +45,8 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
 export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
   const insert = insertOutbound(db);
   const enqueue = db.transaction((items: NewOutbound[], now: number) => items.map((o) => insert(o, now)));
-  // One number's texts leave in queue order (outbound-order.ts; the PostgreSQL engine's rule, where here
-  // the file has one writer at a time): none is taken past one in the way.
+  // One number's texts leave in queue order, by the PostgreSQL engine's rule (pg-outbound.ts, pickHeads;
+  // here the file has one writer at a time, so due texts are taken in id order in one read).
   const pending = db.prepare<
     { now: number; holder: string; limit: number },
     OutboundRow & { opted_out: number | null }
