@@ -31,12 +31,13 @@ if (pgOk) {
         [
           {
             kind: 'reply',
-            toPhone: inbox.phone,
+            // The owner: the inbox member's reply is still in flight, and would hold this one back.
+            toPhone: owner.phone,
             fromAddr: '10658',
             text: 'sim',
             groupId: null,
             seq: null,
-            userId: inbox.id,
+            userId: owner.id,
           },
         ],
         T0 + 80,
