@@ -64,7 +64,9 @@ function injected(): string[] {
  * characters on the same line, the first sits further left. An override character left open earlier in the
  * same paragraph would reverse them. (Comparing only neighbours on one line keeps wrapped text correct.)
  */
-function readsLtr(el: Element, needle: string | null): boolean {
+function readsLtr(el: Element, needle: string | null): boolean | null {
+  // Re-rendered between finding and measuring (a live update): nothing to measure, ask again.
+  if (!el.isConnected) return null;
   const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
   let node: Text | undefined;
   let at = -1;
@@ -81,7 +83,9 @@ function readsLtr(el: Element, needle: string | null): boolean {
     const r = document.createRange();
     r.setStart(node, i);
     r.setEnd(node, i + 1);
-    boxes.push(r.getBoundingClientRect());
+    const box = r.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) return null; // not laid out (yet)
+    boxes.push(box);
   }
   let pairs = 0;
   for (let i = 1; i < boxes.length; i++) {
@@ -92,6 +96,16 @@ function readsLtr(el: Element, needle: string | null): boolean {
   }
   if (pairs === 0) throw new Error(`nothing to compare in ${node.data}`);
   return true;
+}
+
+/** readsLtr on what the locator finds, asked again while the page has nothing laid out to measure. */
+async function measureLtr(locator: Locator, needle: string | null = null): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    const r = await locator.evaluate(readsLtr, needle);
+    if (r !== null) return r;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error('the text was never laid out to measure');
 }
 
 /** HTML parsing turns CR LF into LF; textContent set by script keeps CR. Compare text modulo that. */
@@ -343,21 +357,21 @@ describe('hostile text stays text on /, /m and /sim', () => {
     await v.ctx.addCookies([{ name: 'qun_session', value: token, url: s.url }]);
     await v.page.goto(`${s.url}/m`);
     const time = (page: Page, body: string) => page.locator('.msg', { hasText: body }).locator('time');
-    ltr.mControl = await time(v.page, 'plain probe').evaluate(readsLtr, null);
-    ltr.mTimeAfterName = await time(v.page, 'bidi probe').evaluate(readsLtr, null);
+    ltr.mControl = await measureLtr(time(v.page, 'plain probe'));
+    ltr.mTimeAfterName = await measureLtr(time(v.page, 'bidi probe'), null);
     await v.ctx.close();
 
     const app = await open(true);
     await app.page.goto(`${s.url}/`);
     await app.page.locator('#groups button').first().click();
     await time(app.page, 'plain probe').waitFor();
-    ltr.appControl = await time(app.page, 'plain probe').evaluate(readsLtr, null);
-    ltr.appTimeAfterName = await time(app.page, 'bidi probe').evaluate(readsLtr, null);
+    ltr.appControl = await measureLtr(time(app.page, 'plain probe'), null);
+    ltr.appTimeAfterName = await measureLtr(time(app.page, 'bidi probe'), null);
     await app.page.click('#people-open');
     await app.page.locator('#members li').first().waitFor();
     const member = (phone: string) => app.page.locator('#members li', { hasText: phone });
-    ltr.memberControl = await member(OWNER).evaluate(readsLtr, OWNER);
-    ltr.memberPhoneAfterName = await member(sender(BIDI)).evaluate(readsLtr, sender(BIDI));
+    ltr.memberControl = await measureLtr(member(OWNER), OWNER);
+    ltr.memberPhoneAfterName = await measureLtr(member(sender(BIDI)), sender(BIDI));
     await screenshot(app.page, 'xss-bidi', false);
     await app.ctx.close();
     assert.deepEqual(ltr, {
