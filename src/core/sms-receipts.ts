@@ -77,8 +77,9 @@ export class ReceiptMatcher {
       return true;
     }
     if (r.progress) {
-      // A notice on the way changes no state; it goes in the trail of the text it is about, if open.
-      const row = v.kind === 'apply' ? candidates.find((c) => c.id === v.id) : undefined;
+      // A notice on the way changes no state; it goes in the trail of the text it is about, also when
+      // it comes after the final receipt (two callbacks are two requests, and the second can overtake).
+      const row = 'id' in v ? candidates.find((c) => c.id === v.id) : undefined;
       await this.#record(r, 'progress', row, `receipt: ${r.detail}`);
       return true;
     }
