@@ -15,7 +15,7 @@
 //   node bench/run.ts --diag-sync-off    diagnostic: server commits skip fsync, to see the next bottleneck
 //                                        (never published; implies --no-doc)
 //   node bench/run.ts --diag-pg-queries  diagnostic: the server counts its PostgreSQL statements and
-//                                        their waits (to QUN_DIAG_PG_OUT or stderr; implies --no-doc)
+//                                        their waits (to QUN_DIAG_PG_OUT, "%p" for the pid, or stderr; implies --no-doc)
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';

@@ -42,7 +42,9 @@ function dump(): void {
         `${String(s.n).padStart(8)} ${s.ms.toFixed(0).padStart(9)} ms ${(s.ms / s.n).toFixed(2).padStart(7)} ${k}`,
     );
   const text = `   count     total    mean statement\n${lines.join('\n')}\n`;
-  if (process.env.QUN_DIAG_PG_OUT) fs.writeFileSync(process.env.QUN_DIAG_PG_OUT, text);
+  // "%p" in the path: one file per process (several nodes, or the bench process beside its server).
+  const out = process.env.QUN_DIAG_PG_OUT?.replace('%p', String(process.pid));
+  if (out) fs.writeFileSync(out, text);
   else process.stderr.write(text);
 }
 setInterval(dump, 2000).unref();
