@@ -19,9 +19,23 @@ export interface LiveSocket {
 export interface GroupCursor {
   /** Highest seq written to this connection for the group. */
   sent: number;
-  /** The connection is reading the log to close a gap; live frames wait for it. */
+  /** The connection is reading the log to close a gap (or waits for its turn to); live frames wait for it. */
   catchingUp: boolean;
+  /**
+   * Live frames that arrived while it caught up, by seq: written once the catch-up has reached them, so
+   * a socket that fell behind once is not read from the log for every message after (fan-out decided
+   * these live, as if it had been in step). Bounded: past MAX_PENDING the catch-up reads them instead.
+   */
+  pending?: Map<number, { frame: string; at: number }>;
 }
+
+const MAX_PENDING = 256;
+/**
+ * Catch-ups reading the log at once. Each reads the store several times per page; a thousand sockets
+ * catching up together (a reconnect wave, a node that restarted) would queue the store's connections
+ * in front of the sends and acks that everyone is waiting for. The rest wait their turn, in order.
+ */
+const CATCH_UPS_AT_ONCE = 8;
 
 // Connections with frames waiting, flushed together once per event-loop turn: one timer for all of them.
 const dirty: LiveConnection[] = [];
@@ -118,6 +132,7 @@ export interface CatchUpSource {
 }
 
 const NO_CONNECTIONS: ReadonlySet<LiveConnection> = new Set();
+const OPEN = 1;
 
 export class LiveHub implements LiveDelivery {
   readonly #byUser = new Map<number, Set<LiveConnection>>();
@@ -127,6 +142,8 @@ export class LiveHub implements LiveDelivery {
   readonly #tracker: AckDeadlines;
   readonly #maxBufferedBytes: number;
   #catchUp: CatchUpSource | undefined;
+  #catchUpsRunning = 0;
+  readonly #catchUpsWaiting: { conn: LiveConnection; groupId: number }[] = [];
 
   constructor(presence: PresenceRegistry, tracker: AckDeadlines, maxBufferedBytes = 4 * 1024 * 1024) {
     this.#presence = presence;
@@ -186,11 +203,8 @@ export class LiveHub implements LiveDelivery {
       if (!cur) continue;
       n++;
       if (seq <= cur.sent) continue;
-      if (seq === cur.sent + 1 && !cur.catchingUp) {
-        this.writeTo(conn, groupId, seq, frame, now);
-      } else {
-        this.startCatchUp(conn, groupId);
-      }
+      if (seq === cur.sent + 1 && !cur.catchingUp) this.writeTo(conn, groupId, seq, frame, now);
+      else this.#behind(conn, cur, groupId, seq, frame, now);
     }
     // The deadline runs even with no socket open: a member who is reconnecting, or whose earlier
     // messages still wait, gets the ack timeout to resume before the message falls to inbox or SMS.
@@ -229,11 +243,11 @@ export class LiveHub implements LiveDelivery {
       if (!cur) continue;
       follows = true;
       if (seq <= cur.sent) continue;
-      if (seq === cur.sent + 1 && !cur.catchingUp && conn.openedAt <= settledBefore) {
-        this.writeTo(conn, groupId, seq, frame, now);
+      if (conn.openedAt > settledBefore) this.startCatchUp(conn, groupId);
+      else {
+        if (seq === cur.sent + 1 && !cur.catchingUp) this.writeTo(conn, groupId, seq, frame, now);
+        else this.#behind(conn, cur, groupId, seq, frame, now);
         written = true;
-      } else {
-        this.startCatchUp(conn, groupId);
       }
     }
     if (written && track) this.#tracker.sent(userId, groupId, seq, ackedSeq, now);
@@ -269,14 +283,49 @@ export class LiveHub implements LiveDelivery {
     const cur = conn.groups.get(groupId);
     if (!cur || cur.catchingUp || !this.#catchUp) return;
     cur.catchingUp = true;
-    this.#catchUp
-      .catchUp(conn, groupId)
+    if (this.#catchUpsRunning >= CATCH_UPS_AT_ONCE) this.#catchUpsWaiting.push({ conn, groupId });
+    else this.#runCatchUp(conn, groupId, cur);
+  }
+
+  #runCatchUp(conn: LiveConnection, groupId: number, cur: GroupCursor): void {
+    this.#catchUpsRunning++;
+    this.#catchUp!.catchUp(conn, groupId)
       .catch(() => conn.socket.terminate())
       .finally(() => {
+        this.#catchUpsRunning--;
         cur.catchingUp = false;
-        if ((this.#latest.get(groupId) ?? 0) > cur.sent && conn.groups.get(groupId) === cur)
-          this.startCatchUp(conn, groupId);
+        let again = false;
+        if (conn.groups.get(groupId) === cur) {
+          // What arrived live meanwhile follows what the log gave, if nothing is missing in between.
+          for (let p = cur.pending?.get(cur.sent + 1); p; p = cur.pending?.get(cur.sent + 1))
+            this.writeTo(conn, groupId, cur.sent + 1, p.frame, p.at);
+          cur.pending = undefined;
+          again = (this.#latest.get(groupId) ?? 0) > cur.sent;
+        }
+        // Those waiting go first; this connection, if still behind, queues after them.
+        while (this.#catchUpsRunning < CATCH_UPS_AT_ONCE && this.#catchUpsWaiting.length > 0) {
+          const w = this.#catchUpsWaiting.shift()!;
+          const c = w.conn.groups.get(w.groupId);
+          if (c?.catchingUp && w.conn.socket.readyState === OPEN) this.#runCatchUp(w.conn, w.groupId, c);
+          else if (c) c.catchingUp = false;
+        }
+        if (again) this.startCatchUp(conn, groupId);
       });
+  }
+
+  /** A live frame for a connection that is catching up, or has a gap: kept for after its catch-up. */
+  #behind(
+    conn: LiveConnection,
+    cur: GroupCursor,
+    groupId: number,
+    seq: number,
+    frame: string,
+    at: number,
+  ): void {
+    if (!cur.catchingUp) this.startCatchUp(conn, groupId);
+    if (!cur.catchingUp) return;
+    cur.pending ??= new Map();
+    if (cur.pending.size < MAX_PENDING) cur.pending.set(seq, { frame, at });
   }
 
   /** Stops a member's connections following a group (removed, left). */

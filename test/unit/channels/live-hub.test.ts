@@ -1,0 +1,122 @@
+// The hub's catch-ups: a connection that fell behind reads the log once and then takes the frames that
+// arrived live meanwhile (not a log read per message after), and only a few read the log at once.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AckTracker } from '../../../src/channels/live/ack-tracker.ts';
+import { LiveConnection, LiveHub, type LiveSocket } from '../../../src/channels/live/live-hub.ts';
+import { MemoryPresence } from '../../../src/presence/memory/memory-presence.ts';
+
+class FakeSocket implements LiveSocket {
+  readonly sent: string[] = [];
+  readyState = 1;
+  bufferedAmount = 0;
+  send(data: string | Buffer): void {
+    this.sent.push(...String(data).split('\n'));
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  terminate(): void {
+    this.readyState = 3;
+  }
+  frames(): { seq: number; from: string }[] {
+    return this.sent.map((f) => JSON.parse(f) as { seq: number; from: string });
+  }
+}
+
+const GROUP = 7;
+const turn = () => new Promise((r) => setImmediate(r));
+const frame = (seq: number, from: string) => JSON.stringify({ seq, from });
+
+/** A hub whose catch-ups read a log of `logEnd` messages, each waiting until `release` is called. */
+function rig(logEnd: () => number) {
+  const hub = new LiveHub(new MemoryPresence(60_000), new AckTracker(60_000));
+  const waiting: (() => void)[] = [];
+  let running = 0;
+  let peak = 0;
+  let reads = 0;
+  hub.setCatchUpSource({
+    async catchUp(conn, groupId) {
+      reads++;
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((r) => waiting.push(r));
+      const cur = conn.groups.get(groupId)!;
+      for (let s = cur.sent + 1; s <= logEnd(); s++) hub.writeTo(conn, groupId, s, frame(s, 'log'), 0);
+      running--;
+    },
+  });
+  const connect = (userId: number) => {
+    const socket = new FakeSocket();
+    const conn = new LiveConnection(userId, `h${userId}`, socket, 0);
+    conn.groups.set(GROUP, { sent: 0, catchingUp: false });
+    hub.attach(conn);
+    return { conn, socket };
+  };
+  return {
+    hub,
+    connect,
+    release: () => {
+      for (const go of waiting.splice(0)) go();
+    },
+    stats: () => ({ reads, peak, waiting: waiting.length }),
+  };
+}
+
+test('a connection behind reads the log once, then takes the frames that came live meanwhile', async () => {
+  let logEnd = 2;
+  const r = rig(() => logEnd);
+  const { socket } = r.connect(1);
+  r.hub.deliver(1, GROUP, 2, frame(2, 'live'), 0, false, 0); // seq 1 missed: a gap
+  for (const seq of [3, 4, 5]) {
+    logEnd = seq;
+    r.hub.deliver(1, GROUP, seq, frame(seq, 'live'), 0, false, 0);
+  }
+  logEnd = 2; // the log read began before 3…5 were committed
+  await turn();
+  r.release();
+  await turn();
+  await turn();
+  assert.deepEqual(
+    socket.frames().map((f) => `${f.seq}:${f.from}`),
+    ['1:log', '2:log', '3:live', '4:live', '5:live'],
+  );
+  assert.equal(r.stats().reads, 1, 'no second log read for what arrived live');
+});
+
+test('a gap in what came live is read from the log again', async () => {
+  let logEnd = 1;
+  const r = rig(() => logEnd);
+  const { socket } = r.connect(1);
+  r.hub.deliver(1, GROUP, 1, frame(1, 'live'), 0, false, 0);
+  r.hub.deliver(1, GROUP, 3, frame(3, 'live'), 0, false, 0); // 2 was never delivered live here
+  logEnd = 3;
+  await turn();
+  r.release();
+  await turn();
+  await turn();
+  r.release();
+  await turn();
+  await turn();
+  assert.deepEqual(
+    socket.frames().map((f) => f.seq),
+    [1, 2, 3],
+  );
+});
+
+test('at most eight connections read the log at once; the others wait their turn and all catch up', async () => {
+  const r = rig(() => 3);
+  const sockets = Array.from({ length: 20 }, (_, i) => r.connect(i + 1).socket);
+  for (let u = 1; u <= 20; u++) r.hub.deliver(u, GROUP, 3, frame(3, 'live'), 0, false, 0);
+  for (let i = 0; i < 10 && sockets.some((s) => s.sent.length === 0); i++) {
+    await turn();
+    r.release();
+    await turn();
+  }
+  assert.equal(r.stats().peak, 8);
+  for (const s of sockets)
+    assert.deepEqual(
+      s.frames().map((f) => f.seq),
+      [1, 2, 3],
+    );
+});
