@@ -20,6 +20,8 @@ export interface ClusterDbReport {
   stuckDetail: string[];
   /** Seqs whose rung was decided twice for the same member (two `sms_queued`/`waiting` decisions). */
   decidedTwice: number;
+  /** The first few of them: group:user:seq and the two trail rows. */
+  twiceDetail: string[];
   counts: { messages: number; texts: number; reminders: number; reminderTexts: number };
   summary: string;
 }
@@ -90,18 +92,25 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
     )
   ).map((r) => r.k);
   // Every decision row (rung sms/sms_queued, inbox/waiting) covers (seq_from, seq_to]; a seq in two is decided twice.
-  const decisions = await rowsOf<{ g: number; u: number; f: number; t: number }>(
+  const decisions = await rowsOf<{ g: number; u: number; f: number; t: number; what: string }>(
     db,
-    `SELECT group_id AS g, user_id AS u, seq_from::int AS f, seq_to::int AS t FROM trail
+    `SELECT group_id AS g, user_id AS u, seq_from::int AS f, seq_to::int AS t,
+       rung || '/' || outcome || ' (' || reason || ') at ' || at AS what FROM trail
      WHERE (rung = 'sms' AND outcome = 'sms_queued') OR (rung = 'inbox' AND outcome = 'waiting') ORDER BY id`,
   );
-  const covered = new Set<string>();
+  const covered = new Map<string, (typeof decisions)[number]>();
   let decidedTwice = 0;
+  const twiceDetail: string[] = [];
   for (const d of decisions)
     for (let s = d.f + 1; s <= d.t; s++) {
       const k = `${d.g}:${d.u}:${s}`;
-      if (covered.has(k)) decidedTwice++;
-      covered.add(k);
+      const first = covered.get(k);
+      if (first) {
+        decidedTwice++;
+        if (twiceDetail.length < 5)
+          twiceDetail.push(`${k}: (${first.f},${first.t}] ${first.what}, then (${d.f},${d.t}] ${d.what}`);
+      }
+      covered.set(k, d);
     }
   const [counts] = await rowsOf<{ messages: string; texts: string; reminders: string; rtexts: string }>(
     db,
@@ -126,6 +135,7 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
     stuckTexts,
     stuckDetail,
     decidedTwice,
+    twiceDetail,
     counts: c,
     summary:
       `database: ${c.messages} messages, ${c.texts} group texts (${textedTwice.length} texted twice), ` +

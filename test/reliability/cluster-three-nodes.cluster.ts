@@ -70,7 +70,7 @@ if (process.env.QUN_TEST_STORE !== 'postgres' && clusterInstalled('cluster tests
         stuckTexts: 0,
         decidedTwice: 0,
       },
-      `${r.figures}\n${r.table}`,
+      `${r.figures}\n${r.table}\n${r.db.twiceDetail.join('\n')}`,
     );
     // Graceful stop: sockets closed with 1012 (service restart), the process gone by itself within 10 s.
     assert.equal(s.rawClose, 1012, `${s.node}'s raw socket closed with ${s.rawClose}`);
