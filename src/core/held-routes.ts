@@ -29,6 +29,7 @@ export class HeldRoutes {
   }
 
   hold(routes: FallbackRoute[]): void {
+    if (this.#abandoned) return;
     const now = this.#o.now();
     let tries = 0;
     const again: FallbackRoute[] = [];
@@ -46,7 +47,7 @@ export class HeldRoutes {
       this.#since.set(next, { at: s.at, tries: s.tries + 1 });
       again.push(next);
     }
-    if (this.#abandoned || again.length === 0) return;
+    if (again.length === 0) return;
     const delay = Math.min(500, 5 * 2 ** tries);
     const wait = new Promise<boolean>((r) => {
       const t = setTimeout(() => {
