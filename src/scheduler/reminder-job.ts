@@ -6,25 +6,35 @@
 //
 // Every node runs this scan: taking due work is a claim (store.delivery.claimReminders), which leases the
 // rows to this node, so nodes scanning at once share the due members and remind each once. Claims are
-// taken a chunk at a time, so a chunk's lease (QUN_LEASE) only has to cover that chunk's pushes, and a
-// node that dies mid-chunk leaves just those members to be taken over when their lease expires (they may
-// then be reminded twice: the push topic and the WAP SI id make the newer reminder replace the older).
+// taken a chunk at a time, so a chunk's lease (QUN_LEASE) only has to cover that chunk's pushes: the first
+// chunk is small (nodes scanning at once share a few dozen due members), and each chunk that went quickly
+// doubles the next, so 1,000 due members without slow push services cost a handful of claims, not one per
+// few dozen. The pass's bookkeeping (trail rows, reminder texts, escalation times, leases released) is
+// written in one transaction at its end — one fsync — or sooner when the oldest unwritten claim has used a
+// quarter of its lease. A node that dies mid-pass leaves its unwritten members to be taken over when their
+// lease expires: they may then be pushed twice (the push topic and the WAP SI id make the newer reminder
+// replace the older), but texted once, as a reminder's text is queued only with its trail row.
 import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
 import type { Clock } from '../core/clock.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import { reply } from '../domain/commands/replies.ts';
 import { textLanguage } from '../domain/language.ts';
-import type { DueReminder, NewOutbound, Store, TrailEntry } from '../store/store.ts';
+import type { DueReminder, NewOutbound, Store } from '../store/store.ts';
 import type { Metrics } from '../util/metrics.ts';
 import type { ReminderFallback } from './reminder-fallback.ts';
 
 /** At most this many reminders, and as many escalations, per scan. */
 const BATCH = 1000;
 const PUSH_ATTEMPTS = 3;
-/** Reminders claimed, pushed and recorded together: a few dozen round trips to push services at once. */
+/** Pushes in flight at once: a few dozen round trips to push services. Also the first claim's size. */
 const PUSH_CONCURRENCY = 32;
+/** QUN_LEASE's default, for jobs built without one. */
+const DEFAULT_LEASE_MS = 30_000;
 /** Escalations claimed at a time (each routes its range in turn). */
 const ESCALATION_CHUNK = 100;
+
+/** One reminder's bookkeeping, written with the rest of its pass. */
+type Reminded = Parameters<Store['delivery']['reminded']>[0][number];
 
 export interface ReminderJobDeps {
   store: Store;
@@ -35,6 +45,8 @@ export interface ReminderJobDeps {
   inboxUrl: string;
   escalateDelayMs: number;
   reminderDelayMs: number;
+  /** How long a claim is leased to this node (QUN_LEASE): a chunk's pushes and bookkeeping fit well inside. */
+  leaseMs?: number;
   log: { warn: (o: object, m: string) => void };
   /** Reminder texts were queued (wakes the SMS sender). */
   onSmsQueued?: () => void;
@@ -55,18 +67,41 @@ export class ReminderJob {
   async run(signal?: AbortSignal): Promise<{ reminded: number; escalated: number }> {
     const d = this.#d;
     const end = d.metrics.reminderScan.startTimer();
+    const leaseMs = d.leaseMs ?? DEFAULT_LEASE_MS;
     let reminded = 0;
-    // Pushes go out a few dozen at a time (each is a round trip to a push service); their bookkeeping is
-    // written together, in one transaction per chunk, which also releases the chunk's leases.
-    for (let taken = 0; taken < BATCH && !signal?.aborted; ) {
-      const claimed = await d.store.delivery.claimReminders(d.clock.now(), PUSH_CONCURRENCY);
-      taken += claimed.length;
-      const due = await this.#outsideQuietHours(claimed);
-      const done = await Promise.all(due.map((r) => this.#remind(r)));
-      await d.store.delivery.reminded(done);
-      if (done.some((x) => x.text)) d.onSmsQueued?.();
-      reminded += done.length;
-      if (claimed.length < PUSH_CONCURRENCY) break;
+    let pending: Reminded[] = [];
+    /** When the oldest claim whose bookkeeping is not written yet was taken. */
+    let pendingSince: number | undefined;
+    const write = async () => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      pendingSince = undefined;
+      await d.store.delivery.reminded(batch);
+      if (batch.some((x) => x.text)) d.onSmsQueued?.();
+      reminded += batch.length;
+    };
+    try {
+      for (let taken = 0, chunk = PUSH_CONCURRENCY; taken < BATCH && !signal?.aborted; ) {
+        const want = Math.min(chunk, BATCH - taken);
+        const at = d.clock.now();
+        const claimed = await d.store.delivery.claimReminders(at, want);
+        taken += claimed.length;
+        pendingSince ??= at;
+        const due = await this.#outsideQuietHours(claimed);
+        for (let i = 0; i < due.length; i += PUSH_CONCURRENCY)
+          pending.push(
+            ...(await Promise.all(due.slice(i, i + PUSH_CONCURRENCY).map((r) => this.#remind(r)))),
+          );
+        const now = d.clock.now();
+        if (now - pendingSince >= leaseMs / 4) await write();
+        if (claimed.length < want) break;
+        // A chunk twice this one's size still ends well inside its lease: take it.
+        if (2 * (now - at) < leaseMs / 8) chunk *= 2;
+      }
+    } finally {
+      // Even when a push throws: what was done is recorded (the rest is taken over when its lease ends).
+      await write();
     }
     let escalated = 0;
     for (let taken = 0; taken < BATCH && !signal?.aborted; ) {
@@ -96,27 +131,21 @@ export class ReminderJob {
     const now = d.clock.now();
     const out: DueReminder[] = [];
     for (const r of due) {
-      const user = await d.store.users.byId(r.userId);
-      const until = user ? await d.quietUntil(r.groupId, r.userId, user.phone, now) : null;
+      const until = r.quietHours ? await d.quietUntil(r.groupId, r.userId, r.user.phone, now) : null;
       if (until === null) out.push(r);
       else await d.store.policy.postponeReminder(r.groupId, r.userId, until);
     }
     return out;
   }
 
-  async #remind(r: DueReminder): Promise<{
-    groupId: number;
-    userId: number;
-    trail: TrailEntry;
-    escalateAt: number | null;
-    text?: NewOutbound;
-  }> {
+  async #remind(r: DueReminder): Promise<Reminded> {
     const d = this.#d;
     const now = d.clock.now();
-    const user = await d.store.users.byId(r.userId);
-    const subs = await d.store.push.forUser(r.userId);
+    const user = r.user;
+    // The claim says whether there are subscriptions: most members of a large pass have none to read.
+    const subs = r.pushSubscriptions > 0 ? await d.store.push.forUser(r.userId) : [];
     // The one language rule (domain/language.ts): nothing was typed, so the number's region decides.
-    const lang = user ? textLanguage({ phone: user.phone }) : 'en';
+    const lang = textLanguage({ phone: user.phone });
     const payload = {
       title: r.groupName,
       body: reply(lang, { kind: 'reminder', group: r.groupName, count: r.unread, url: d.inboxUrl }),
@@ -152,7 +181,7 @@ export class ReminderJob {
     if (outcome === 'failed') d.log.warn({ userId: r.userId, problems }, 'reminder push failed');
     let reason = `web_push: ${r.unread} unread; web push to ${sent}/${subs.length} subscription(s)${problems.length ? `; ${problems.join(', ')}` : ''}`;
     let text: NewOutbound | undefined;
-    if (sent > 0 || !d.fallback || !user) d.metrics.reminders.inc({ channel: 'web_push', outcome });
+    if (sent > 0 || !d.fallback) d.metrics.reminders.inc({ channel: 'web_push', outcome });
     else {
       const alt = await d.fallback.remind(r, user, lang, payload.body);
       text = alt.text;

@@ -3,7 +3,7 @@
 // runs each method in one SERIALIZABLE transaction, so an ack and a route decision for the same member
 // never interleave.
 
-import { type TrailRow, toTrail } from '../rows.ts';
+import { type DueRow, type TrailRow, toDueReminder, toTrail } from '../rows.ts';
 import { CANCEL_REASON } from '../rules/cancel-rules.ts';
 import {
   afterWrite,
@@ -22,7 +22,7 @@ import { byDueThenKey, DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts
 import type { DeliveryStore, NewOutbound, TrailEntry } from '../store.ts';
 import { ackFlush } from './pg-ack.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
-import { insertOutbound, insertOutbounds } from './pg-insert-outbound.ts';
+import { insertOutbounds } from './pg-insert-outbound.ts';
 
 type Ids = { groupId: number; userId: number; fromSeq: number; toSeq: number };
 type Cursors = CursorRow & { group_id: number; user_id: number; last_seq: number };
@@ -78,7 +78,9 @@ const SQL = {
   // A claim is one statement: the due rows whose lease is free or expired are locked (skipping rows another
   // claimer holds: it never waits for them) and leased to this node. READ COMMITTED re-checks a row that
   // another claimer leased and committed after this statement's snapshot against the WHERE once it gets the
-  // lock, so it is skipped then, not taken twice. The unread count is a subquery of the same statement.
+  // lock, so it is skipped then, not taken twice. What a reminder needs comes with it (the member, the
+  // group's addresses, push subscriptions and quiet hours to look at), and the exact unread count is a
+  // subquery of the same statement, as on SQLite.
   claimReminders: `WITH picked AS (
       SELECT group_id, user_id FROM memberships
       WHERE reminder_due_at IS NOT NULL AND reminder_due_at <= $1::bigint
@@ -86,16 +88,23 @@ const SQL = {
       ORDER BY reminder_due_at, group_id, user_id LIMIT $2
       FOR UPDATE SKIP LOCKED)
     UPDATE memberships m SET lease_holder = $3, lease_until = $4::bigint
-    FROM picked p, groups g
-    WHERE m.group_id = p.group_id AND m.user_id = p.user_id AND g.id = m.group_id
-    RETURNING m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc, m.reminder_due_at AS due,
-      GREATEST(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
+    FROM picked p, groups g, users u
+    WHERE m.group_id = p.group_id AND m.user_id = p.user_id AND g.id = m.group_id AND u.id = m.user_id
+    RETURNING m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc, g.app_number, g.group_number,
+      m.reminder_due_at AS due, GREATEST(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
       (SELECT count(*) FROM messages x WHERE x.group_id = m.group_id
          AND x.seq > GREATEST(m.fetched_seq, m.acked_seq) AND x.seq <= m.inbox_upto
-         AND x.sender_id <> m.user_id) AS unread`,
-  reminded: `UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, $1::bigint),
+         AND x.sender_id <> m.user_id) AS unread,
+      u.id, u.phone, u.display_name, u.sms_opted_out, u.last_group_id, u.created_at,
+      (SELECT count(*) FROM push_subscriptions s WHERE s.user_id = m.user_id) AS subs,
+      EXISTS (SELECT 1 FROM member_prefs q WHERE q.group_id = m.group_id AND q.user_id = m.user_id
+         AND q.quiet_start IS NOT NULL AND q.quiet_end IS NOT NULL) AS quiet`,
+  /** A pass's reminders in one statement (a member twice in a batch: its first escalation time holds). */
+  reminded: `UPDATE memberships m SET reminder_due_at = NULL, escalate_at = coalesce(m.escalate_at, t.esc),
       lease_holder = NULL, lease_until = NULL
-    WHERE group_id = $2 AND user_id = $3`,
+    FROM (SELECT DISTINCT ON (g, u) g, u, esc FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+          WITH ORDINALITY AS t(g, u, esc, ord) ORDER BY g, u, ord) t
+    WHERE m.group_id = t.g AND m.user_id = t.u`,
   claimEscalations: `WITH picked AS (
       SELECT group_id, user_id FROM memberships
       WHERE escalate_at IS NOT NULL AND escalate_at <= $1::bigint AND state = 'active'
@@ -310,37 +319,34 @@ export function pgDelivery(
       return rows<Ids>(db, SQL.unrouted);
     },
     async claimReminders(now, limit) {
-      const due = await rows<{
-        group_id: number;
-        user_id: number;
-        name: string;
-        esc: number;
-        due: number;
-        from_seq: number;
-        inbox_upto: number;
-        unread: number;
-      }>(db, SQL.claimReminders, [now, limit, lease.holder, now + lease.ms]);
+      const due = await rows<DueRow & { due: number }>(db, SQL.claimReminders, [
+        now,
+        limit,
+        lease.holder,
+        now + lease.ms,
+      ]);
       return byDueThenKey(due.map((r) => ({ due: r.due, groupId: r.group_id, userId: r.user_id, r }))).map(
-        ({ r }) => ({
-          groupId: r.group_id,
-          userId: r.user_id,
-          fromSeq: r.from_seq,
-          toSeq: r.inbox_upto,
-          groupName: r.name,
-          escalate: r.esc === 1,
-          unread: r.unread,
-        }),
+        ({ r }) => toDueReminder(r),
       );
     },
     async reminded(items) {
-      // One transaction for a whole scan's worth of reminders: one WAL flush, not one per member.
+      // A whole pass in one transaction of three statements: one WAL flush, whatever the count; each
+      // reminder's text commits with its trail row (a crash leaves both or neither).
       if (items.length === 0) return;
       await tx(db, async (c) => {
-        for (const r of items) {
-          await c.query(SQL.reminded, [r.escalateAt, r.groupId, r.userId]);
-          await addTrail(c, r.trail);
-          if (r.text) await insertOutbound(c, r.text, r.trail.at);
-        }
+        await c.query(SQL.reminded, [
+          items.map((r) => r.groupId),
+          items.map((r) => r.userId),
+          items.map((r) => r.escalateAt),
+        ]);
+        await addTrails(
+          c,
+          items.map((r) => r.trail),
+        );
+        await insertOutbounds(
+          c,
+          items.flatMap((r) => (r.text ? [{ o: r.text, at: r.trail.at }] : [])),
+        );
       });
     },
     async claimEscalations(now, limit) {
