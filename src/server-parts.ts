@@ -101,7 +101,7 @@ export function buildReminders(d: ReminderWiring): ReminderJob {
           })
         : undefined,
       sms: config.reminderSms
-        ? async (r, user, text) => ({
+        ? (r, user, text) => ({
             kind: 'reminder',
             toPhone: user.phone,
             // The claim brought the group's addresses: no lookup per reminder.

@@ -21,7 +21,7 @@ import { reply } from '../domain/commands/replies.ts';
 import { textLanguage } from '../domain/language.ts';
 import type { DueReminder, NewOutbound, Store } from '../store/store.ts';
 import type { Metrics } from '../util/metrics.ts';
-import type { ReminderFallback } from './reminder-fallback.ts';
+import type { FallbackOutcome, ReminderFallback } from './reminder-fallback.ts';
 
 /** At most this many reminders, and as many escalations, per scan. */
 const BATCH = 1000;
@@ -85,19 +85,25 @@ export class ReminderJob {
       for (let taken = 0, chunk = PUSH_CONCURRENCY; taken < BATCH && !signal?.aborted; ) {
         const want = Math.min(chunk, BATCH - taken);
         const at = d.clock.now();
-        const claimed = await d.store.delivery.claimReminders(at, want);
-        taken += claimed.length;
-        pendingSince ??= at;
-        const due = await this.#outsideQuietHours(claimed);
+        // Reminders that need no round trip are recorded in the claim's own transaction; the rest come
+        // back leased, to be pushed now and recorded with the pass.
+        const { settled, leased } = await d.store.delivery.remindDue(at, want, (r) => this.#remindNow(r));
+        taken += settled.length + leased.length;
+        reminded += settled.length;
+        if (settled.some((x) => x.text)) d.onSmsQueued?.();
+        if (leased.length > 0) pendingSince ??= at;
+        const due = await this.#outsideQuietHours(leased);
         for (let i = 0; i < due.length; i += PUSH_CONCURRENCY)
           pending.push(
             ...(await Promise.all(due.slice(i, i + PUSH_CONCURRENCY).map((r) => this.#remind(r)))),
           );
         const now = d.clock.now();
-        if (now - pendingSince >= leaseMs / 4) await write();
-        if (claimed.length < want) break;
-        // A chunk twice this one's size still ends well inside its lease: take it.
-        if (2 * (now - at) < leaseMs / 8) chunk *= 2;
+        if (pendingSince !== undefined && now - pendingSince >= leaseMs / 4) await write();
+        if (settled.length + leased.length < want) break;
+        // Nothing leased: nothing to cover, take the rest at once. Else a chunk twice this one's size that
+        // still ends well inside its lease.
+        if (leased.length === 0) chunk = BATCH;
+        else if (2 * (now - at) < leaseMs / 8) chunk *= 2;
       }
     } finally {
       // Even when a push throws: what was done is recorded (the rest is taken over when its lease ends).
@@ -138,17 +144,38 @@ export class ReminderJob {
     return out;
   }
 
+  /** What a reminder says, in the member's language. */
+  #payload(r: DueReminder) {
+    const d = this.#d;
+    // The one language rule (domain/language.ts): nothing was typed, so the number's region decides.
+    const lang = textLanguage({ phone: r.user.phone });
+    const body = reply(lang, { kind: 'reminder', group: r.groupName, count: r.unread, url: d.inboxUrl });
+    return { lang, body };
+  }
+
+  /**
+   * The reminder of a member with no push subscription and no quiet hours, when no WAP Push is configured:
+   * a text or nothing, decided without a round trip — so the store records it in the claim's own
+   * transaction (store.delivery.remindDue). Undefined for any other member: it is leased and pushed.
+   */
+  #remindNow(r: DueReminder): Reminded | undefined {
+    const d = this.#d;
+    if (r.pushSubscriptions > 0 || (r.quietHours && d.quietUntil)) return undefined;
+    if (d.fallback && !d.fallback.immediate) return undefined;
+    const { lang, body } = this.#payload(r);
+    const alt = d.fallback?.remindNow(r, r.user, lang, body);
+    return this.#bookkeeping(r, d.clock.now(), { subs: 0, sent: 0, problems: [] }, alt);
+  }
+
   async #remind(r: DueReminder): Promise<Reminded> {
     const d = this.#d;
     const now = d.clock.now();
-    const user = r.user;
     // The claim says whether there are subscriptions: most members of a large pass have none to read.
     const subs = r.pushSubscriptions > 0 ? await d.store.push.forUser(r.userId) : [];
-    // The one language rule (domain/language.ts): nothing was typed, so the number's region decides.
-    const lang = textLanguage({ phone: user.phone });
+    const { lang, body } = this.#payload(r);
     const payload = {
       title: r.groupName,
-      body: reply(lang, { kind: 'reminder', group: r.groupName, count: r.unread, url: d.inboxUrl }),
+      body,
       url: d.inboxUrl,
       tag: `qun-group-${r.groupId}`,
       count: r.unread,
@@ -177,16 +204,28 @@ export class ReminderJob {
         if (attempt === PUSH_ATTEMPTS) problems.push(`gave up: ${o.reason}`);
       }
     }
-    let outcome = sent > 0 ? 'reminded' : subs.length === 0 ? 'no_subscription' : 'failed';
+    const alt = sent > 0 || !d.fallback ? undefined : await d.fallback.remind(r, r.user, lang, body);
+    return this.#bookkeeping(r, now, { subs: subs.length, sent, problems }, alt);
+  }
+
+  /** The trail row (and text) of a reminder: Web Push's outcome, or the fallback's that followed it. */
+  #bookkeeping(
+    r: DueReminder,
+    now: number,
+    push: { subs: number; sent: number; problems: string[] },
+    alt: FallbackOutcome | undefined,
+  ): Reminded {
+    const d = this.#d;
+    const { subs, sent, problems } = push;
+    let outcome = sent > 0 ? 'reminded' : subs === 0 ? 'no_subscription' : 'failed';
     if (outcome === 'failed') d.log.warn({ userId: r.userId, problems }, 'reminder push failed');
-    let reason = `web_push: ${r.unread} unread; web push to ${sent}/${subs.length} subscription(s)${problems.length ? `; ${problems.join(', ')}` : ''}`;
+    let reason = `web_push: ${r.unread} unread; web push to ${sent}/${subs} subscription(s)${problems.length ? `; ${problems.join(', ')}` : ''}`;
     let text: NewOutbound | undefined;
-    if (sent > 0 || !d.fallback) d.metrics.reminders.inc({ channel: 'web_push', outcome });
+    if (!alt) d.metrics.reminders.inc({ channel: 'web_push', outcome });
     else {
-      const alt = await d.fallback.remind(r, user, lang, payload.body);
       text = alt.text;
       outcome = alt.outcome;
-      reason = subs.length > 0 ? `${alt.reason}; before it, ${reason}` : alt.reason;
+      reason = subs > 0 ? `${alt.reason}; before it, ${reason}` : alt.reason;
     }
     return {
       ...(text ? { text } : {}),

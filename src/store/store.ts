@@ -14,7 +14,7 @@ import type {
   StatsStore,
 } from './store-parts.ts';
 
-export type { DeliveryStore } from './delivery-store.ts';
+export type { DeliveryStore, ReminderDone } from './delivery-store.ts';
 export type * from './store-parts.ts';
 
 export interface User {

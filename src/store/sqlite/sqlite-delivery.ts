@@ -15,8 +15,9 @@ import {
   settleRange,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
+import { checkArguments } from '../rules/input-rules.ts';
 import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
-import type { DeliveryStore, FallbackRoute, TrailEntry } from '../store.ts';
+import type { DeliveryStore, DueReminder, FallbackRoute, ReminderDone, TrailEntry } from '../store.ts';
 import { insertOutbound } from './sqlite-outbound.ts';
 
 type Ids = { groupId: number; userId: number; fromSeq: number; toSeq: number };
@@ -173,13 +174,33 @@ export function sqliteDelivery(
       return handed;
     },
   );
-  const reminded = db.transaction((items: Parameters<DeliveryStore['reminded']>[0]) => {
-    for (const r of items) {
-      s.reminded.run(r.escalateAt, r.groupId, r.userId);
-      addTrail(r.trail);
-      if (r.text) enqueue(r.text, r.trail.at);
-    }
-  });
+  const record = (r: ReminderDone) => {
+    s.reminded.run(r.escalateAt, r.groupId, r.userId);
+    addTrail(r.trail);
+    if (r.text) enqueue(r.text, r.trail.at);
+  };
+  const reminded = db.transaction((items: ReminderDone[]) => items.forEach(record));
+  const pickDue = (now: number, limit: number) => s.dueReminders.all({ now, limit }).map(toDueReminder);
+  // Each due row is written once: recorded when settled at once, else leased.
+  const remindDue = db.transaction(
+    (now: number, limit: number, settle: (r: DueReminder) => ReminderDone | undefined) => {
+      const settled: ReminderDone[] = [];
+      const leased: DueReminder[] = [];
+      for (const r of pickDue(now, limit)) {
+        const done = settle(r);
+        if (done) {
+          // The store's own input rules hold for what the callback made too.
+          checkArguments('delivery.reminded', [done]);
+          record(done);
+          settled.push(done);
+        } else {
+          s.lease.run(lease.holder, now + lease.ms, r.groupId, r.userId);
+          leased.push(r);
+        }
+      }
+      return { settled, leased };
+    },
+  );
   /**
    * Due rows of a scan, leased to this node in the same transaction. The claim skips its own fsync
    * (synchronous=NORMAL in WAL, as acks do): it is durable against a crash of the process at once, and a
@@ -233,7 +254,10 @@ export function sqliteDelivery(
       return s.unrouted.all();
     },
     async claimReminders(now, limit) {
-      return claim(() => s.dueReminders.all({ now, limit }).map(toDueReminder), now);
+      return claim(() => pickDue(now, limit), now);
+    },
+    async remindDue(now, limit, settle) {
+      return remindDue(now, limit, settle);
     },
     async reminded(items) {
       // One transaction for a whole scan's worth of reminders: one fsync, not one per member.
