@@ -4,16 +4,19 @@
 // SMS with the inbox link (reminder-fallback.ts). In groups that ask for it, items still unread after a
 // further delay escalate to SMS. Both scans are indexed on their due time, so a scan costs what is due.
 //
-// Every node runs this scan: taking due work is a claim (store.delivery.claimReminders), which leases the
-// rows to this node, so nodes scanning at once share the due members and remind each once. Claims are
-// taken a chunk at a time, so a chunk's lease (QUN_LEASE) only has to cover that chunk's pushes: the first
-// chunk is small (nodes scanning at once share a few dozen due members), and each chunk that went quickly
-// doubles the next, so 1,000 due members without slow push services cost a handful of claims, not one per
-// few dozen. The pass's bookkeeping (trail rows, reminder texts, escalation times, leases released) is
-// written in one transaction at its end — one fsync — or sooner when the oldest unwritten claim has used a
-// quarter of its lease. A node that dies mid-pass leaves its unwritten members to be taken over when their
+// Every node runs this scan: taking due work is a claim (store.delivery.remindDue), which leases the rows
+// to this node, so nodes scanning at once share the due members and remind each once. A claim brings what
+// each reminder needs (member, group addresses, whether there are push subscriptions or quiet hours to look
+// at), so a pass makes no query per member. A reminder that needs no round trip — no subscription, no quiet
+// hours, no WAP Push: a text or nothing — is decided inside the claim and recorded in its transaction, its
+// text with its trail row (one write of the member's row). The others stay leased and are pushed, a few
+// dozen at a time; their bookkeeping is written in one transaction at the end of the pass, or sooner when
+// the oldest unwritten claim has used a quarter of its lease (QUN_LEASE). Claims are taken a chunk at a
+// time so a chunk's lease only has to cover its pushes: the first is small (nodes scanning at once share a
+// few dozen due members), a chunk with nothing to push takes the rest of the batch, one that went quickly
+// doubles the next. A node that dies mid-pass leaves its unwritten members to be taken over when their
 // lease expires: they may then be pushed twice (the push topic and the WAP SI id make the newer reminder
-// replace the older), but texted once, as a reminder's text is queued only with its trail row.
+// replace the older), but never texted twice, as a reminder's text is queued only with its trail row.
 import type { WebPushSender } from '../channels/webpush/webpush-sender.ts';
 import type { Clock } from '../core/clock.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
@@ -69,6 +72,8 @@ export class ReminderJob {
     const end = d.metrics.reminderScan.startTimer();
     const leaseMs = d.leaseMs ?? DEFAULT_LEASE_MS;
     let reminded = 0;
+    /** Reminder texts were queued: the SMS sender is woken once the pass ends, not between its steps. */
+    let texted = false;
     let pending: Reminded[] = [];
     /** When the oldest claim whose bookkeeping is not written yet was taken. */
     let pendingSince: number | undefined;
@@ -78,7 +83,7 @@ export class ReminderJob {
       pending = [];
       pendingSince = undefined;
       await d.store.delivery.reminded(batch);
-      if (batch.some((x) => x.text)) d.onSmsQueued?.();
+      texted ||= batch.some((x) => x.text);
       reminded += batch.length;
     };
     try {
@@ -90,7 +95,7 @@ export class ReminderJob {
         const { settled, leased } = await d.store.delivery.remindDue(at, want, (r) => this.#remindNow(r));
         taken += settled.length + leased.length;
         reminded += settled.length;
-        if (settled.some((x) => x.text)) d.onSmsQueued?.();
+        texted ||= settled.some((x) => x.text);
         if (leased.length > 0) pendingSince ??= at;
         const due = await this.#outsideQuietHours(leased);
         for (let i = 0; i < due.length; i += PUSH_CONCURRENCY)
@@ -107,7 +112,11 @@ export class ReminderJob {
       }
     } finally {
       // Even when a push throws: what was done is recorded (the rest is taken over when its lease ends).
-      await write();
+      try {
+        await write();
+      } finally {
+        if (texted) d.onSmsQueued?.();
+      }
     }
     let escalated = 0;
     for (let taken = 0; taken < BATCH && !signal?.aborted; ) {
