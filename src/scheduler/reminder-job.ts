@@ -22,7 +22,7 @@ import type { Clock } from '../core/clock.ts';
 import type { DeliveryEngine } from '../core/delivery-engine.ts';
 import { reply } from '../domain/commands/replies.ts';
 import { textLanguage } from '../domain/language.ts';
-import type { DueReminder, NewOutbound, Store } from '../store/store.ts';
+import type { DueReminder, NewOutbound, ReminderDone, Store } from '../store/store.ts';
 import type { Metrics } from '../util/metrics.ts';
 import type { FallbackOutcome, ReminderFallback } from './reminder-fallback.ts';
 
@@ -36,8 +36,8 @@ const DEFAULT_LEASE_MS = 30_000;
 /** Escalations claimed at a time (each routes its range in turn). */
 const ESCALATION_CHUNK = 100;
 
-/** One reminder's bookkeeping, written with the rest of its pass. */
-type Reminded = Parameters<Store['delivery']['reminded']>[0][number];
+/** One reminder's bookkeeping: recorded in its claim's transaction, or with the rest of its pass. */
+type Reminded = ReminderDone;
 
 export interface ReminderJobDeps {
   store: Store;
