@@ -88,6 +88,7 @@ export function buildReminders(d: ReminderWiring): ReminderJob {
     inboxUrl,
     escalateDelayMs: config.escalateDelay,
     reminderDelayMs: config.reminderDelay,
+    leaseMs: config.lease,
     log,
     onSmsQueued,
     fallback: new ReminderFallback({
@@ -100,20 +101,16 @@ export function buildReminders(d: ReminderWiring): ReminderJob {
           })
         : undefined,
       sms: config.reminderSms
-        ? async (r, user, text) => {
-            const g = await store.groups.byId(r.groupId);
-            if (!g) return undefined;
-            const fromAddr = smsFrom(plan, g.appNumber, g.groupNumber);
-            return {
-              kind: 'reminder',
-              toPhone: user.phone,
-              fromAddr,
-              text,
-              seq: null,
-              groupId: g.id,
-              userId: user.id,
-            };
-          }
+        ? (r, user, text) => ({
+            kind: 'reminder',
+            toPhone: user.phone,
+            // The claim brought the group's addresses: no lookup per reminder.
+            fromAddr: smsFrom(plan, r.appNumber, r.groupNumber),
+            text,
+            seq: null,
+            groupId: r.groupId,
+            userId: user.id,
+          })
         : undefined,
       inboxUrl,
       clock,

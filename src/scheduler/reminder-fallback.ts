@@ -11,13 +11,18 @@ import type { Metrics } from '../util/metrics.ts';
 export interface ReminderFallbackDeps {
   /** Set when QUN_WAP_PUSH_URL is. */
   wapPush: WapPushSender | undefined;
-  /** Queues the reminder text to the member from the group's address; false when it was not queued. */
   /** The reminder text for the member, queued by the caller with the reminder's bookkeeping (or none). */
-  sms: ((r: DueReminder, user: User, text: string) => Promise<NewOutbound | undefined>) | undefined;
+  sms: ((r: DueReminder, user: User, text: string) => NewOutbound | undefined) | undefined;
   inboxUrl: string;
   clock: Clock;
   metrics: Metrics;
   log: { warn: (o: object, m: string) => void };
+}
+
+export interface FallbackOutcome {
+  outcome: string;
+  reason: string;
+  text?: NewOutbound;
 }
 
 export class ReminderFallback {
@@ -27,13 +32,21 @@ export class ReminderFallback {
     this.#d = d;
   }
 
+  /** No WAP Push configured: the fallback is decided at once (remindNow), with no round trip. */
+  get immediate(): boolean {
+    return !this.#d.wapPush;
+  }
+
+  /** The fallback without WAP Push: SMS or nothing. Synchronous; only when `immediate`. */
+  remindNow(r: DueReminder, user: User, _lang: Lang, text: string): FallbackOutcome {
+    if (this.#d.wapPush) throw new Error('remindNow: a WAP Push is a round trip (use remind)');
+    const problems: string[] = [];
+    if (user.smsOptedOut && this.#d.sms) problems.push('number opted out (STOP)');
+    return this.#smsOrNone(r, user, text, problems);
+  }
+
   /** Tries WAP Push, then SMS; the outcome and trail reason of the first that worked (or why none did). */
-  async remind(
-    r: DueReminder,
-    user: User,
-    _lang: Lang,
-    text: string,
-  ): Promise<{ outcome: string; reason: string; text?: NewOutbound }> {
+  async remind(r: DueReminder, user: User, _lang: Lang, text: string): Promise<FallbackOutcome> {
     const d = this.#d;
     const problems: string[] = [];
     // A WAP Push is a (binary) SMS too: an opted-out number gets neither.
@@ -57,8 +70,13 @@ export class ReminderFallback {
       d.log.warn({ userId: r.userId, reason: o.reason }, 'WAP Push reminder failed');
       problems.push(`wap_push failed: ${o.reason}`);
     }
+    return this.#smsOrNone(r, user, text, problems);
+  }
+
+  #smsOrNone(r: DueReminder, user: User, text: string, problems: string[]): FallbackOutcome {
+    const d = this.#d;
     if (d.sms && !user.smsOptedOut) {
-      const queued = await d.sms(r, user, text);
+      const queued = d.sms(r, user, text);
       if (queued) {
         d.metrics.reminders.inc({ channel: 'sms', outcome: 'reminded' });
         const before = problems.length ? `; ${problems.join('; ')}` : '';

@@ -2,6 +2,16 @@
 // cursor, reminders and escalations claimed per node, and the trail (its own file: the Store is large).
 import type { DueReminder, FallbackRoute, NewOutbound, TrailEntry } from './store.ts';
 
+/** What `reminded` records for one reminder. */
+export interface ReminderDone {
+  groupId: number;
+  userId: number;
+  trail: TrailEntry;
+  escalateAt: number | null;
+  /** The reminder's text, queued in the same transaction (a crash leaves both or neither). */
+  text?: NewOutbound;
+}
+
 export interface DeliveryStore {
   /**
    * Writes fall-back routes (cursor, trail, outbound SMS) in one transaction. Returns the routes marked
@@ -43,16 +53,20 @@ export interface DeliveryStore {
    */
   claimReminders(now: number, limit: number): Promise<DueReminder[]>;
   /** Records that a reminder went out: clears it and its lease, and schedules escalation if asked. */
-  reminded(
-    items: {
-      groupId: number;
-      userId: number;
-      trail: TrailEntry;
-      escalateAt: number | null;
-      /** The reminder's text, queued in the same transaction (a crash leaves both or neither). */
-      text?: NewOutbound;
-    }[],
-  ): Promise<void>;
+  reminded(items: ReminderDone[]): Promise<void>;
+  /**
+   * claimReminders and `reminded` in one transaction, for the reminders that need no round trip: `settle`
+   * answers each claimed reminder with its bookkeeping when it can be decided at once (synchronously, with
+   * no I/O: a member with no push subscription and no quiet hours, reminded by text or by nothing) and with
+   * undefined otherwise. The answered ones are recorded as `reminded` records them — one write of each
+   * member's row, the text with its trail row — and the others stay leased to this node and are returned,
+   * for the caller to push and then record with `reminded`. `settle` runs again if the transaction is retried.
+   */
+  remindDue(
+    now: number,
+    limit: number,
+    settle: (r: DueReminder) => ReminderDone | undefined,
+  ): Promise<{ settled: ReminderDone[]; leased: DueReminder[] }>;
   /** Claims up to `limit` escalations due at `now`, leased as claimReminders leases its rows. */
   claimEscalations(
     now: number,

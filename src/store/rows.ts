@@ -1,7 +1,15 @@
 // Row shapes as both SQL engines return them (integers for flags, numbers for times: PostgreSQL's int8
 // is parsed to a number, see postgres/pg-db.ts), and their mapping to the Store's types.
 import type { GroupInfo, Membership } from '../domain/group.ts';
-import type { Audience, MessageSource, OutboundSms, StoredMessage, TrailEntry, User } from './store.ts';
+import type {
+  Audience,
+  DueReminder,
+  MessageSource,
+  OutboundSms,
+  StoredMessage,
+  TrailEntry,
+  User,
+} from './store.ts';
 
 export interface UserRow {
   id: number;
@@ -18,6 +26,35 @@ export const toUser = (r: UserRow): User => ({
   smsOptedOut: r.sms_opted_out === 1,
   lastGroupId: r.last_group_id,
   createdAt: r.created_at,
+});
+
+/** A claimed reminder as both engines' claims return it: the membership's range, its group and member. */
+export interface DueRow extends UserRow {
+  group_id: number;
+  user_id: number;
+  name: string;
+  esc: number;
+  app_number: string;
+  group_number: string;
+  from_seq: number;
+  inbox_upto: number;
+  unread: number;
+  subs: number;
+  quiet: number | boolean;
+}
+export const toDueReminder = (r: DueRow): DueReminder => ({
+  groupId: r.group_id,
+  userId: r.user_id,
+  fromSeq: r.from_seq,
+  toSeq: r.inbox_upto,
+  groupName: r.name,
+  escalate: r.esc === 1,
+  unread: r.unread,
+  user: toUser(r),
+  appNumber: r.app_number,
+  groupNumber: r.group_number,
+  pushSubscriptions: r.subs,
+  quietHours: r.quiet === 1 || r.quiet === true,
 });
 
 export interface GroupRow {

@@ -14,7 +14,7 @@ import type {
   StatsStore,
 } from './store-parts.ts';
 
-export type { DeliveryStore } from './delivery-store.ts';
+export type { DeliveryStore, ReminderDone } from './delivery-store.ts';
 export type * from './store-parts.ts';
 
 export interface User {
@@ -178,9 +178,18 @@ export interface DueReminder {
   /** The unfetched inbox range (fromSeq, toSeq]. */
   fromSeq: number;
   toSeq: number;
+  /** The messages of that range still stored and not sent by the member (what the inbox shows them). */
   unread: number;
   groupName: string;
   escalate: boolean;
+  /** The member and the group's addresses, read by the claim itself: a pass looks nothing up per member. */
+  user: User;
+  appNumber: string;
+  groupNumber: string;
+  /** How many Web Push subscriptions the member has (none: there is nothing to look up or push). */
+  pushSubscriptions: number;
+  /** The member keeps quiet hours in this group (only then is the window worked out). */
+  quietHours: boolean;
 }
 
 export interface UserStore {

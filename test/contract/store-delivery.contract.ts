@@ -223,6 +223,14 @@ export function deliveryContract(factory: StoreFactory): void {
       const first = await store.delivery.claimReminders(T0 + 100, 1);
       assert.equal(first.length, 1, 'the limit holds');
       const rest = await store.delivery.claimReminders(T0 + 100, 10);
+      // What a pass needs comes with the claim: the member, the group's addresses, nothing to look up.
+      const extra = async (userId: number) => ({
+        user: await store.users.byId(userId),
+        appNumber: '01',
+        groupNumber: group.groupNumber,
+        pushSubscriptions: 0,
+        quietHours: false,
+      });
       assert.deepEqual(
         [...first, ...rest],
         [
@@ -234,6 +242,7 @@ export function deliveryContract(factory: StoreFactory): void {
             unread: 2,
             groupName: 'Test',
             escalate: true,
+            ...(await extra(a.id)),
           },
           {
             groupId: group.id,
@@ -243,6 +252,7 @@ export function deliveryContract(factory: StoreFactory): void {
             unread: 3,
             groupName: 'Test',
             escalate: true,
+            ...(await extra(b.id)),
           },
         ],
         'in due order, the second claim taking what the first left',
@@ -308,6 +318,52 @@ export function deliveryContract(factory: StoreFactory): void {
       );
       await store.delivery.fetched(b.id, [{ groupId: group.id, seq: 3 }], T0 + 2);
       assert.deepEqual(await store.delivery.claimReminders(later + LEASE, 10), []);
+    });
+  });
+
+  test('a claimed reminder counts what the inbox shows and says whether there is a push or a quiet window to look at', async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 4);
+      const [a, b, c] = [users[1]!, users[2]!, users[3]!];
+      // a wrote seqs 2 and 4; b's range starts after a fetch; c has two subscriptions and quiet hours.
+      await store.messages.append(
+        [1, 2, 3, 4, 5].map((i) => msg(group.id, [2, 4].includes(i) ? a.id : owner.id, i)),
+      );
+      const inbox = { rung: 'inbox' as const, sms: [], reminderDueAt: T0 + 100 };
+      await store.delivery.route([a, b, c].map((u) => smsRoute(group.id, u, 0, 5, inbox)));
+      await store.delivery.fetched(b.id, [{ groupId: group.id, seq: 3 }], T0 + 1);
+      await store.push.add(c.id, 'https://push.example/c1', 'k1', 'a1', T0);
+      await store.push.add(c.id, 'https://push.example/c2', 'k2', 'a2', T0);
+      const quiet = {
+        smsMode: 'normal' as const,
+        muted: false,
+        digest: false,
+        quiet: { start: 22, end: 7 },
+        timeZone: null,
+      };
+      await store.policy.setPrefs(group.id, c.id, quiet, T0);
+      // b keeps preferences without quiet hours: no window to work out.
+      await store.policy.setPrefs(group.id, b.id, { ...quiet, quiet: null }, T0);
+      const due = await store.delivery.claimReminders(T0 + 100, 10);
+      assert.deepEqual(
+        due
+          .map((d) => [
+            d.userId,
+            d.fromSeq,
+            d.toSeq,
+            d.unread,
+            d.pushSubscriptions,
+            d.quietHours,
+            d.user.phone,
+          ])
+          .sort((x, y) => Number(x[0]) - Number(y[0])),
+        [
+          [a.id, 0, 5, 3, 0, false, a.phone],
+          [b.id, 3, 5, 2, 0, false, b.phone],
+          [c.id, 0, 5, 5, 2, true, c.phone],
+        ],
+        'only others’ messages in (fetched, inbox] count: a 5 − its own 2, b seqs 4 and 5',
+      );
     });
   });
 

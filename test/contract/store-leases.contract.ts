@@ -5,7 +5,7 @@
 // storeContract's describe.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NewOutbound, Store } from '../../src/store/store.ts';
+import type { DueReminder, NewOutbound, Store } from '../../src/store/store.ts';
 import { groupWithMembers, LEASE, msg, type StoreFactory, smsRoute, T0 } from './store-fixtures.ts';
 
 /** Runs the body with the factory's store (node "qun") and stores for the other node ids given. */
@@ -232,6 +232,88 @@ export function leasesContract(factory: StoreFactory): void {
       assert.equal(await winner.leases.hold('other-job', T0 + 151, T0 + 251), true, 'leases are per name');
       await loser.leases.release('retention');
       assert.equal(await winner.leases.hold('retention', T0 + 152, T0 + 252), true, 'released: free at once');
+    });
+  });
+
+  test('remindDue records the reminders settled at once in the claim, leases the others, and two nodes at once share them', async () => {
+    await withNodes(factory, ['node-b'], async (a, b) => {
+      const { group, members } = await dueMembers(a!, 6);
+      // The first member has a push subscription: that reminder needs a round trip.
+      await a!.push.add(members[0]!.id, 'https://push.example/0', 'k', 'a', T0);
+      const trail = (userId: number, seqTo: number) => ({
+        groupId: group.id,
+        userId,
+        seqFrom: 0,
+        seqTo,
+        rung: 'reminder' as const,
+        outcome: 'reminded',
+        reason: 'test',
+        at: T0 + 100,
+      });
+      const settle = (r: DueReminder) =>
+        r.pushSubscriptions > 0
+          ? undefined
+          : {
+              groupId: r.groupId,
+              userId: r.userId,
+              trail: trail(r.userId, r.toSeq),
+              escalateAt: T0 + 200,
+              ...(r.userId === members[1]!.id
+                ? {
+                    text: {
+                      kind: 'reminder' as const,
+                      toPhone: r.user.phone,
+                      fromAddr: '10658',
+                      text: `${r.unread} unread`,
+                      groupId: r.groupId,
+                      seq: null,
+                      userId: r.userId,
+                    },
+                  }
+                : {}),
+            };
+      // A settle that throws leaves nothing behind: nothing recorded, nothing leased.
+      await assert.rejects(
+        a!.delivery.remindDue(T0 + 100, 10, () => {
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      const depth = await a!.outbound.depth();
+      const steps = await Promise.all([a!, b!, a!, b!].map((s) => s.delivery.remindDue(T0 + 100, 2, settle)));
+      const ids = (l: { userId: number }[]) => l.map((r) => r.userId);
+      const all = disjoint(steps.map((x) => [...ids(x.settled), ...ids(x.leased)]));
+      const rest = await b!.delivery.remindDue(T0 + 100, 10, settle);
+      disjoint([all, [...ids(rest.settled), ...ids(rest.leased)]]);
+      const leased = [...steps, rest].flatMap((x) => ids(x.leased));
+      assert.deepEqual(leased, [members[0]!.id], 'only the member with a subscription is left leased');
+      assert.equal(
+        all.length + rest.settled.length + rest.leased.length,
+        members.length,
+        'every due member taken once',
+      );
+      assert.equal(
+        await a!.outbound.depth(),
+        depth + 1,
+        'the settled reminder’s text queued with its trail row',
+      );
+      assert.deepEqual(
+        (await a!.delivery.trailFor(group.id, 1))
+          .filter((t) => t.rung === 'reminder')
+          .map((t) => t.userId)
+          .sort((x, y) => x - y),
+        members
+          .slice(1)
+          .map((u) => u.id)
+          .sort((x, y) => x - y),
+      );
+      assert.deepEqual(await b!.delivery.claimReminders(T0 + 100 + LEASE - 1, 10), [], 'recorded or leased');
+      assert.deepEqual(
+        ids(await b!.delivery.claimReminders(T0 + 100 + LEASE, 10)),
+        [members[0]!.id],
+        'the leased one is taken over once its lease ends; the settled ones are done',
+      );
+      assert.equal((await a!.delivery.claimEscalations(T0 + 200, 10)).length, members.length - 1);
     });
   });
 }

@@ -22,7 +22,9 @@ import { byDueThenKey, DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts
 import type { DeliveryStore, NewOutbound, TrailEntry } from '../store.ts';
 import { ackFlush } from './pg-ack.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
-import { insertOutbound, insertOutbounds } from './pg-insert-outbound.ts';
+import { insertOutbounds } from './pg-insert-outbound.ts';
+import { pgReminders } from './pg-reminders.ts';
+import { addTrails } from './pg-trail.ts';
 
 type Ids = { groupId: number; userId: number; fromSeq: number; toSeq: number };
 type Cursors = CursorRow & { group_id: number; user_id: number; last_seq: number };
@@ -75,27 +77,6 @@ const SQL = {
     WHERE m.state = 'active' AND GREATEST(m.routed_seq, m.acked_seq) < g.last_seq
       AND (x.created_at IS NULL OR x.created_at < $1::bigint)
     ORDER BY x.created_at NULLS FIRST, m.group_id, m.user_id LIMIT $2`,
-  // A claim is one statement: the due rows whose lease is free or expired are locked (skipping rows another
-  // claimer holds: it never waits for them) and leased to this node. READ COMMITTED re-checks a row that
-  // another claimer leased and committed after this statement's snapshot against the WHERE once it gets the
-  // lock, so it is skipped then, not taken twice. The unread count is a subquery of the same statement.
-  claimReminders: `WITH picked AS (
-      SELECT group_id, user_id FROM memberships
-      WHERE reminder_due_at IS NOT NULL AND reminder_due_at <= $1::bigint
-        AND (lease_until IS NULL OR lease_until <= $1::bigint)
-      ORDER BY reminder_due_at, group_id, user_id LIMIT $2
-      FOR UPDATE SKIP LOCKED)
-    UPDATE memberships m SET lease_holder = $3, lease_until = $4::bigint
-    FROM picked p, groups g
-    WHERE m.group_id = p.group_id AND m.user_id = p.user_id AND g.id = m.group_id
-    RETURNING m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc, m.reminder_due_at AS due,
-      GREATEST(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
-      (SELECT count(*) FROM messages x WHERE x.group_id = m.group_id
-         AND x.seq > GREATEST(m.fetched_seq, m.acked_seq) AND x.seq <= m.inbox_upto
-         AND x.sender_id <> m.user_id) AS unread`,
-  reminded: `UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, $1::bigint),
-      lease_holder = NULL, lease_until = NULL
-    WHERE group_id = $2 AND user_id = $3`,
   claimEscalations: `WITH picked AS (
       SELECT group_id, user_id FROM memberships
       WHERE escalate_at IS NOT NULL AND escalate_at <= $1::bigint AND state = 'active'
@@ -128,26 +109,6 @@ async function textedIn(
   if (r.to <= r.from) return [];
   return (await rows<{ seq: number }>(c, SQL.handedIn, [ids.groupId, ids.userId, r.from, r.to])).map(
     (x) => x.seq,
-  );
-}
-
-/** Trail rows of one batch in one statement (the ack path writes one per member and flush). */
-async function addTrails(c: Queryable, ts: TrailEntry[]) {
-  if (ts.length === 0) return;
-  const col = <K extends keyof TrailEntry>(k: K) => ts.map((t) => t[k]);
-  await c.query(
-    `INSERT INTO trail (group_id, user_id, seq_from, seq_to, rung, outcome, reason, at)
-     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[])`,
-    [
-      col('groupId'),
-      col('userId'),
-      col('seqFrom'),
-      col('seqTo'),
-      col('rung'),
-      col('outcome'),
-      col('reason'),
-      col('at'),
-    ],
   );
 }
 
@@ -309,40 +270,7 @@ export function pgDelivery(
       if (opts) return rows<Ids>(db, SQL.unroutedBefore, [opts.firstBefore, opts.limit]);
       return rows<Ids>(db, SQL.unrouted);
     },
-    async claimReminders(now, limit) {
-      const due = await rows<{
-        group_id: number;
-        user_id: number;
-        name: string;
-        esc: number;
-        due: number;
-        from_seq: number;
-        inbox_upto: number;
-        unread: number;
-      }>(db, SQL.claimReminders, [now, limit, lease.holder, now + lease.ms]);
-      return byDueThenKey(due.map((r) => ({ due: r.due, groupId: r.group_id, userId: r.user_id, r }))).map(
-        ({ r }) => ({
-          groupId: r.group_id,
-          userId: r.user_id,
-          fromSeq: r.from_seq,
-          toSeq: r.inbox_upto,
-          groupName: r.name,
-          escalate: r.esc === 1,
-          unread: r.unread,
-        }),
-      );
-    },
-    async reminded(items) {
-      // One transaction for a whole scan's worth of reminders: one WAL flush, not one per member.
-      if (items.length === 0) return;
-      await tx(db, async (c) => {
-        for (const r of items) {
-          await c.query(SQL.reminded, [r.escalateAt, r.groupId, r.userId]);
-          await addTrail(c, r.trail);
-          if (r.text) await insertOutbound(c, r.text, r.trail.at);
-        }
-      });
-    },
+    ...pgReminders(db, lease),
     async claimEscalations(now, limit) {
       const due = await rows<Ids & { due: number }>(db, SQL.claimEscalations, [
         now,

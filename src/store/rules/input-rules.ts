@@ -14,6 +14,7 @@ const INT32_MAX = 2 ** 31 - 1;
 const LIMIT_ARG: Record<string, number> = {
   'messages.range': 3,
   'delivery.claimReminders': 1,
+  'delivery.remindDue': 1,
   'delivery.claimEscalations': 1,
   'outbound.claim': 0,
   'sim.textsTo': 2,

@@ -1,7 +1,7 @@
 // Per-member delivery state on SQLite: cursors, fall-back routes, reminders, escalation, the trail.
 // The rules are shared with the PostgreSQL engine (../rules/delivery-rules.ts); this file keeps the SQL.
 import type { Database } from 'better-sqlite3';
-import { type TrailRow, toTrail } from '../rows.ts';
+import { type DueRow, type TrailRow, toDueReminder, toTrail } from '../rows.ts';
 import { CANCEL_REASON } from '../rules/cancel-rules.ts';
 import {
   type CursorRow,
@@ -15,8 +15,9 @@ import {
   settleRange,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
+import { checkArguments } from '../rules/input-rules.ts';
 import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
-import type { DeliveryStore, FallbackRoute, TrailEntry } from '../store.ts';
+import type { DeliveryStore, DueReminder, FallbackRoute, ReminderDone, TrailEntry } from '../store.ts';
 import { insertOutbound } from './sqlite-outbound.ts';
 
 type Ids = { groupId: number; userId: number; fromSeq: number; toSeq: number };
@@ -51,13 +52,20 @@ const SQL = {
       AND (x.created_at IS NULL OR x.created_at < ?)
     ORDER BY x.created_at NULLS FIRST, m.group_id, m.user_id LIMIT ?`,
   // A claim picks the due rows whose lease is free or expired and leases them, in one transaction (one
-  // process holds the file, so that is all "skip locked" needs here). The unread count is a subquery of the
-  // same statement: one snapshot. Ties on the due time are broken by the primary key, as on PostgreSQL.
-  dueReminders: `SELECT m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc,
+  // process holds the file, so that is all "skip locked" needs here). What a reminder needs comes with it
+  // (the member, the group's addresses, whether there are push subscriptions or quiet hours to look at), so
+  // a pass makes no query per member. The unread count is a subquery of the same statement: one snapshot,
+  // and exact (own and removed messages are not counted; seqs alone cannot tell either). Ties on the due
+  // time are broken by the primary key, as on PostgreSQL.
+  dueReminders: `SELECT m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc, g.app_number, g.group_number,
       max(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
       (SELECT count(*) FROM messages x WHERE x.group_id = m.group_id
-         AND x.seq > max(m.fetched_seq, m.acked_seq) AND x.seq <= m.inbox_upto AND x.sender_id <> m.user_id) AS unread
-    FROM memberships m JOIN groups g ON g.id = m.group_id
+         AND x.seq > max(m.fetched_seq, m.acked_seq) AND x.seq <= m.inbox_upto AND x.sender_id <> m.user_id) AS unread,
+      u.id, u.phone, u.display_name, u.sms_opted_out, u.last_group_id, u.created_at,
+      (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = m.user_id) AS subs,
+      EXISTS (SELECT 1 FROM member_prefs q WHERE q.group_id = m.group_id AND q.user_id = m.user_id
+         AND q.quiet_start IS NOT NULL AND q.quiet_end IS NOT NULL) AS quiet
+    FROM memberships m JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id
     WHERE m.reminder_due_at IS NOT NULL AND m.reminder_due_at <= @now
       AND (m.lease_until IS NULL OR m.lease_until <= @now)
     ORDER BY m.reminder_due_at, m.group_id, m.user_id LIMIT @limit`,
@@ -91,18 +99,7 @@ export function sqliteDelivery(
     markRead: db.prepare(SQL.markRead),
     unrouted: db.prepare<[], Ids>(SQL.unrouted),
     unroutedBefore: db.prepare<[number, number], Ids>(SQL.unroutedBefore),
-    dueReminders: db.prepare<
-      [{ now: number; limit: number }],
-      {
-        group_id: number;
-        user_id: number;
-        name: string;
-        esc: number;
-        from_seq: number;
-        inbox_upto: number;
-        unread: number;
-      }
-    >(SQL.dueReminders),
+    dueReminders: db.prepare<[{ now: number; limit: number }], DueRow>(SQL.dueReminders),
     lease: db.prepare(SQL.lease),
     reminded: db.prepare(SQL.reminded),
     dueEscalations: db.prepare<[{ now: number; limit: number }], Ids>(SQL.dueEscalations),
@@ -177,20 +174,52 @@ export function sqliteDelivery(
       return handed;
     },
   );
-  const reminded = db.transaction((items: Parameters<DeliveryStore['reminded']>[0]) => {
-    for (const r of items) {
-      s.reminded.run(r.escalateAt, r.groupId, r.userId);
-      addTrail(r.trail);
-      if (r.text) enqueue(r.text, r.trail.at);
+  const record = (r: ReminderDone) => {
+    s.reminded.run(r.escalateAt, r.groupId, r.userId);
+    addTrail(r.trail);
+    if (r.text) enqueue(r.text, r.trail.at);
+  };
+  const reminded = db.transaction((items: ReminderDone[]) => items.forEach(record));
+  const pickDue = (now: number, limit: number) => s.dueReminders.all({ now, limit }).map(toDueReminder);
+  // Each due row is written once: recorded when settled at once, else leased.
+  const remindDue = db.transaction(
+    (now: number, limit: number, settle: (r: DueReminder) => ReminderDone | undefined) => {
+      const settled: ReminderDone[] = [];
+      const leased: DueReminder[] = [];
+      for (const r of pickDue(now, limit)) {
+        const done = settle(r);
+        if (done) {
+          // The store's own input rules hold for what the callback made too.
+          checkArguments('delivery.reminded', [done]);
+          record(done);
+          settled.push(done);
+        } else {
+          s.lease.run(lease.holder, now + lease.ms, r.groupId, r.userId);
+          leased.push(r);
+        }
+      }
+      return { settled, leased };
+    },
+  );
+  /**
+   * Due rows of a scan, leased to this node in the same transaction. The claim skips its own fsync
+   * (synchronous=NORMAL in WAL, as acks do): it is durable against a crash of the process at once, and a
+   * lease lost to a power cut only lets the row be claimed again sooner — a member pushed twice at worst,
+   * never texted twice, as a reminder's text commits (FULL) with its trail row. The next FULL commit makes
+   * the claim durable with it.
+   */
+  const claim = <R extends { groupId: number; userId: number }>(pick: () => R[], now: number) => {
+    db.pragma('synchronous = NORMAL');
+    try {
+      return db.transaction(() => {
+        const picked = pick();
+        for (const r of picked) s.lease.run(lease.holder, now + lease.ms, r.groupId, r.userId);
+        return picked;
+      })();
+    } finally {
+      db.pragma('synchronous = FULL');
     }
-  });
-  /** Due rows of a scan, leased to this node in the same transaction. */
-  const claim = <R extends { groupId: number; userId: number }>(pick: () => R[], now: number) =>
-    db.transaction(() => {
-      const picked = pick();
-      for (const r of picked) s.lease.run(lease.holder, now + lease.ms, r.groupId, r.userId);
-      return picked;
-    })();
+  };
   const addTrails = db.transaction((entries: TrailEntry[]) => entries.forEach(addTrail));
 
   return {
@@ -225,20 +254,10 @@ export function sqliteDelivery(
       return s.unrouted.all();
     },
     async claimReminders(now, limit) {
-      const due = claim(
-        () =>
-          s.dueReminders.all({ now, limit }).map((r) => ({
-            groupId: r.group_id,
-            userId: r.user_id,
-            fromSeq: r.from_seq,
-            toSeq: r.inbox_upto,
-            groupName: r.name,
-            escalate: r.esc === 1,
-            unread: r.unread,
-          })),
-        now,
-      );
-      return due;
+      return claim(() => pickDue(now, limit), now);
+    },
+    async remindDue(now, limit, settle) {
+      return remindDue(now, limit, settle);
     },
     async reminded(items) {
       // One transaction for a whole scan's worth of reminders: one fsync, not one per member.
