@@ -290,9 +290,8 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     const logDir = process.env.QUN_FAULT_LOG_DIR;
     if (logDir) {
       fs.mkdirSync(logDir, { recursive: true });
-      [...logs, server.output()].forEach((l, i) =>
-        fs.writeFileSync(`${logDir}/${o.fault}-server-${i + 1}.log`, l),
-      );
+      for (const [i, l] of [...logs, server.output()].entries())
+        fs.writeFileSync(`${logDir}/${o.fault}-server-${i + 1}.log`, l);
     }
     const diagnostics =
       t.duplicated > 0
