@@ -56,6 +56,9 @@ export async function buildHttp(
   app.addHook('onRequest', async (req, reply) => {
     if (!ctx.stopping?.() || req.url === '/healthz') return;
     reply.header('connection', 'close');
+    // A WebSocket upgrade (a client reconnecting at once after 1012) has left the HTTP server's hands: its
+    // socket would stay open after the 503, half-open, and hold the server's close until the forced exit.
+    if (req.headers.upgrade) reply.raw.once('finish', () => req.raw.socket.destroy());
     throw new QunError('unavailable');
   });
   app.addHook('onSend', async (_req, reply) => {
