@@ -56,9 +56,6 @@ export async function buildHttp(
   app.addHook('onRequest', async (req, reply) => {
     if (!ctx.stopping?.() || req.url === '/healthz') return;
     reply.header('connection', 'close');
-    // A WebSocket upgrade (a client reconnecting at once after 1012) has left the HTTP server's hands: its
-    // socket would stay open after the 503, half-open, and hold the server's close until the forced exit.
-    if (req.headers.upgrade) reply.raw.once('finish', () => req.raw.socket.destroy());
     throw new QunError('unavailable');
   });
   app.addHook('onSend', async (_req, reply) => {
@@ -89,6 +86,12 @@ export async function buildHttp(
       for (const client of app.websocketServer.clients) client.close(1012, 'server restarting');
       app.websocketServer.close(() => done());
     },
+  });
+  // A WebSocket upgrade refused while stopping (clients told 1012 come back at once) gets its 503 from the
+  // hook above or from Fastify's own close, but an upgrade's socket has left the HTTP server's hands: left
+  // open (half-open once the client gives up), it holds the server's close until the forced exit at 9.5 s.
+  app.server.on('upgrade', (_req, socket) => {
+    if (ctx.stopping?.()) setImmediate(() => socket.end(() => socket.destroy()));
   });
 
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process answers' } }, async () => ({

@@ -1,7 +1,8 @@
 // What a fault run prints when a member got a message twice: the checker's timeline of that member and
 // message (each copy, the links, the server's starts and stops) beside what the store recorded for it (the
 // member's cursors, their trail rows over the seq, the texts for it) and the servers' warnings — enough to
-// tell which path texted what the member also got live.
+// tell which path texted what the member also got live. A route's trail row and texts carry the time it was
+// decided, not when its batch reached the store (seconds later on a loaded database).
 import { loadConfig } from '../../src/config/config.ts';
 import { storeOptions } from '../../src/server-parts.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -70,11 +71,11 @@ export async function diagnoseDuplicates(o: {
       );
       for (const x of (await store.delivery.trailFor(g, seq)).filter((x) => x.userId === user.id))
         lines.push(
-          `    trail (${x.seqFrom}, ${x.seqTo}] ${x.rung}/${x.outcome} at ${rel(x.at, o.t0)}: ${x.reason}`,
+          `    trail (${x.seqFrom}, ${x.seqTo}] ${x.rung}/${x.outcome} decided ${rel(x.at, o.t0)}: ${x.reason}`,
         );
       for (const x of (await store.outbound.forMessage(g, seq)).filter((x) => x.userId === user.id))
         lines.push(
-          `    text #${x.id} ${x.state} created ${rel(x.createdAt, o.t0)} updated ${rel(x.updatedAt, o.t0)}` +
+          `    text #${x.id} ${x.state} created (decided) ${rel(x.createdAt, o.t0)} updated ${rel(x.updatedAt, o.t0)}` +
             ` attempts ${x.attempts}${x.error ? ` error ${x.error}` : ''}`,
         );
     }
