@@ -10,7 +10,7 @@ import type { Metrics } from '../util/metrics.ts';
 import { AckWriter } from './ack-writer.ts';
 import type { Clock } from './clock.ts';
 import { deliveredVia } from './delivered-via.ts';
-import { fallbackRoute } from './fallback-route.ts';
+import { fallbackRoute, nothingFor } from './fallback-route.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
 import { HeldRoutes } from './held-routes.ts';
 import type { MemberCache } from './member-cache.ts';
@@ -75,7 +75,8 @@ export class DeliveryEngine {
             log: deps.log,
           });
     this.#routes = new Batcher(async (batches) => {
-      const held = await deps.store.delivery.route(batches.flat());
+      const all = batches.flat();
+      const held = all.length > 0 ? await deps.store.delivery.route(all) : [];
       if (held.length > 0) this.#held?.hold(held);
       if (batches.some((b) => b.some((r) => r.sms.length > 0))) deps.onSmsQueued();
       return batches.map(() => undefined);
@@ -361,6 +362,16 @@ export class DeliveryEngine {
     return ranges.length;
   }
 
+  /**
+   * Every fan-out and fall-through queued so far has written its routes (an empty list lands last). A
+   * catch-up waits for it: a text routed while the member had no socket is queued before it looks for texts
+   * to take back, not after it sent the message live (then texted beside the live copy unless acked first).
+   */
+  async routesWritten(): Promise<void> {
+    await this.serialized(async () => {});
+    await this.#routes.submit([]);
+  }
+
   /** Stopping: routes waiting for their predecessor are left to recovery (held-routes.ts). */
   stopHolding(): void {
     this.#held?.abandon();
@@ -374,19 +385,4 @@ export class DeliveryEngine {
     await this.#routes.idle();
     await this.#acks.idle();
   }
-}
-
-/** A route that only moves the member's routed cursor over one message (no trail, no text). */
-function nothingFor(groupId: number, userId: number, seq: number, at: number, reason: string): FallbackRoute {
-  return {
-    groupId,
-    userId,
-    seqFrom: seq - 1,
-    seqTo: seq,
-    rung: 'none',
-    reason,
-    at,
-    reminderDueAt: null,
-    sms: [],
-  };
 }

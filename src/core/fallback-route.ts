@@ -59,3 +59,24 @@ export function fallbackRoute(
     sms,
   };
 }
+
+/** A route that only moves the member's routed cursor over one message (no trail, no text). */
+export function nothingFor(
+  groupId: number,
+  userId: number,
+  seq: number,
+  at: number,
+  reason: string,
+): FallbackRoute {
+  return {
+    groupId,
+    userId,
+    seqFrom: seq - 1,
+    seqTo: seq,
+    rung: 'none',
+    reason,
+    at,
+    reminderDueAt: null,
+    sms: [],
+  };
+}

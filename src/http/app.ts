@@ -87,6 +87,12 @@ export async function buildHttp(
       app.websocketServer.close(() => done());
     },
   });
+  // A WebSocket upgrade refused while stopping (clients told 1012 come back at once) gets its 503 from the
+  // hook above or from Fastify's own close, but an upgrade's socket has left the HTTP server's hands: left
+  // open (half-open once the client gives up), it holds the server's close until the forced exit at 9.5 s.
+  app.server.on('upgrade', (_req, socket) => {
+    if (ctx.stopping?.()) setImmediate(() => socket.end(() => socket.destroy()));
+  });
 
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process answers' } }, async () => ({
     status: 'ok',

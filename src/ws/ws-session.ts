@@ -56,6 +56,8 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
       const m = await d.store.groups.member(groupId, conn.userId);
       if (m?.state !== 'active') return;
       for (;;) {
+        // Routes decided before this socket attached land first, so their texts are found below.
+        await d.delivery.routesWritten().catch(() => {});
         const cur = conn.groups.get(groupId);
         const group = await d.store.groups.byId(groupId);
         if (!cur || !group || cur.sent >= group.lastSeq) return;

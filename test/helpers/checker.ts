@@ -165,6 +165,19 @@ export class DeliveryChecker {
     return back - start >= t - 250 && otherAt >= start + t - 250;
   }
 
+  /**
+   * Everything the checker knows about one member and message, for a failure's diagnostics: the accepted send,
+   * each copy received (channel, time, via), the member's link events and the server's starts.
+   */
+  trace(member: string, tag: string) {
+    return {
+      accepted: this.#accepted.get(tag),
+      received: this.#received.filter((x) => x.member === member && this.#tagOf(x) === tag),
+      links: this.#links.get(member) ?? [],
+      starts: [...this.#starts],
+    };
+  }
+
   /** Reads the group log (history as a member): fills in ids and seqs, and notes tags stored twice and holes. */
   learnLog(groupId: number, log: { seq: number; id?: string; body?: string; hidden?: boolean }[]): void {
     const seen = new Map<string, number>();

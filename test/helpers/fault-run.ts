@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { QunClient } from '../../src/client/qun-client.ts';
 import { DeliveryChecker, formatReport, type Report } from './checker.ts';
+import { diagnoseDuplicates } from './fault-diagnose.ts';
 import { Api, type ChildServer, eventually, spawnServer, tempDir } from './server.ts';
 import { freePort, TcpProxy } from './tcp-proxy.ts';
 import {
@@ -44,6 +45,8 @@ export interface FaultRunResult {
   faults: number;
   accepted: number;
   inDoubt: number;
+  /** On a duplicate: the member's timeline and what the store recorded for that message (fault-diagnose.ts). */
+  diagnostics: string;
 }
 
 // The default ack timeout: the typed client's back-off (up to 10 s) finds a restarted server within it.
@@ -82,6 +85,9 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
   checker.ackTimeoutMs = FAULT_ACK_TIMEOUT_MS;
   let server: ChildServer = await spawnServer(dir, env);
   checker.serverStarted();
+  // Each server's log and the run's own moments, for the diagnostics of a duplicate.
+  const logs: string[] = [];
+  const events: { at: number; what: string }[] = [];
   let api = new Api(server.url);
   const A = () => api;
   const viaProxy = o.fault === 'halfopen' || o.fault === 'flap';
@@ -162,6 +168,8 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     // The fault.
     let faults = 0;
     const downMs: number[] = [];
+    /** Of each down time, how long the old server took to exit. */
+    const stopMs: number[] = [];
     if (o.fault === 'kill' || o.fault === 'term') {
       const perTwoMinutes = o.fault === 'kill' ? 10 : 4;
       const n = o.restarts ?? Math.max(2, Math.round((perTwoMinutes * o.seconds) / 120));
@@ -170,9 +178,14 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
           Math.max(0, Math.max(t0 + at, lastUp + MIN_UP_MS * (0.75 + Math.random() / 2)) - Date.now()),
         );
         const down = Date.now();
+        events.push({ at: down, what: o.fault === 'kill' ? 'SIGKILL' : 'SIGTERM' });
         await server.kill(o.fault === 'kill' ? 'SIGKILL' : 'SIGTERM');
+        events.push({ at: Date.now(), what: 'exited' });
+        stopMs.push(Date.now() - down);
+        logs.push(server.output());
         server = await spawnServer(dir, env);
         startedAt = Date.now();
+        events.push({ at: startedAt, what: 'listening' });
         lastUp = startedAt;
         downMs.push(startedAt - down);
         checker.serverStarted();
@@ -269,10 +282,31 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
       `${t.outOfOrder} out of order, ${report.storedTwice.length} stored twice, ${t.marked} via-marked copies, ` +
       `${textsTo('inbox')} texts to web-inbox and ${textsTo('live')} to live members` +
       (downMs.length > 0
-        ? `; down ${downMs.join('/')} ms, live clients back ${Math.min(...backAfter)}–${Math.max(...backAfter)} ms after start`
-        : '');
+        ? `; down ${downMs.join('/')} ms (stopping ${stopMs.join('/')}), live clients back ${Math.min(...backAfter)}–${Math.max(...backAfter)} ms after start`
+        : '') +
+      // A SIGTERM stop that overran its 9.5 s and exited half-way (cli.ts) skips the rest of its shutdown.
+      (o.fault === 'term' ? `; ${logs.filter((l) => /exiting anyway/.test(l)).length} stops cut short` : '');
+    // QUN_FAULT_LOG_DIR keeps every server's log of the run (one file per server, in start order).
+    const logDir = process.env.QUN_FAULT_LOG_DIR;
+    if (logDir) {
+      fs.mkdirSync(logDir, { recursive: true });
+      for (const [i, l] of [...logs, server.output()].entries())
+        fs.writeFileSync(`${logDir}/${o.fault}-server-${i + 1}.log`, l);
+    }
+    const diagnostics =
+      t.duplicated > 0
+        ? await diagnoseDuplicates({
+            report,
+            checker,
+            dir,
+            t0,
+            events,
+            logs: [...logs, server.output()],
+          }).catch((e) => `duplicate diagnostics failed: ${e}`)
+        : '';
     return {
       report,
+      diagnostics,
       figures,
       table: formatReport(`fault run ${o.fault}`, report),
       faults,
@@ -292,6 +326,7 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
 export function assertExactlyOnce(r: FaultRunResult): void {
   console.log(r.table);
   console.log(r.figures);
+  if (r.diagnostics) console.log(r.diagnostics);
   const t = r.report.totals;
   assert.ok(r.faults > 0, 'the fault happened');
   assert.ok(r.accepted > 0, 'messages were acknowledged');
@@ -307,6 +342,6 @@ export function assertExactlyOnce(r: FaultRunResult): void {
   assert.deepEqual(
     bad,
     { lost: 0, duplicated: 0, outOfOrder: 0, unexpected: 0, leaked: 0, storedTwice: 0, logGaps: 0 },
-    `${r.figures}\n${r.table}`,
+    `${r.figures}\n${r.table}${r.diagnostics ? `\n${r.diagnostics}` : ''}`,
   );
 }

@@ -125,6 +125,8 @@ export interface ChildServer {
   url: string;
   child: ChildProcess;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Everything the server wrote (its JSON log, then stderr), for a failure's diagnostics. */
+  output(): string;
 }
 
 /** Runs `node src/main.ts serve` as a child process on the given data dir; resolves when it listens. */
@@ -166,6 +168,7 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
         resolve({
           url: m[1]!,
           child,
+          output: () => `${buf}\n${stderr}`,
           kill: (signal = 'SIGKILL') =>
             new Promise((r) => {
               // A child killed by a signal has exitCode null but a signalCode: it is gone all the same.
