@@ -1,0 +1,133 @@
+// The production build that `npm start` runs first (the `prestart` script): src/main.ts bundled by esbuild
+// into dist/main.mjs, and the web assets prepared beside it (dist/web-assets.json). A start from it
+// resolves no TypeScript, strips no types and compresses nothing (docs/performance.md, "Start-up").
+// What the sources import lazily (await import(…)) becomes a chunk of its own, dist/<name>-<hash>.mjs: the
+// entry itself turns the compile cache on before the rest is compiled, and a server not configured for
+// PostgreSQL, Redis or an SMS gateway does not even parse their code.
+// Incremental: when no input is newer than the last build, it only compares times and exits.
+//
+//   node scripts/build.ts            build if anything changed
+//   node scripts/build.ts --force    build anyway
+import fs from 'node:fs';
+import { isBuiltin } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'dist');
+const BUNDLE = path.join(DIST, 'main.mjs');
+const ASSETS = path.join(DIST, 'web-assets.json');
+/** Written last: a build that failed half-way is never taken for a complete one. */
+const STAMP = path.join(DIST, 'build.json');
+
+// Packages that cannot be bundled: native addons (better-sqlite3, esbuild's binary), optional native
+// bindings found by require() at run time (pg-native), and smpp, which the gateway loads itself by
+// createRequire so that only a server configured for SMPP pays for it.
+const EXTERNAL = ['better-sqlite3', 'esbuild', 'pg-native', 'smpp'];
+
+// Node's own modules are taken by require() in the bundle, not by import: importing node:http as an ES
+// module makes Node build its facade, which reads every export, and http's lazy WebSocket export loads
+// undici (~100 ms of a start). require() hands over the module object and reads nothing.
+const builtinsByRequire: Plugin = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (a) =>
+      (a.kind === 'import-statement' || a.kind === 'dynamic-import') && isBuiltin(a.path)
+        ? { path: a.path, namespace: 'node-builtin' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (a) => ({
+      contents: `module.exports = require(${JSON.stringify(a.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** Every file whose change changes the build. */
+function inputs(): string[] {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      return e.isDirectory() ? walk(p) : [p];
+    });
+  return [
+    ...walk(path.join(ROOT, 'src')),
+    ...walk(path.join(ROOT, 'web')),
+    path.join(ROOT, 'package-lock.json'),
+    path.join(ROOT, 'package.json'),
+    fileURLToPath(import.meta.url),
+  ].filter((f) => fs.existsSync(f));
+}
+
+function upToDate(): boolean {
+  let built: number;
+  try {
+    const stamp = JSON.parse(fs.readFileSync(STAMP, 'utf8')) as { node?: string };
+    if (stamp.node !== process.version || !fs.existsSync(BUNDLE) || !fs.existsSync(ASSETS)) return false;
+    built = fs.statSync(STAMP).mtimeMs;
+  } catch {
+    return false;
+  }
+  return inputs().every((f) => fs.statSync(f).mtimeMs < built);
+}
+
+async function build(): Promise<void> {
+  const started = performance.now();
+  // Loaded here: an up-to-date check needs neither.
+  const esbuild = await import('esbuild');
+  const { prepareWebAssets, serializePrepared } = await import('../src/http/web-assets.ts');
+  // Chunks have hashed names: start from an empty folder so old ones do not pile up.
+  fs.rmSync(DIST, { recursive: true, force: true });
+  fs.mkdirSync(DIST, { recursive: true });
+  const out = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'src/main.ts')],
+    outdir: DIST,
+    // Chunks sit beside the entry, not in a folder: modules that find the repository from their own
+    // place (server.ts: import.meta.url + '..') are then as deep as in src/.
+    entryNames: '[name]',
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22.18',
+    external: EXTERNAL,
+    plugins: [builtinsByRequire],
+    // Bundled CommonJS packages call require() for Node's modules and name __dirname; an ES module has
+    // neither. Their __dirname uses (ioredis's package version, pino's worker transports, which Qun does
+    // not use) read package files in try blocks or not at all, so dist/ serves.
+    banner: {
+      js: [
+        "import { createRequire as __qunCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __qunFileUrlToPath } from 'node:url';",
+        'const require = __qunCreateRequire(import.meta.url);',
+        'const __filename = __qunFileUrlToPath(import.meta.url);',
+        "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+      ].join(' '),
+    },
+    define: { QUN_PREBUILT_WEB_ASSETS: JSON.stringify(`./${path.basename(ASSETS)}`) },
+    sourcemap: 'linked',
+    // Not minified: names stay as written (esbuild renames only on a clash), so stack traces in logs
+    // read like the sources.
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const prepared = await prepareWebAssets(
+    path.join(ROOT, 'web'),
+    path.join(ROOT, 'src/client/qun-client.ts'),
+  );
+  fs.writeFileSync(ASSETS, serializePrepared(prepared));
+  fs.writeFileSync(
+    STAMP,
+    `${JSON.stringify({ node: process.version, builtAt: new Date().toISOString() })}\n`,
+  );
+  const bytes = Object.values(out.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  process.stderr.write(
+    `qun: built ${path.relative(ROOT, BUNDLE)} (${(bytes / 1e6).toFixed(1)} MB with its source map) and ` +
+      `${path.relative(ROOT, ASSETS)} in ${Math.round(performance.now() - started)} ms\n`,
+  );
+}
+
+if (process.argv.includes('--force') || !upToDate()) await build();
