@@ -95,6 +95,8 @@ async function build(): Promise<void> {
     target: 'node22.18',
     external: EXTERNAL,
     plugins: [builtinsByRequire],
+    minifyWhitespace: true,
+    minifySyntax: true,
     // Bundled CommonJS packages call require() for Node's modules and name __dirname; an ES module has
     // neither. Their __dirname uses (ioredis's package version, pino's worker transports, which Qun does
     // not use) read package files in try blocks or not at all, so dist/ serves.
@@ -119,6 +121,8 @@ async function build(): Promise<void> {
     path.join(ROOT, 'src/client/qun-client.ts'),
   );
   fs.writeFileSync(ASSETS, serializePrepared(prepared));
+  // What went into which chunk, for `esbuild --analyze`-style questions (https://esbuild.github.io/analyze/).
+  fs.writeFileSync(path.join(DIST, 'meta.json'), JSON.stringify(out.metafile));
   fs.writeFileSync(
     STAMP,
     `${JSON.stringify({ node: process.version, builtAt: new Date().toISOString() })}\n`,
