@@ -2,7 +2,7 @@
 // renderer, security headers on every response, and the route plugins (each given only what it needs).
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { MAX_CLIENT_FRAME_BYTES } from '../domain/live-protocol.ts';
 import { ERRORS, QunError } from '../errors/catalogue.ts';
@@ -26,6 +26,14 @@ import { webClientRoutes } from './routes/web-client-routes.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
+type CompilersFactory = NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'];
+// Fastify types the factories for Ajv's and fast-json-stringify's compilers; zod's take the same route
+// definitions at run time (as setValidatorCompiler shows), so the cast only widens the schema type.
+const ZOD_COMPILERS = {
+  buildValidator: () => validatorCompiler,
+  buildSerializer: () => serializerCompiler,
+} as unknown as CompilersFactory;
+
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -39,6 +47,10 @@ export async function buildHttp(
     bodyLimit: MAX_BODY_BYTES,
     disableRequestLogging: true,
     trustProxy: false,
+    // Every schema is zod, compiled by fastify-type-provider-zod. Naming the compilers here, not only
+    // with setValidatorCompiler below, keeps Fastify from loading Ajv and fast-json-stringify for its
+    // defaults, which nothing would use (~14% of a start's CPU).
+    schemaController: { compilersFactory: ZOD_COMPILERS },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
