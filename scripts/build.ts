@@ -18,6 +18,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
 const BUNDLE = path.join(DIST, 'main.mjs');
 const ASSETS = path.join(DIST, 'web-assets.json');
+/** esbuild's metafile: what went into which chunk, and which files the build wrote. */
+const META = path.join(DIST, 'meta.json');
 /** Written last: a build that failed half-way is never taken for a complete one. */
 const STAMP = path.join(DIST, 'build.json');
 
@@ -81,6 +83,16 @@ function inputs(): string[] {
   ].filter((f) => fs.existsSync(f));
 }
 
+/** The files a build wrote, from its metafile (none if there is none). */
+function outputsOf(meta: string): string[] {
+  try {
+    const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { outputs: Record<string, unknown> };
+    return Object.keys(m.outputs).map((f) => path.resolve(ROOT, f));
+  } catch {
+    return [];
+  }
+}
+
 function upToDate(): boolean {
   let built: number;
   try {
@@ -98,11 +110,15 @@ async function build(): Promise<void> {
   // Loaded here: an up-to-date check needs neither.
   const esbuild = await import('esbuild');
   const { prepareWebAssets, serializePrepared } = await import('../src/http/web-assets.ts');
-  // Chunks have hashed names: start from an empty folder so old ones do not pile up.
-  fs.rmSync(DIST, { recursive: true, force: true });
   fs.mkdirSync(DIST, { recursive: true });
+  fs.rmSync(STAMP, { force: true });
+  // A server still running from the last build imports some chunks only when first needed (web-push,
+  // the OpenAPI document, a gateway): its files stay, and older ones go once this build is written.
+  const previous = outputsOf(META);
   const out = await esbuild.build({
     entryPoints: [path.join(ROOT, 'src/main.ts')],
+    // The metafile's paths are relative to this.
+    absWorkingDir: ROOT,
     outdir: DIST,
     // Chunks sit beside the entry, not in a folder: modules that find the repository from their own
     // place (server.ts: import.meta.url + '..') are then as deep as in src/.
@@ -116,6 +132,9 @@ async function build(): Promise<void> {
     target: 'node22.18',
     external: EXTERNAL,
     plugins: [builtinsByRequire, asciiSources],
+    // V8 keeps every module's source on the heap: whitespace and syntax are minified (~6 MB less RSS).
+    // Identifiers are not: names stay as written (esbuild renames only on a clash), so stack traces
+    // name the sources' functions; `node --enable-source-maps` maps their positions too.
     minifyWhitespace: true,
     minifySyntax: true,
     // Bundled CommonJS packages call require() for Node's modules and name __dirname; an ES module has
@@ -132,8 +151,6 @@ async function build(): Promise<void> {
     },
     define: { QUN_PREBUILT_WEB_ASSETS: JSON.stringify(`./${path.basename(ASSETS)}`) },
     sourcemap: 'linked',
-    // Not minified: names stay as written (esbuild renames only on a clash), so stack traces in logs
-    // read like the sources.
     metafile: true,
     logLevel: 'warning',
   });
@@ -143,7 +160,9 @@ async function build(): Promise<void> {
   );
   fs.writeFileSync(ASSETS, serializePrepared(prepared));
   // What went into which chunk, for `esbuild --analyze`-style questions (https://esbuild.github.io/analyze/).
-  fs.writeFileSync(path.join(DIST, 'meta.json'), JSON.stringify(out.metafile));
+  fs.writeFileSync(META, JSON.stringify(out.metafile));
+  const keep = new Set([...previous, ...outputsOf(META), ASSETS, META, STAMP]);
+  for (const f of fs.readdirSync(DIST)) if (!keep.has(path.join(DIST, f))) fs.rmSync(path.join(DIST, f));
   fs.writeFileSync(
     STAMP,
     `${JSON.stringify({ node: process.version, builtAt: new Date().toISOString() })}\n`,
