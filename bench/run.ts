@@ -35,6 +35,7 @@ import {
 } from './lib/harness.ts';
 import {
   type BenchServer,
+  buildDist,
   fdLimit,
   type GenRun,
   loadAverage,
@@ -454,6 +455,8 @@ const startup: Bench = {
   name: 'startup',
   what: 'start-up: spawn → first 200 from /healthz, and idle RSS, on an empty and a 1,000,000-message database',
   async run(ctx) {
+    // What `npm start` runs: the production build, brought up to date first (not timed).
+    const entry = buildDist();
     const figures: Figure[] = [];
     const raw: Record<string, unknown> = {};
     for (const size of [0, 1_000_000]) {
@@ -502,6 +505,7 @@ const startup: Bench = {
           dataDir: d,
           env: { PORT: String(port) },
           core: SERVER_CORE,
+          entry,
           ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
         });
         server = await spawned;
@@ -522,8 +526,8 @@ const startup: Bench = {
         metric: `ready, ${label}`,
         value: readyMs,
         unit: 'ms',
-        target: '≤ 1,000 ms',
-        met: readyMs <= 1000,
+        target: '≤ 500 ms',
+        met: readyMs <= 500,
         ...(atReady
           ? { serverCpu: atReady.cpuSec / (readyMs / 1000), serverWait: atReady.waitSec / (readyMs / 1000) }
           : {}),
@@ -534,8 +538,8 @@ const startup: Bench = {
         metric: `idle RSS, ${label}`,
         value: mb(idleRss),
         unit: 'MB',
-        target: '≤ 100 MB',
-        met: idleRss > 0 && mb(idleRss) <= 100,
+        target: '≤ 80 MB',
+        met: idleRss > 0 && mb(idleRss) <= 80,
         notes: `${res.idleMs} ms after ready`,
       });
     }

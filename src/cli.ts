@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { registerOps } from './cli-ops.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { SETTINGS } from './config/schema.ts';
-import { startServer } from './server.ts';
 
 const program = new Command('qun').description(
   'Group messaging that reaches every member: live, mobile inbox, or SMS.',
@@ -13,7 +12,10 @@ program
   .command('serve', { isDefault: true })
   .description('run the server (configured by environment variables; see docs/configuration.md)')
   .action(async () => {
-    const server = await startServer({ config: loadConfig() });
+    const config = loadConfig();
+    // Imported here: the other commands need none of the server.
+    const { startServer } = await import('./server.ts');
+    const server = await startServer({ config });
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

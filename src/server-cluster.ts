@@ -1,12 +1,12 @@
 // The composition of what several nodes share: presence and hints. Without QUN_REDIS_URL, presence is
 // kept in the store (one node) and hints stay in process; with it, both go through Redis, every node
 // reads the groups its sockets follow from the log (hint or poll), and a sweep routes what a node that
-// stopped left behind. No logic lives here.
+// stopped left behind. No logic lives here. The Redis side (ioredis with it) is imported only when
+// configured: a single node does not load it.
 import type { Logger } from 'pino';
 import type { LiveHub } from './channels/live/live-hub.ts';
 import { applyPeerMembership } from './channels/live/live-peer-events.ts';
 import { LocalBus } from './cluster/local/local-bus.ts';
-import { RedisBus } from './cluster/redis/redis-bus.ts';
 import type { Config } from './config/config.ts';
 import type { Clock } from './core/clock.ts';
 import { peerHints } from './core/cluster-hints.ts';
@@ -19,7 +19,6 @@ import type { ClusterBus } from './core/ports/cluster-bus.ts';
 import type { AckDeadlines } from './core/ports/live-delivery.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
 import type { PresenceRegistry } from './presence/presence.ts';
-import { connectRedis, RedisPresence } from './presence/redis/redis-presence.ts';
 import type { Job } from './scheduler/job-runner.ts';
 import type { Store } from './store/store.ts';
 
@@ -35,11 +34,20 @@ export interface SharedState {
 /** How often each node reads the end of the groups its sockets follow, whatever the hints said. */
 const POLL_MS = 1000;
 
-export function openSharedState(config: Config, store: Store, clock: Clock, log: Logger): SharedState {
+export async function openSharedState(
+  config: Config,
+  store: Store,
+  clock: Clock,
+  log: Logger,
+): Promise<SharedState> {
   const refreshMs = Math.max(1000, Math.min(config.liveHeartbeat, 10_000));
   const onError = (e: unknown) =>
     log.warn({ err: e }, 'writing presence failed (a hint only: the log and cursors are the truth)');
   if (config.redisUrl) {
+    const [{ connectRedis, RedisPresence }, { RedisBus }] = await Promise.all([
+      import('./presence/redis/redis-presence.ts'),
+      import('./cluster/redis/redis-bus.ts'),
+    ]);
     const redis = connectRedis(config.redisUrl, {
       name: `qun:${config.nodeId}`,
       onError: (e) =>

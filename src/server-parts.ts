@@ -44,9 +44,12 @@ export async function drain(work: () => Promise<unknown>, ms: number): Promise<v
 }
 
 /** Builds the gateway; if its settings are refused, the already opened store is closed first. */
-export function openGateway(store: { close(): Promise<void> }, create: () => SmsGateway): SmsGateway {
+export async function openGateway(
+  store: { close(): Promise<void> },
+  create: () => Promise<SmsGateway>,
+): Promise<SmsGateway> {
   try {
-    return create();
+    return await create();
   } catch (e) {
     void store.close();
     throw e;

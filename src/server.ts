@@ -88,7 +88,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   // The gateway's hooks reach the core, which is built below: bound late, used only after start().
   let hooks: GatewayHooks | undefined;
-  const gateway = openGateway(store, () =>
+  const gateway = await openGateway(store, () =>
     createGateway(config.smsGateway, {
       store,
       clock,
@@ -104,7 +104,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
     }),
   );
-  const shared = openSharedState(config, store, clock, log);
+  const shared = await openSharedState(config, store, clock, log);
   const { presence, bus } = shared;
   const tracker = new AckTracker(config.liveAckTimeout);
   const hub = new LiveHub(presence, tracker);

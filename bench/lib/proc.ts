@@ -119,6 +119,18 @@ export interface BenchServer {
 export const nowMs = () => performance.timeOrigin + performance.now();
 
 /** Starts `node src/main.ts serve` on the data dir; resolves when it logs that it listens. */
+/** Brings dist/ up to date as `npm start` does first (scripts/build.ts, which does nothing when it is); returns the entry. */
+export function buildDist(): string {
+  execFileSync(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'scripts/build.ts')],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  return 'dist/main.mjs';
+}
+
 export function startServer(opts: {
   dataDir: string;
   env?: Record<string, string>;
@@ -128,6 +140,8 @@ export function startServer(opts: {
   timeoutMs?: number;
   /** How long SIGTERM may take before SIGKILL: a graceful stop waits for queued fan-out and SMS. */
   stopGraceMs?: number;
+  /** The script to run, relative to the repository: src/main.ts (default), or dist/main.mjs as `npm start` runs it (see buildDist). */
+  entry?: string;
 }): Promise<BenchServer> {
   const flags = [
     '--disable-warning=ExperimentalWarning',
@@ -135,7 +149,7 @@ export function startServer(opts: {
     ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
     ...(opts.nodeFlags ?? []),
   ];
-  const { cmd, args } = pinned(opts.core, [...flags, path.join(ROOT, 'src/main.ts'), 'serve']);
+  const { cmd, args } = pinned(opts.core, [...flags, path.join(ROOT, opts.entry ?? 'src/main.ts'), 'serve']);
   const spawnedAt = nowMs();
   const child = spawn(cmd, args, {
     cwd: ROOT,

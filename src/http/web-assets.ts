@@ -1,6 +1,8 @@
-// The pages' static files, prepared once per process: the Preact app and the admin dashboard bundled by
-// esbuild at server start (no separate build step: `npm start` does it), every file compressed ahead
-// (brotli and gzip) and given a strong ETag; bundles get content-hashed names and are cached for a year.
+// The pages' static files, prepared once: the Preact app and the admin dashboard bundled by esbuild,
+// every file compressed ahead (brotli and gzip) and given a strong ETag; bundles get content-hashed names
+// and are cached for a year. The production build (scripts/build.ts, run by `npm start`) prepares them
+// into one file beside the server bundle, because compressing at quality 11 is most of a start's CPU;
+// run from the sources (tests, `node src/main.ts`), they are prepared at start, once per process.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
@@ -52,6 +54,18 @@ function asset(body: Buffer | string, type: string, immutable: boolean): Asset {
   };
 }
 
+/** What a build prepared: the assets by served name, and each bundle's logical name → hashed name. */
+export interface PreparedAssets {
+  files: Map<string, Asset>;
+  logical: Map<string, string>;
+}
+
+// Defined (esbuild `define`) only in the production bundle: the prepared assets' file, relative to the
+// bundle. From the sources it is undeclared, and `typeof` says so without a ReferenceError.
+declare const QUN_PREBUILT_WEB_ASSETS: string | undefined;
+const PREBUILT =
+  typeof QUN_PREBUILT_WEB_ASSETS === 'string' ? new URL(QUN_PREBUILT_WEB_ASSETS, import.meta.url) : undefined;
+
 // One build per process and web folder: test suites start many servers, and the files do not change under them.
 const built = new Map<string, Promise<WebAssets>>();
 
@@ -59,14 +73,77 @@ export function loadWebAssets(webDir: string, clientFile: string): Promise<WebAs
   const key = `${webDir}\n${clientFile}`;
   let p = built.get(key);
   if (!p) {
-    p = build(webDir, clientFile);
+    p = (PREBUILT ? readPrepared(PREBUILT) : prepareWebAssets(webDir, clientFile)).then(served);
     built.set(key, p);
     p.catch(() => built.delete(key));
   }
   return p;
 }
 
-async function build(webDir: string, clientFile: string): Promise<WebAssets> {
+interface StoredAsset extends Omit<Asset, 'body' | 'br' | 'gzip'> {
+  body: string;
+  /** Absent when the encoding is the body itself (PNG, ICO). */
+  br?: string;
+  gzip?: string;
+}
+
+/** The prepared assets as one JSON text (base64 bodies), for the production build to write. */
+export function serializePrepared(p: PreparedAssets): string {
+  const files: Record<string, StoredAsset> = {};
+  for (const [name, a] of p.files) {
+    files[name] = {
+      type: a.type,
+      etag: a.etag,
+      immutable: a.immutable,
+      body: a.body.toString('base64'),
+      ...(a.br !== a.body ? { br: a.br.toString('base64') } : {}),
+      ...(a.gzip !== a.body ? { gzip: a.gzip.toString('base64') } : {}),
+    };
+  }
+  return JSON.stringify({ files, logical: Object.fromEntries(p.logical) });
+}
+
+async function readPrepared(file: URL): Promise<PreparedAssets> {
+  const j = JSON.parse(await fs.promises.readFile(file, 'utf8')) as {
+    files: Record<string, StoredAsset>;
+    logical: Record<string, string>;
+  };
+  const files = new Map<string, Asset>();
+  // Names that served the same asset (a client module under its .ts and .js name) share it again.
+  const byEtag = new Map<string, Asset>();
+  for (const [name, s] of Object.entries(j.files)) {
+    let a = byEtag.get(s.etag);
+    if (!a) {
+      const body = Buffer.from(s.body, 'base64');
+      a = {
+        type: s.type,
+        etag: s.etag,
+        immutable: s.immutable,
+        body,
+        br: s.br === undefined ? body : Buffer.from(s.br, 'base64'),
+        gzip: s.gzip === undefined ? body : Buffer.from(s.gzip, 'base64'),
+      };
+      byEtag.set(s.etag, a);
+    }
+    files.set(name, a);
+  }
+  return { files, logical: new Map(Object.entries(j.logical)) };
+}
+
+function served({ files, logical }: PreparedAssets): WebAssets {
+  return {
+    get: (name) => files.get(name),
+    hashed: (name) => {
+      const h = logical.get(name);
+      if (!h) throw new Error(`no bundle named ${name} (is web/${name.split('.')[0]}/main.ts there?)`);
+      return h;
+    },
+    brotliBytes: (names) => names.reduce((n, x) => n + (files.get(x)?.br.length ?? 0), 0),
+  };
+}
+
+/** Bundles, compresses and hashes every asset: the slow part, done at start or by the production build. */
+export async function prepareWebAssets(webDir: string, clientFile: string): Promise<PreparedAssets> {
   const files = new Map<string, Asset>();
   const logical = new Map<string, string>();
   const add = (name: string, file: string) => {
@@ -114,23 +191,20 @@ async function build(webDir: string, clientFile: string): Promise<WebAssets> {
       logical.set(base, name);
     }
   }
+  // The pages' shells name the hashed bundles; served at / and /admin (page-routes.ts), revalidated by ETag.
+  for (const name of ['app', 'admin']) {
+    const file = path.join(webDir, name, 'index.html');
+    if (!fs.existsSync(file)) continue;
+    let text = fs.readFileSync(file, 'utf8');
+    for (const ext of ['js', 'css']) {
+      const hashed = logical.get(`${name}.${ext}`);
+      if (hashed) text = text.replaceAll(`{{${name}.${ext}}}`, `/assets/${hashed}`);
+    }
+    files.set(`${name}/index.html`, asset(text, TYPES['.html']!, false));
+  }
   for (const size of [192, 512]) files.set(`icon-${size}.png`, asset(pngIcon(size), TYPES['.png']!, false));
   files.set('favicon.ico', asset(favicon(), TYPES['.ico']!, false));
-
-  return {
-    get: (name) => files.get(name),
-    hashed: (name) => {
-      const h = logical.get(name);
-      if (!h) throw new Error(`no bundle named ${name} (is web/${name.split('.')[0]}/main.ts there?)`);
-      return h;
-    },
-    brotliBytes: (names) => names.reduce((n, x) => n + (files.get(x)?.br.length ?? 0), 0),
-  };
-}
-
-/** An asset made at request time from a template (HTML that names the hashed bundles), with the same treatment. */
-export function dynamicAsset(body: string, type: string): Asset {
-  return asset(body, type, false);
+  return { files, logical };
 }
 
 export { TYPES as ASSET_TYPES };

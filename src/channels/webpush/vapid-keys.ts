@@ -4,7 +4,6 @@
 import { createECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import webpush from 'web-push';
 
 export interface VapidKeys {
   publicKey: string;
@@ -44,7 +43,7 @@ export async function loadVapidKeys(
     }
   }
   const fromFile = text === undefined ? undefined : parseKeyFile(`VAPID key file ${file}`, text);
-  const candidate = fromFile ?? webpush.generateVAPIDKeys();
+  const candidate = fromFile ?? generateKeyPair();
   const value = JSON.stringify({
     publicKey: candidate.publicKey,
     privateKey: candidate.privateKey,
@@ -60,6 +59,27 @@ export async function loadVapidKeys(
     migratedFromFile: fromFile !== undefined && fromFile.publicKey === stored.publicKey,
     fileDiffers: fromFile !== undefined && fromFile.publicKey !== stored.publicKey,
   };
+}
+
+/**
+ * A new P-256 key pair, base64url, as web-push's generateVAPIDKeys makes it (which is not imported for
+ * this: web-push is loaded with the first push, not at start). Node drops a private key's leading zero
+ * bytes; VAPID wants exactly 32.
+ */
+function generateKeyPair(): { publicKey: string; privateKey: string } {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const priv = ecdh.getPrivateKey();
+  return {
+    publicKey: ecdh.getPublicKey().toString('base64url'),
+    privateKey: Buffer.concat([Buffer.alloc(32 - priv.length), priv]).toString('base64url'),
+  };
+}
+
+/** Throws unless the keys are a matching P-256 pair and the subject a mailto: or https: URL. */
+export function checkVapidKeys(keys: VapidKeys): void {
+  assertSubject(keys.subject);
+  checkKeyPair(keys.publicKey, keys.privateKey, (why) => new Error(`Invalid VAPID keys: ${why}`));
 }
 
 /** RFC 8292 §2.1: the JWT "sub" claim is a mailto: or https: URI the push service can use to reach us. */
@@ -93,6 +113,14 @@ function parseKeyFile(what: string, text: string): { publicKey: string; privateK
   if (typeof publicKey !== 'string' || typeof privateKey !== 'string') {
     throw corrupt('publicKey and privateKey must be strings');
   }
+  return checkKeyPair(publicKey, privateKey, corrupt);
+}
+
+function checkKeyPair(
+  publicKey: string,
+  privateKey: string,
+  corrupt: (why: string) => Error,
+): { publicKey: string; privateKey: string } {
   const b64url = /^[A-Za-z0-9_-]+$/;
   const pub = b64url.test(publicKey) ? Buffer.from(publicKey, 'base64url') : Buffer.alloc(0);
   const priv = b64url.test(privateKey) ? Buffer.from(privateKey, 'base64url') : Buffer.alloc(0);

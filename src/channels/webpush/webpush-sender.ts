@@ -1,8 +1,18 @@
 // Sends one encrypted Web Push message (RFC 8030/8291, VAPID RFC 8292) and classifies the push service's answer.
 import { createHash, ECDH } from 'node:crypto';
 import type { Agent } from 'node:https';
-import webpush from 'web-push';
 import type { VapidKeys } from './vapid-keys.ts';
+import { checkVapidKeys } from './vapid-keys.ts';
+
+type WebPush = typeof import('web-push');
+
+// web-push (with its ASN.1 and big-number libraries and node:https) is imported with the first push, not
+// at start: a server whose members never subscribe does not load it.
+let webPush: Promise<WebPush> | undefined;
+function loadWebPush(): Promise<WebPush> {
+  webPush ??= import('web-push').then((m) => m.default);
+  return webPush;
+}
 
 export interface PushSubscriptionKeys {
   p256dh: string;
@@ -64,14 +74,8 @@ export class WebPushSender {
   readonly #timeoutMs: number;
 
   constructor(keys: VapidKeys, opts: WebPushSenderOptions = {}) {
-    // Sign one throwaway header now so bad keys or subject fail at startup, not on the first reminder.
-    webpush.getVapidHeaders(
-      'https://push.invalid',
-      keys.subject,
-      keys.publicKey,
-      keys.privateKey,
-      'aes128gcm',
-    );
+    // Bad keys or subject fail at startup, not on the first reminder.
+    checkVapidKeys(keys);
     this.#vapid = { publicKey: keys.publicKey, privateKey: keys.privateKey, subject: keys.subject };
     this.#agent = opts.agent;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -108,6 +112,7 @@ export class WebPushSender {
     const invalid = validateTarget(target);
     if (invalid) return { outcome: 'rejected', status: 400, reason: `invalid subscription: ${invalid}` };
 
+    const webpush = await loadWebPush();
     try {
       const res = await webpush.sendNotification(target, json, {
         vapidDetails: this.#vapid,
@@ -120,7 +125,7 @@ export class WebPushSender {
       });
       return { outcome: 'sent', status: res.statusCode };
     } catch (err) {
-      return classifyError(err);
+      return classifyError(webpush, err);
     }
   }
 }
@@ -152,7 +157,7 @@ function validateTarget(target: PushTarget): string | undefined {
   return undefined;
 }
 
-function classifyError(err: unknown): PushOutcome {
+function classifyError(webpush: WebPush, err: unknown): PushOutcome {
   if (err instanceof webpush.WebPushError) {
     const status = err.statusCode;
     const reason = describeResponse(status, err.body);

@@ -1,11 +1,9 @@
 // The pages' files: `/` (the web app), `/admin` (the dashboard), `/sim` (simulated phones), the service
 // worker, manifest, icons and every asset, compressed and cached as web-assets.ts prepared them.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { QunError } from '../../errors/catalogue.ts';
 import type { HttpContext } from '../context.ts';
-import { type Asset, dynamicAsset, loadWebAssets, ASSET_TYPES as TYPES } from '../web-assets.ts';
+import { type Asset, loadWebAssets } from '../web-assets.ts';
 
 export function pageRoutes(
   ctx: Pick<HttpContext, 'simulator' | 'webDir'>,
@@ -13,20 +11,10 @@ export function pageRoutes(
 ): FastifyPluginAsync {
   return async (app) => {
     const assets = await loadWebAssets(ctx.webDir, clientFile);
-    // The shells name the hashed bundles; they are made once here and revalidated by ETag.
-    const shell = (file: string, names: Record<string, string>) => {
-      let text = fs.readFileSync(path.join(ctx.webDir, file), 'utf8');
-      for (const [k, v] of Object.entries(names)) text = text.replaceAll(`{{${k}}}`, `/assets/${v}`);
-      return dynamicAsset(text, TYPES['.html']!);
-    };
-    const appShell = shell('app/index.html', {
-      'app.js': assets.hashed('app.js'),
-      'app.css': assets.hashed('app.css'),
-    });
-    const adminShell = shell('admin/index.html', {
-      'admin.js': assets.hashed('admin.js'),
-      'admin.css': assets.hashed('admin.css'),
-    });
+    // The shells, which name the hashed bundles, were prepared with them.
+    for (const b of ['app.js', 'app.css', 'admin.js', 'admin.css']) assets.hashed(b);
+    const appShell = assets.get('app/index.html');
+    const adminShell = assets.get('admin/index.html');
     const send = (req: FastifyRequest, reply: FastifyReply, a: Asset | undefined) => {
       if (!a) throw new QunError('not_found');
       reply

@@ -1,5 +1,7 @@
 // SMS gateways by name (QUN_SMS_GATEWAY). An unknown name stops start-up with the valid names; each
-// gateway reads its own settings (gateways/<name>/settings.ts) only when it is the one selected.
+// gateway reads its own settings (gateways/<name>/settings.ts) only when it is the one selected, and its
+// code (the SMPP library, Twilio's REST client, Kannel's routes) is imported only then: a server on the
+// simulator does not load or keep them (docs/performance.md, "Start-up").
 
 import type { Setting } from '../../../config/setting.ts';
 import type { Clock } from '../../../core/clock.ts';
@@ -7,12 +9,9 @@ import type { AddressPlan } from '../../../domain/address.ts';
 import type { Store } from '../../../store/store.ts';
 import type { Metrics } from '../../../util/metrics.ts';
 import type { GatewayHooks, SmsGateway } from '../gateway.ts';
-import { createKannelGateway } from './kannel/index.ts';
 import { KANNEL_SETTINGS } from './kannel/settings.ts';
 import { SimGateway } from './sim/sim-gateway.ts';
-import { createSmppGateway } from './smpp/index.ts';
 import { SMPP_SETTINGS } from './smpp/settings.ts';
-import { createTwilioGateway } from './twilio/index.ts';
 import { TWILIO_SETTINGS } from './twilio/settings.ts';
 
 export interface GatewayLog {
@@ -34,16 +33,25 @@ export interface GatewayContext {
   publicUrl: string;
 }
 
+type CreateGateway = (ctx: GatewayContext) => SmsGateway;
+
 interface GatewayEntry {
   settings: Record<string, Setting>;
-  create(ctx: GatewayContext): SmsGateway;
+  /** Imports the gateway's code; its settings are read by the function it gives. */
+  load(): Promise<CreateGateway>;
 }
 
 export const GATEWAYS: Record<string, GatewayEntry> = {
-  sim: { settings: {}, create: (ctx) => new SimGateway(ctx.store.sim, ctx.clock) },
-  smpp: { settings: SMPP_SETTINGS, create: createSmppGateway },
-  kannel: { settings: KANNEL_SETTINGS, create: createKannelGateway },
-  twilio: { settings: TWILIO_SETTINGS, create: createTwilioGateway },
+  sim: { settings: {}, load: async () => (ctx) => new SimGateway(ctx.store.sim, ctx.clock) },
+  smpp: { settings: SMPP_SETTINGS, load: async () => (await import('./smpp/index.ts')).createSmppGateway },
+  kannel: {
+    settings: KANNEL_SETTINGS,
+    load: async () => (await import('./kannel/index.ts')).createKannelGateway,
+  },
+  twilio: {
+    settings: TWILIO_SETTINGS,
+    load: async () => (await import('./twilio/index.ts')).createTwilioGateway,
+  },
 };
 
 /** Every gateway setting, for the configuration docs and their test. */
@@ -60,7 +68,8 @@ export function checkGatewayName(name: string): void {
   }
 }
 
-export function createGateway(name: string, ctx: GatewayContext): SmsGateway {
+/** Throws at once on an unknown name; rejects when the selected gateway refuses its settings. */
+export function createGateway(name: string, ctx: GatewayContext): Promise<SmsGateway> {
   checkGatewayName(name);
-  return GATEWAYS[name]!.create(ctx);
+  return GATEWAYS[name]!.load().then((create) => create(ctx));
 }
