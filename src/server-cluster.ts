@@ -44,6 +44,12 @@ export async function openSharedState(
   const onError = (e: unknown) =>
     log.warn({ err: e }, 'writing presence failed (a hint only: the log and cursors are the truth)');
   if (config.redisUrl) {
+    if (!config.databaseUrl)
+      // Nodes on different machines cannot share one SQLite file, and processes on one machine that do
+      // serialize every write on its lock: several nodes mean PostgreSQL.
+      log.warn(
+        'QUN_REDIS_URL is set but the store is the SQLite file: several nodes need QUN_DATABASE_URL (PostgreSQL); presence and hints go through Redis anyway',
+      );
     const [{ connectRedis, RedisPresence }, { RedisBus }] = await Promise.all([
       import('./presence/redis/redis-presence.ts'),
       import('./cluster/redis/redis-bus.ts'),
