@@ -52,6 +52,8 @@ export class SmsSender {
   readonly #log: { warn: (o: object, m: string) => void; info: (o: object, m: string) => void };
   #draining: Promise<void> | undefined;
   #again = false;
+  /** Resolves the drain's wait for room (wake() while a pass waits on in-flight submits). */
+  #nudge: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
   #heartbeat: Promise<void> | undefined;
@@ -123,6 +125,8 @@ export class SmsSender {
     if (this.#stopped) return;
     if (this.#draining) {
       this.#again = true;
+      // A pass waiting for a slow gateway's answers takes the new texts into its free window now.
+      this.#nudge?.();
       return;
     }
     // A store that refuses (disk full, database down) fails this pass only: the next wake or poll retries.
@@ -182,7 +186,17 @@ export class SmsSender {
         inflight.add(p);
       }
       if (inflight.size === 0) break;
-      if (batch.length === 0 || !claimNow || inflight.size >= this.#opt.window) await Promise.race(inflight);
+      if (batch.length === 0 || !claimNow || inflight.size >= this.#opt.window) {
+        // Until a submit finishes — or, with room in the window, until something new is queued.
+        const woken =
+          inflight.size < this.#opt.window
+            ? new Promise<void>((r) => {
+                this.#nudge = r;
+              })
+            : undefined;
+        await Promise.race(woken ? [...inflight, woken] : inflight);
+        this.#nudge = undefined;
+      }
     }
     await Promise.all(inflight);
     this.#metrics.smsQueueDepth.set(await this.#store.outbound.depth());

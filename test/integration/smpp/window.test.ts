@@ -37,8 +37,9 @@ test(`QUN_SMPP_WINDOW=${WINDOW}: the queue keeps ${WINDOW} submits unanswered at
   );
   const address = /(1065801\d{4,})/.exec(created.text)?.[1];
   assert.ok(address, created.text);
-  // Every submit from now on waits 3 s for its answer: what is in flight meanwhile is the window.
-  await smsc.configure({ respondDelayMs: 3000 });
+  // Every submit from now on waits 8 s for its answer (under the 10 s response timeout): what is in
+  // flight meanwhile is the window.
+  await smsc.configure({ respondDelayMs: 8000 });
   const before = (await smsc.submits()).length;
   for (let c = 0; c < 3; c++) {
     const numbers = Array.from({ length: 12 }, (_, i) => `138001390${String(c * 12 + i).padStart(2, '0')}`);
@@ -49,7 +50,7 @@ test(`QUN_SMPP_WINDOW=${WINDOW}: the queue keeps ${WINDOW} submits unanswered at
       const n = (await smsc.submits()).length - before;
       return n >= WINDOW ? n : undefined;
     },
-    2500,
+    5000,
     `${WINDOW} invitations submitted before the first answer`,
   );
   await new Promise((r) => setTimeout(r, 200));
