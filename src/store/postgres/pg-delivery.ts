@@ -23,6 +23,7 @@ import type { DeliveryStore, NewOutbound, TrailEntry } from '../store.ts';
 import { ackFlush } from './pg-ack.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbounds } from './pg-insert-outbound.ts';
+import { leasedClaim } from './pg-leases.ts';
 import { pgReminders } from './pg-reminders.ts';
 import { addTrails } from './pg-trail.ts';
 
@@ -272,12 +273,7 @@ export function pgDelivery(
     },
     ...pgReminders(db, lease),
     async claimEscalations(now, limit) {
-      const due = await rows<Ids & { due: number }>(db, SQL.claimEscalations, [
-        now,
-        limit,
-        lease.holder,
-        now + lease.ms,
-      ]);
+      const due = await leasedClaim<Ids & { due: number }>(db, SQL.claimEscalations, now, limit, lease);
       return byDueThenKey(due).map(({ due: _, ...ids }) => ids);
     },
     async clearEscalation(groupId, userId) {

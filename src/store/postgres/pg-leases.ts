@@ -14,6 +14,14 @@ const SQL = {
   release: 'DELETE FROM leases WHERE name = $1 AND holder = $2',
 } as const;
 
+/**
+ * Runs a claim statement whose parameters are ($1 now, $2 limit, $3 this node, $4 the lease's end): the
+ * shape every leased claim (reminders, escalations) takes.
+ */
+export function leasedClaim<T>(db: Db, sql: string, now: number, limit: number, lease: Lease): Promise<T[]> {
+  return rows<T>(db, sql, [now, limit, lease.holder, now + lease.ms]);
+}
+
 export function pgLeases(db: Db, lease: Lease): LeaseStore {
   return {
     async hold(name, now, until) {

@@ -8,6 +8,7 @@ import { byDueThenKey, type Lease } from '../rules/lease-rules.ts';
 import type { DeliveryStore, DueReminder, ReminderDone } from '../store.ts';
 import { type Db, type Queryable, rows, tx } from './pg-db.ts';
 import { insertOutbounds } from './pg-insert-outbound.ts';
+import { leasedClaim } from './pg-leases.ts';
 import { addTrails } from './pg-trail.ts';
 
 /**
@@ -79,12 +80,7 @@ export function pgReminders(
 ): Pick<DeliveryStore, 'claimReminders' | 'reminded' | 'remindDue'> {
   return {
     async claimReminders(now, limit) {
-      const due = await rows<DueRow & { due: number }>(db, SQL.claim, [
-        now,
-        limit,
-        lease.holder,
-        now + lease.ms,
-      ]);
+      const due = await leasedClaim<DueRow & { due: number }>(db, SQL.claim, now, limit, lease);
       return byDueThenKey(due.map((r) => ({ due: r.due, groupId: r.group_id, userId: r.user_id, r }))).map(
         ({ r }) => toDueReminder(r),
       );

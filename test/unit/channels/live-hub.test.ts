@@ -3,26 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AckTracker } from '../../../src/channels/live/ack-tracker.ts';
-import { LiveConnection, LiveHub, type LiveSocket } from '../../../src/channels/live/live-hub.ts';
+import { LiveConnection, LiveHub } from '../../../src/channels/live/live-hub.ts';
 import { MemoryPresence } from '../../../src/presence/memory/memory-presence.ts';
-
-class FakeSocket implements LiveSocket {
-  readonly sent: string[] = [];
-  readyState = 1;
-  bufferedAmount = 0;
-  send(data: string | Buffer): void {
-    this.sent.push(...String(data).split('\n'));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  terminate(): void {
-    this.readyState = 3;
-  }
-  frames(): { seq: number; from: string }[] {
-    return this.sent.map((f) => JSON.parse(f) as { seq: number; from: string });
-  }
-}
+import { FakeLiveSocket } from '../../helpers/fake-live-socket.ts';
 
 const GROUP = 7;
 const turn = () => new Promise((r) => setImmediate(r));
@@ -47,7 +30,7 @@ function rig(logEnd: () => number) {
     },
   });
   const connect = (userId: number) => {
-    const socket = new FakeSocket();
+    const socket = new FakeLiveSocket();
     const conn = new LiveConnection(userId, `h${userId}`, socket, 0);
     conn.groups.set(GROUP, { sent: 0, catchingUp: false });
     hub.attach(conn);
@@ -78,7 +61,7 @@ test('a connection behind reads the log once, then takes the frames that came li
   await turn();
   await turn();
   assert.deepEqual(
-    socket.frames().map((f) => `${f.seq}:${f.from}`),
+    socket.frames<{ seq: number; from: string }>().map((f) => `${f.seq}:${f.from}`),
     ['1:log', '2:log', '3:live', '4:live', '5:live'],
   );
   assert.equal(r.stats().reads, 1, 'no second log read for what arrived live');
@@ -98,10 +81,7 @@ test('a gap in what came live is read from the log again', async () => {
   r.release();
   await turn();
   await turn();
-  assert.deepEqual(
-    socket.frames().map((f) => f.seq),
-    [1, 2, 3],
-  );
+  assert.deepEqual(socket.seqs(), [1, 2, 3]);
 });
 
 test('at most eight connections read the log at once; the others wait their turn and all catch up', async () => {
@@ -114,9 +94,5 @@ test('at most eight connections read the log at once; the others wait their turn
     await turn();
   }
   assert.equal(r.stats().peak, 8);
-  for (const s of sockets)
-    assert.deepEqual(
-      s.frames().map((f) => f.seq),
-      [1, 2, 3],
-    );
+  for (const s of sockets) assert.deepEqual(s.seqs(), [1, 2, 3]);
 });

@@ -5,32 +5,15 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AckTracker } from '../../../src/channels/live/ack-tracker.ts';
-import { LiveConnection, LiveHub, type LiveSocket } from '../../../src/channels/live/live-hub.ts';
+import { LiveConnection, LiveHub } from '../../../src/channels/live/live-hub.ts';
 import { ClusterTail } from '../../../src/core/cluster-tail.ts';
 import { MessageFramer } from '../../../src/core/frames.ts';
 import { MemberCache } from '../../../src/core/member-cache.ts';
 import { MemoryPresence } from '../../../src/presence/memory/memory-presence.ts';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 import { groupWithMembers, msg, T0 } from '../../contract/store-fixtures.ts';
+import { FakeLiveSocket } from '../../helpers/fake-live-socket.ts';
 import { tempDir } from '../../helpers/server.ts';
-
-class FakeSocket implements LiveSocket {
-  readonly sent: string[] = [];
-  readyState = 1;
-  bufferedAmount = 0;
-  send(data: string | Buffer): void {
-    this.sent.push(...String(data).split('\n'));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  terminate(): void {
-    this.readyState = 3;
-  }
-  seqs(): number[] {
-    return this.sent.map((f) => JSON.parse(f) as { t: string; seq: number }).map((f) => f.seq);
-  }
-}
 
 const turn = () => new Promise((r) => setImmediate(r));
 
@@ -59,7 +42,7 @@ async function setup() {
     log: { warn: () => {} },
   });
   const connect = (userId: number, openedAt: number) => {
-    const socket = new FakeSocket();
+    const socket = new FakeLiveSocket();
     const conn = new LiveConnection(userId, `s${userId}`, socket, openedAt);
     conn.groups.set(group.id, { sent: 0, catchingUp: false });
     hub.attach(conn);
