@@ -198,6 +198,7 @@ if (redisInstalled('Redis presence across nodes')) {
         'A live',
       );
 
+      const reported = errors.length;
       await stopRedis();
       try {
         // Away: B cannot know; answers at once, and "maybe live" for everyone not live here.
@@ -205,6 +206,8 @@ if (redisInstalled('Redis presence across nodes')) {
         assert.deepEqual(await view(a.p, [1, 99], t), ['live 1', 'reconnecting'], 'A knows its own');
         a.p.liveChanged(2, 1); // never throws while Redis is away
         a.p.webFetched(3, t);
+        // Reported while it lasts (asked after Redis is back, a write queued meanwhile may just succeed).
+        await eventually(() => (errors.length > reported ? true : undefined), 5000, 'the outage reported');
       } finally {
         await startRedisAgain();
       }
@@ -223,7 +226,6 @@ if (redisInstalled('Redis presence across nodes')) {
         5000,
         'the truth after the warm-up',
       );
-      assert.ok(errors.length > 0, 'the outage was reported');
     });
 
     test('a stuck Redis: a snapshot answers within its bound, as unknown', async () => {
