@@ -43,9 +43,8 @@ export class HeldRoutes {
         continue;
       }
       tries = Math.max(tries, s.tries);
-      const next: FallbackRoute = { ...r };
-      this.#since.set(next, { at: s.at, tries: s.tries + 1 });
-      again.push(next);
+      this.#since.set(r, { at: s.at, tries: s.tries + 1 });
+      again.push(r);
     }
     if (again.length === 0) return;
     const delay = Math.min(500, 5 * 2 ** tries);

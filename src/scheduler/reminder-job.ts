@@ -36,9 +36,6 @@ const DEFAULT_LEASE_MS = 30_000;
 /** Escalations claimed at a time (each routes its range in turn). */
 const ESCALATION_CHUNK = 100;
 
-/** One reminder's bookkeeping: recorded in its claim's transaction, or with the rest of its pass. */
-type Reminded = ReminderDone;
-
 export interface ReminderJobDeps {
   store: Store;
   push: WebPushSender;
@@ -74,7 +71,7 @@ export class ReminderJob {
     let reminded = 0;
     /** Reminder texts were queued: the SMS sender is woken once the pass ends, not between its steps. */
     let texted = false;
-    let pending: Reminded[] = [];
+    let pending: ReminderDone[] = [];
     /** When the oldest claim whose bookkeeping is not written yet was taken. */
     let pendingSince: number | undefined;
     const write = async () => {
@@ -167,7 +164,7 @@ export class ReminderJob {
    * a text or nothing, decided without a round trip — so the store records it in the claim's own
    * transaction (store.delivery.remindDue). Undefined for any other member: it is leased and pushed.
    */
-  #remindNow(r: DueReminder): Reminded | undefined {
+  #remindNow(r: DueReminder): ReminderDone | undefined {
     const d = this.#d;
     if (r.pushSubscriptions > 0 || (r.quietHours && d.quietUntil)) return undefined;
     if (d.fallback && !d.fallback.immediate) return undefined;
@@ -176,7 +173,7 @@ export class ReminderJob {
     return this.#bookkeeping(r, d.clock.now(), { subs: 0, sent: 0, problems: [] }, alt);
   }
 
-  async #remind(r: DueReminder): Promise<Reminded> {
+  async #remind(r: DueReminder): Promise<ReminderDone> {
     const d = this.#d;
     const now = d.clock.now();
     // The claim says whether there are subscriptions: most members of a large pass have none to read.
@@ -223,7 +220,7 @@ export class ReminderJob {
     now: number,
     push: { subs: number; sent: number; problems: string[] },
     alt: FallbackOutcome | undefined,
-  ): Reminded {
+  ): ReminderDone {
     const d = this.#d;
     const { subs, sent, problems } = push;
     let outcome = sent > 0 ? 'reminded' : subs === 0 ? 'no_subscription' : 'failed';

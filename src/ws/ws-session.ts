@@ -55,9 +55,10 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
     async catchUp(conn: Conn, groupId: number) {
       const m = await d.store.groups.member(groupId, conn.userId);
       if (m?.state !== 'active') return;
+      // Routes decided before this catch-up began land first, so their texts are found below. Once is
+      // enough: what is decided after it sees the member live.
+      await d.delivery.routesWritten().catch(() => {});
       for (;;) {
-        // Routes decided before this socket attached land first, so their texts are found below.
-        await d.delivery.routesWritten().catch(() => {});
         const cur = conn.groups.get(groupId);
         const group = await d.store.groups.byId(groupId);
         if (!cur || !group || cur.sent >= group.lastSeq) return;
