@@ -2,12 +2,8 @@
 // heartbeat. Reads the log to catch a connection up, so live push is only ever a shortcut.
 import type { WebSocket } from 'ws';
 import type { AckTracker } from '../channels/live/ack-tracker.ts';
-import {
-  type CatchUpSource,
-  type LiveConnection as Conn,
-  LiveConnection,
-  type LiveHub,
-} from '../channels/live/live-hub.ts';
+import { type LiveConnection as Conn, LiveConnection } from '../channels/live/live-connection.ts';
+import type { CatchUpSource, LiveHub } from '../channels/live/live-hub.ts';
 import type { AuthService } from '../core/auth-service.ts';
 import type { Clock } from '../core/clock.ts';
 import type { CommandService } from '../core/commands/command-service.ts';

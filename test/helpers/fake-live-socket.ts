@@ -1,6 +1,6 @@
 // A socket for the live hub's unit tests: records every frame written to it (the hub joins a turn's
 // frames with newlines; they are split back), open until closed or terminated.
-import type { LiveSocket } from '../../src/channels/live/live-hub.ts';
+import type { LiveSocket } from '../../src/channels/live/live-connection.ts';
 
 export class FakeLiveSocket implements LiveSocket {
   readonly sent: string[] = [];

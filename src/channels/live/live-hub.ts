@@ -6,28 +6,7 @@
 import type { AckDeadlines, LiveDelivery } from '../../core/ports/live-delivery.ts';
 import type { PresenceRegistry } from '../../presence/presence.ts';
 
-/** The part of a WebSocket the hub uses; ws's WebSocket satisfies it. */
-export interface LiveSocket {
-  send(data: string | Buffer, opts?: { binary?: boolean }): void;
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-  readonly bufferedAmount: number;
-  /** 1 while open (the WebSocket readyState). */
-  readonly readyState: number;
-}
-
-export interface GroupCursor {
-  /** Highest seq written to this connection for the group. */
-  sent: number;
-  /** The connection is reading the log to close a gap (or waits for its turn to); live frames wait for it. */
-  catchingUp: boolean;
-  /**
-   * Live frames that arrived while it caught up, by seq: written once the catch-up has reached them, so
-   * a socket that fell behind once is not read from the log for every message after (fan-out decided
-   * these live, as if it had been in step). Bounded: past MAX_PENDING the catch-up reads them instead.
-   */
-  pending?: Map<number, { frame: string; at: number }>;
-}
+import type { GroupCursor, LiveConnection } from './live-connection.ts';
 
 const MAX_PENDING = 256;
 /**
@@ -36,95 +15,6 @@ const MAX_PENDING = 256;
  * in front of the sends and acks that everyone is waiting for. The rest wait their turn, in order.
  */
 const CATCH_UPS_AT_ONCE = 8;
-
-// Connections with frames waiting, flushed together once per event-loop turn: one timer for all of them.
-const dirty: LiveConnection[] = [];
-let flushScheduled = false;
-
-/**
- * In a fan-out every member's connection gets the same frames in the same turn. Their payload is joined
- * and UTF-8 encoded once and the same buffer is written to each socket: members whose frame lists are
- * the very same string objects, in the same order, share it.
- */
-function flushDirty(): void {
-  flushScheduled = false;
-  const list = dirty.splice(0, dirty.length);
-  const shared = new Map<string, { frames: string[]; payload: Buffer }[]>();
-  for (const conn of list) {
-    const frames = conn.take();
-    if (frames.length === 0) continue;
-    const candidates = shared.get(frames[0]!);
-    let hit = candidates?.find((c) => sameFrames(c.frames, frames));
-    if (!hit) {
-      hit = { frames, payload: Buffer.from(frames.length === 1 ? frames[0]! : frames.join('\n')) };
-      if (candidates) candidates.push(hit);
-      else shared.set(frames[0]!, [hit]);
-    }
-    conn.socket.send(hit.payload, TEXT);
-  }
-}
-
-const TEXT = { binary: false };
-
-function sameFrames(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-export class LiveConnection {
-  readonly userId: number;
-  readonly sessionHash: string;
-  readonly socket: LiveSocket;
-  readonly groups = new Map<number, GroupCursor>();
-  /** When the connection was authenticated (a fresh one gets its own ack timeout for a range in flight). */
-  readonly openedAt: number;
-  /** Time of the oldest frame written since this connection last acked; 0 when none. */
-  unackedSince = 0;
-  #out: string[] = [];
-  #outBytes = 0;
-  #flushScheduled = false;
-
-  constructor(userId: number, sessionHash: string, socket: LiveSocket, openedAt = Date.now()) {
-    this.openedAt = openedAt;
-    this.userId = userId;
-    this.sessionHash = sessionHash;
-    this.socket = socket;
-  }
-
-  /** Bytes written to the socket but not yet sent, plus frames waiting for this turn's flush. */
-  get backlog(): number {
-    return this.socket.bufferedAmount + this.#outBytes;
-  }
-
-  write(frame: string): void {
-    this.#out.push(frame);
-    this.#outBytes += frame.length;
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      dirty.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushDirty);
-      }
-    }
-  }
-
-  /** Takes the frames waiting for this turn's write. */
-  take(): string[] {
-    this.#flushScheduled = false;
-    const out = this.#out;
-    this.#out = [];
-    this.#outBytes = 0;
-    return out;
-  }
-
-  /** Writes the waiting frames now, in one WebSocket frame. */
-  flush(): void {
-    const frames = this.take();
-    if (frames.length > 0) this.socket.send(frames.length === 1 ? frames[0]! : frames.join('\n'));
-  }
-}
 
 export interface CatchUpSource {
   /** Writes the log's messages after `cursor.sent` to the connection, up to the group's end. */
@@ -297,9 +187,10 @@ export class LiveHub implements LiveDelivery {
         let again = false;
         if (conn.groups.get(groupId) === cur) {
           // What arrived live meanwhile follows what the log gave, if nothing is missing in between.
-          for (let p = cur.pending?.get(cur.sent + 1); p; p = cur.pending?.get(cur.sent + 1))
+          const pending = cur.pending;
+          conn.release(cur);
+          for (let p = pending?.get(cur.sent + 1); p; p = pending?.get(cur.sent + 1))
             this.writeTo(conn, groupId, cur.sent + 1, p.frame, p.at);
-          cur.pending = undefined;
           again = (this.#latest.get(groupId) ?? 0) > cur.sent;
         }
         // Those waiting go first; this connection, if still behind, queues after them.
@@ -325,13 +216,23 @@ export class LiveHub implements LiveDelivery {
     if (!cur.catchingUp) this.startCatchUp(conn, groupId);
     if (!cur.catchingUp) return;
     cur.pending ??= new Map();
-    if (cur.pending.size < MAX_PENDING) cur.pending.set(seq, { frame, at });
+    if (cur.pending.size >= MAX_PENDING) return;
+    cur.pending.set(seq, { frame, at });
+    cur.pendingBytes = (cur.pendingBytes ?? 0) + frame.length;
+    conn.heldBytes += frame.length;
+    // A catch-up waits for the socket to drain; one that stopped reading never does, and what arrives
+    // meanwhile would be held for it without end. The same limit as for its socket closes it.
+    if (conn.backlog > this.#maxBufferedBytes) conn.socket.terminate();
   }
 
   /** Stops a member's connections following a group (removed, left). */
   unfollow(userId: number, groupId: number, notice: string | undefined): void {
     for (const conn of this.connections(userId)) {
-      if (conn.groups.delete(groupId) && notice) conn.write(notice);
+      const cur = conn.groups.get(groupId);
+      if (!cur) continue;
+      conn.release(cur);
+      conn.groups.delete(groupId);
+      if (notice) conn.write(notice);
     }
     this.#tracker.forget(userId, groupId);
   }

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AckTracker } from '../../../src/channels/live/ack-tracker.ts';
-import { LiveConnection, LiveHub } from '../../../src/channels/live/live-hub.ts';
+import { LiveConnection } from '../../../src/channels/live/live-connection.ts';
+import { LiveHub } from '../../../src/channels/live/live-hub.ts';
 import { MemoryPresence } from '../../../src/presence/memory/memory-presence.ts';
 import { FakeLiveSocket } from '../../helpers/fake-live-socket.ts';
 
@@ -95,4 +96,42 @@ test('at most eight connections read the log at once; the others wait their turn
   }
   assert.equal(r.stats().peak, 8);
   for (const s of sockets) assert.deepEqual(s.seqs(), [1, 2, 3]);
+});
+
+test('a connection that stops reading while it catches up is closed once what the server holds for it passes the limit', async () => {
+  // The catch-up waits for the socket to drain, which a reader that stopped never lets happen; the frames
+  // that keep arriving live are held for it meanwhile, and they count against the same limit as the socket's.
+  const r = rig(() => 1);
+  const { conn, socket } = r.connect(1);
+  socket.bufferedAmount = 300 * 1024; // the last page sits unsent: the catch-up is waiting for it to drain
+  const big = 'x'.repeat(512 * 1024);
+  r.hub.deliver(1, GROUP, 2, big, 0, false, 0); // seq 1 missed: the catch-up starts and never ends
+  assert.equal(socket.readyState, 1, 'one held frame is within the limit');
+  for (let seq = 3; seq <= 12 && socket.readyState === 1; seq++)
+    r.hub.deliver(1, GROUP, seq, big, 0, false, 0);
+  assert.equal(socket.readyState, 3, 'closed: the server would hold more than 4 MiB for it');
+  assert.ok(conn.backlog <= 4 * 1024 * 1024 + big.length, `held ${conn.backlog} bytes`);
+});
+
+test('what was held during a catch-up stops counting once it is written', async () => {
+  let logEnd = 1;
+  const r = rig(() => logEnd);
+  const { conn, socket } = r.connect(1);
+  const mid = 'y'.repeat(1024 * 1024);
+  r.hub.deliver(1, GROUP, 2, JSON.stringify({ seq: 2, pad: mid }), 0, false, 0);
+  assert.ok(conn.backlog > 1024 * 1024, 'the held frame counts while it waits');
+  await turn();
+  r.release();
+  await turn();
+  await turn();
+  assert.deepEqual(socket.seqs(), [1, 2]);
+  assert.equal(conn.backlog, 0, 'nothing is counted once the frames went out');
+  // Four such frames one after the other are never held together, so the socket stays open.
+  for (let seq = 3; seq <= 6; seq++) {
+    logEnd = seq;
+    r.hub.deliver(1, GROUP, seq, JSON.stringify({ seq, pad: mid }), 0, false, 0);
+    await turn();
+  }
+  assert.equal(socket.readyState, 1);
+  assert.deepEqual(socket.seqs(), [1, 2, 3, 4, 5, 6]);
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import type { LiveConnection } from '../../../src/channels/live/live-hub.ts';
+import type { LiveConnection } from '../../../src/channels/live/live-connection.ts';
 import { runWsSession, type WsDeps } from '../../../src/ws/ws-session.ts';
 
 class FakeSocket extends EventEmitter {
