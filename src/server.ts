@@ -48,6 +48,7 @@ import {
 } from './server-parts.ts';
 import { openStore } from './store/open-store.ts';
 import { createMetrics } from './util/metrics.ts';
+import { HeartbeatSweep } from './ws/heartbeat.ts';
 import { logCatchUp, type WsDeps } from './ws/ws-session.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -238,7 +239,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     framer,
     clock,
     plan,
-    heartbeatMs: config.liveHeartbeat,
+    heartbeat: new HeartbeatSweep(config.liveHeartbeat),
     onTextsTakenBack: (n) => metrics.deliveries.inc({ rung: 'sms', outcome: 'cancelled' }, n),
     authTimeoutMs: 10_000,
   };
@@ -327,6 +328,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }, DRAIN_MS);
     hub.closeAll(1012, 'server restarting');
     await http.close();
+    ws.heartbeat.stop();
     await messages.idle();
     await delivery.idle();
     await sender.stop();

@@ -19,6 +19,8 @@ export interface Ctx {
   syncOff: boolean;
   /** The server counts its PostgreSQL statements (bench/diag/pg-queries.ts). */
   pgQueries?: boolean;
+  /** Node flags of the server process: SERVER_NODE_FLAGS (as `npm start`) unless `--server-flags` says otherwise. */
+  serverFlags: readonly string[];
   /** Runs per figure of the fan-out and latency loads (the spread). */
   runs: number;
   /** Generator processes of the fan-out and latency loads. */
@@ -47,6 +49,7 @@ export async function withServer<T>(
 ): Promise<T> {
   const fn = rest.length === 1 ? rest[0] : rest[1];
   const nodeFlags = [
+    ...ctx.serverFlags,
     ...(rest.length === 2 ? rest[0] : []),
     ...(ctx.syncOff ? ['--import', path.join(ROOT, 'bench/diag/sync-off.ts')] : []),
     ...(ctx.pgQueries ? ['--import', path.join(ROOT, 'bench/diag/pg-queries.ts')] : []),

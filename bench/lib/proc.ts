@@ -136,7 +136,7 @@ export function startServer(opts: {
   env?: Record<string, string>;
   core?: number;
   profileDir?: string;
-  nodeFlags?: string[];
+  nodeFlags?: readonly string[];
   timeoutMs?: number;
   /** How long SIGTERM may take before SIGKILL: a graceful stop waits for queued fan-out and SMS. */
   stopGraceMs?: number;

@@ -38,6 +38,9 @@ main(async () => {
   const connectSeconds = (now() - t0) / 1000;
   await sleep(plan.settleMs);
   await mark('connected');
+  // Held open past the measurement for a diagnosis (a heap snapshot of the server, SIGUSR2 with
+  // --heapsnapshot-signal): docs/performance.md#idle-connections.
+  await sleep(Number(process.env.QUN_BENCH_IDLE_HOLD_MS ?? 0));
   const result = {
     connected: sockets.length - closed,
     failed,

@@ -28,6 +28,10 @@ export const ERRORS = {
   member_cap: { status: 409, message: 'The group has reached its member cap.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send JSON (application/json).' },
+  upgrade_required: {
+    status: 426,
+    message: 'This address speaks WebSocket only: send an Upgrade request (docs/protocol.md).',
+  },
   rate_limited: { status: 429, message: 'Too many requests; try again later.' },
   internal: { status: 500, message: 'Something went wrong on our side; nothing was changed.' },
   unavailable: { status: 503, message: 'The server is shutting down or not ready.' },

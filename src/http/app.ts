@@ -1,14 +1,11 @@
 // The Fastify application: validation by zod, OpenAPI from the same schemas (openapi.ts), one error
 // renderer, security headers on every response, and the route plugins (each given only what it needs).
 import formbody from '@fastify/formbody';
-import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { MAX_CLIENT_FRAME_BYTES } from '../domain/live-protocol.ts';
 import { ERRORS, QunError } from '../errors/catalogue.ts';
-import { runWsSession } from '../ws/ws-session.ts';
+import { liveUpgrades } from '../ws/ws-upgrade.ts';
 import type { HttpContext } from './context.ts';
-import { sameOrigin } from './context.ts';
 import { installErrorHandler } from './errors.ts';
 import { openApiRoute } from './openapi.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
@@ -80,21 +77,6 @@ export async function buildHttp(
   // Before any route: the OpenAPI document is made from every route added after this, on first request.
   openApiRoute(app);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  await app.register(websocket, {
-    options: { maxPayload: MAX_CLIENT_FRAME_BYTES },
-    // Sockets still open when the server closes (not yet signed in) get 1012 too: reconnect elsewhere now.
-    preClose(done) {
-      for (const client of app.websocketServer.clients) client.close(1012, 'server restarting');
-      app.websocketServer.close(() => done());
-    },
-  });
-  // A WebSocket upgrade refused while stopping (clients told 1012 come back at once) gets its 503 from the
-  // hook above or from Fastify's own close, but an upgrade's socket has left the HTTP server's hands: left
-  // open (half-open once the client gives up), it holds the server's close until the forced exit at 9.5 s.
-  app.server.on('upgrade', (_req, socket) => {
-    if (ctx.stopping?.()) setImmediate(() => socket.end(() => socket.destroy()));
-  });
-
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process answers' } }, async () => ({
     status: 'ok',
     store: ctx.store.engine,
@@ -119,32 +101,7 @@ export async function buildHttp(
     ctx.metrics.liveConnections.set(ctx.hub.connectionCount);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
-  // Live sockets per client address: one address cannot hold the server's sockets (and memory) alone.
-  const socketsByAddress = new Map<string, number>();
-  app.get(
-    '/v1/ws',
-    {
-      websocket: true,
-      schema: { tags: ['live'], summary: 'The real-time protocol (docs/protocol.md)' },
-      // A browser page on another origin may not open a socket with this user's cookies or token.
-      preValidation: async (req) => {
-        if (!sameOrigin(ctx, req)) throw new QunError('origin_refused');
-        if ((socketsByAddress.get(req.ip) ?? 0) >= ctx.config.liveMaxPerAddress) {
-          ctx.metrics.rateLimited.inc({ kind: 'live_sockets_per_address' });
-          throw new QunError('rate_limited', 'Too many live connections from this address.');
-        }
-      },
-    },
-    (socket, req) => {
-      socketsByAddress.set(req.ip, (socketsByAddress.get(req.ip) ?? 0) + 1);
-      socket.on('close', () => {
-        const n = (socketsByAddress.get(req.ip) ?? 1) - 1;
-        if (n <= 0) socketsByAddress.delete(req.ip);
-        else socketsByAddress.set(req.ip, n);
-      });
-      runWsSession(ctx.ws, socket);
-    },
-  );
+  liveUpgrades(app, ctx);
   await app.register(adminRoutes(ctx));
   await app.register(authRoutes(ctx));
   await app.register(groupRoutes(ctx));

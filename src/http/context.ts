@@ -1,4 +1,5 @@
 // What HTTP routes are given: the use cases, not the server. Also the request authentication helpers.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppRegistry } from '../apps/registry.ts';
 import type { LiveHub } from '../channels/live/live-hub.ts';
@@ -92,7 +93,7 @@ export async function requireUser(
 }
 
 /** True when the request has no Origin (not a browser) or its Origin is this server's. */
-export function sameOrigin(ctx: Pick<HttpContext, 'config'>, req: FastifyRequest): boolean {
+export function sameOrigin(ctx: Pick<HttpContext, 'config'>, req: { headers: IncomingHttpHeaders }): boolean {
   const origin = req.headers.origin;
   if (!origin) return true;
   try {

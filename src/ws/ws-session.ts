@@ -1,6 +1,6 @@
 // One live client session over WebSocket: authentication, resume, acks, sends, commands and the
 // heartbeat. Reads the log to catch a connection up, so live push is only ever a shortcut.
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { AckTracker } from '../channels/live/ack-tracker.ts';
 import { type LiveConnection as Conn, LiveConnection } from '../channels/live/live-connection.ts';
 import type { CatchUpSource, LiveHub } from '../channels/live/live-hub.ts';
@@ -22,6 +22,7 @@ import {
 import { QunError } from '../errors/catalogue.ts';
 import { isStorageFailure } from '../store/storage-errors.ts';
 import type { Store } from '../store/store.ts';
+import type { Beating, HeartbeatSweep } from './heartbeat.ts';
 import { wsCommand } from './ws-commands.ts';
 
 export interface WsDeps {
@@ -35,7 +36,8 @@ export interface WsDeps {
   framer: MessageFramer;
   clock: Clock;
   plan: AddressPlan;
-  heartbeatMs: number;
+  /** Beats every socket of the node once per QUN_LIVE_HEARTBEAT. */
+  heartbeat: HeartbeatSweep;
   authTimeoutMs: number;
   /** Counts texts a reconnecting live client took back before they left (a metric). */
   onTextsTakenBack: (n: number) => void;
@@ -110,126 +112,142 @@ export function logCatchUp(d: WsDeps): CatchUpSource {
 }
 
 export function runWsSession(d: WsDeps, socket: WebSocket): void {
-  let conn: Conn | undefined;
-  let alive = true;
-  let sessionTimer: NodeJS.Timeout | undefined;
-  const send = (f: ServerFrame) => (conn ? conn.write(encodeFrame(f)) : socket.send(encodeFrame(f)));
-  const authTimer = setTimeout(() => socket.close(4001, 'authenticate first'), d.authTimeoutMs);
-  const heartbeat = setInterval(() => {
-    if (!alive) {
+  new WsSession(d, socket);
+}
+
+const SETTLED = Promise.resolve();
+const SESSION = Symbol('qun.wsSession');
+type SessionSocket = WebSocket & { [SESSION]: WsSession };
+
+const sessionOf = (socket: WebSocket) => (socket as SessionSocket)[SESSION];
+function onPong(this: WebSocket): void {
+  sessionOf(this).pong();
+}
+function onClose(this: WebSocket): void {
+  sessionOf(this).closed();
+}
+function onError(this: WebSocket): void {
+  this.terminate();
+}
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  sessionOf(this).received(data, isBinary);
+}
+
+/**
+ * One socket's session. A class, not closures: an idle connection holds one object and the four
+ * listeners below, where closures over a function's locals held ten functions and their contexts.
+ */
+class WsSession implements Beating {
+  readonly #d: WsDeps;
+  readonly #socket: WebSocket;
+  #conn: Conn | undefined;
+  #alive = true;
+  #authTimer: NodeJS.Timeout | undefined;
+  /** When the session ends (undefined: never); an exact timer is armed only once it is near. */
+  #expiresAt: number | undefined;
+  #sessionTimer: NodeJS.Timeout | undefined;
+  #queue: Promise<void> = SETTLED;
+  /** The last send's read of its group, user and membership; any other frame waits for it. */
+  #sendRead: Promise<void> = SETTLED;
+
+  constructor(d: WsDeps, socket: WebSocket) {
+    this.#d = d;
+    this.#socket = socket;
+    this.#authTimer = setTimeout(() => socket.close(4001, 'authenticate first'), d.authTimeoutMs);
+    d.heartbeat.add(this);
+    // The listeners are shared functions that find the session on the socket: four closures and their
+    // context per idle connection fewer.
+    (socket as SessionSocket)[SESSION] = this;
+    socket.on('pong', onPong);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+    socket.on('message', onMessage);
+  }
+
+  // pong, closed and received are the socket's events (the listeners above call them).
+  pong(): void {
+    this.#alive = true;
+  }
+
+  beat(): void {
+    const socket = this.#socket;
+    if (!this.#alive) {
       socket.terminate();
       return;
     }
-    alive = false;
+    this.#alive = false;
     socket.ping();
+    this.#armExpiry();
     // A session can expire or be revoked (on any node) while its socket is open: check it each beat.
-    const c = conn;
+    const c = this.#conn;
     if (c) {
       // A store that cannot answer now (disk, database down) keeps the socket: the next beat asks again.
-      d.store.users.sessionUser(c.sessionHash, d.clock.now()).then(
+      this.#d.store.users.sessionUser(c.sessionHash, this.#d.clock.now()).then(
         (u) => {
           if (!u) socket.close(4001, 'session ended');
         },
         () => {},
       );
     }
-  }, d.heartbeatMs);
-  socket.on('pong', () => {
-    alive = true;
-  });
-  socket.on('close', () => {
-    clearTimeout(authTimer);
-    if (sessionTimer) clearTimeout(sessionTimer);
-    clearInterval(heartbeat);
-    if (conn) d.hub.detach(conn);
-  });
-  socket.on('error', () => socket.terminate());
+  }
 
-  let queue = Promise.resolve();
-  /** The last send's read of its group, user and membership; any other frame waits for it. */
-  let sendRead: Promise<void> = Promise.resolve();
-  socket.on('message', (data, isBinary) => {
+  /**
+   * Closes the socket when its session ends, to the millisecond. Sessions last weeks: a timer per socket
+   * for that would be memory held by every idle connection, so it is armed only within two heartbeats
+   * of the end (each beat looks again).
+   */
+  #armExpiry(): void {
+    if (this.#expiresAt === undefined || this.#sessionTimer) return;
+    const left = this.#expiresAt - this.#d.clock.now();
+    if (left > 2 * this.#d.heartbeat.intervalMs) return;
+    const socket = this.#socket;
+    this.#sessionTimer = setTimeout(() => socket.close(4001, 'session expired'), Math.max(0, left));
+  }
+
+  closed(): void {
+    clearTimeout(this.#authTimer);
+    if (this.#sessionTimer) clearTimeout(this.#sessionTimer);
+    this.#d.heartbeat.delete(this);
+    if (this.#conn) this.#d.hub.detach(this.#conn);
+  }
+
+  #send(f: ServerFrame): void {
+    if (this.#conn) this.#conn.write(encodeFrame(f));
+    else this.#socket.send(encodeFrame(f));
+  }
+
+  received(data: RawData, isBinary: boolean): void {
     if (isBinary) {
-      socket.close(1003, 'text frames only');
+      this.#socket.close(1003, 'text frames only');
       return;
     }
     const decoded = decodeClientFrames(data.toString());
     if (!decoded.ok) {
-      send({ t: 'error', code: 'bad_request', message: decoded.error });
+      this.#send({ t: 'error', code: 'bad_request', message: decoded.error });
       return;
     }
     // Frames of one socket are handled in order: a send after an ack sees that ack. Consecutive sends
     // share one read (they resolve in order, so they still join the group commit in arrival order);
     // any other frame waits until the sends before it have been read and submitted.
-    queue = queue.then(async () => {
+    this.#queue = this.#queue.then(async () => {
       for (const f of decoded.frames) {
-        if (f.t !== 'send') await sendRead;
-        await handle(f).catch((e) => fail(e, f));
+        if (f.t !== 'send') await this.#sendRead;
+        await this.#handle(f).catch((e) => this.#fail(e, f));
       }
     });
-  });
+  }
 
-  function fail(e: unknown, f: ClientFrame): void {
+  #fail(e: unknown, f: ClientFrame): void {
     const qe =
       e instanceof QunError ? e : new QunError(isStorageFailure(e) ? 'storage_unavailable' : 'internal');
     const ids = f.t === 'send' ? { cid: f.cid } : f.t === 'cmd' && f.rid ? { rid: f.rid } : {};
-    send({ t: 'error', code: qe.code, message: qe.message, ...ids });
+    this.#send({ t: 'error', code: qe.code, message: qe.message, ...ids });
   }
 
-  async function handle(f: ClientFrame): Promise<void> {
-    if (!conn) {
-      if (f.t !== 'auth') throw new QunError('unauthenticated');
-      const session = await d.auth.authenticate(f.token);
-      if (!session) {
-        socket.close(4001, 'invalid token');
-        return;
-      }
-      const groups = await d.store.groups.ofUser(session.user.id, ['active']);
-      const expiresAt = await d.store.users.sessionExpiry(session.sessionHash, d.clock.now());
-      // A socket that closed while the store answered (a client that dropped at once, a slow database)
-      // has had its close handler already: attaching it now would keep it in the hub and the member
-      // "live" for good, and leave a session timer that nothing clears.
-      if (socket.readyState !== OPEN) return;
-      clearTimeout(authTimer);
-      conn = new LiveConnection(session.user.id, session.sessionHash, socket, d.clock.now());
-      for (const { membership } of groups) {
-        conn.groups.set(membership.groupId, {
-          sent: membership.ackedSeq,
-          catchingUp: false,
-        });
-      }
-      d.hub.attach(conn);
-      // The socket ends with its session (long sessions are re-checked on each heartbeat as well).
-      if (expiresAt !== undefined) {
-        sessionTimer = setTimeout(
-          () => socket.close(4001, 'session expired'),
-          Math.min(expiresAt - d.clock.now(), 2 ** 31 - 1),
-        );
-      }
-      send({
-        t: 'ready',
-        v: PROTOCOL_VERSION,
-        user: { id: session.user.id, phone: session.user.phone, name: session.user.displayName },
-        groups: groups.map(({ group, membership }) => ({
-          g: group.id,
-          app: group.appNumber,
-          number: group.groupNumber,
-          address: groupAddress(d.plan, group.appNumber, group.groupNumber),
-          name: group.name,
-          role: membership.role,
-          lastSeq: group.lastSeq,
-          ackedSeq: membership.ackedSeq,
-        })),
-      });
-      // `ready` goes out in its own frame, ahead of any catch-up. Without a resume frame the client gets
-      // everything after its member's acked seq; give the client this turn to send one first.
-      conn.flush();
-      const c = conn;
-      setImmediate(() => {
-        for (const g of c.groups.keys()) d.hub.startCatchUp(c, g);
-      });
-      return;
-    }
+  async #handle(f: ClientFrame): Promise<void> {
+    const d = this.#d;
+    const conn = this.#conn;
+    if (!conn) return this.#authenticate(f);
     switch (f.t) {
       case 'auth':
         return;
@@ -260,7 +278,7 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
         // Neither awaited: the socket's next sends join the same read and the same group commit instead of
         // waiting a round trip and an fsync each. They enter the batch in arrival order; each `sent`
         // answers once its message is durable.
-        sendRead = d.messages
+        this.#sendRead = d.messages
           .sender(f.g, conn.userId)
           .then(({ group, user, member }) => {
             if (!group) throw new QunError('not_found');
@@ -279,7 +297,7 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
               )
               .then(
                 (r) =>
-                  send({
+                  this.#send({
                     t: 'sent',
                     cid: f.cid,
                     g: f.g,
@@ -287,21 +305,73 @@ export function runWsSession(d: WsDeps, socket: WebSocket): void {
                     id: r.message.id,
                     duplicate: r.duplicate,
                   }),
-                (e) => fail(e, f),
+                (e) => this.#fail(e, f),
               );
           })
-          .catch((e) => fail(e, f));
+          .catch((e) => this.#fail(e, f));
         return;
       }
       case 'cmd': {
         const user = await d.store.users.byId(conn.userId);
         if (!user) throw new QunError('unauthenticated');
-        send(await wsCommand(d, user, f));
+        this.#send(await wsCommand(d, user, f));
         return;
       }
       case 'ping':
-        send({ t: 'pong' });
+        this.#send({ t: 'pong' });
         return;
     }
+  }
+
+  async #authenticate(f: ClientFrame): Promise<void> {
+    const d = this.#d;
+    const socket = this.#socket;
+    if (f.t !== 'auth') throw new QunError('unauthenticated');
+    const session = await d.auth.authenticate(f.token);
+    if (!session) {
+      socket.close(4001, 'invalid token');
+      return;
+    }
+    const groups = await d.store.groups.ofUser(session.user.id, ['active']);
+    const expiresAt = await d.store.users.sessionExpiry(session.sessionHash, d.clock.now());
+    // A socket that closed while the store answered (a client that dropped at once, a slow database)
+    // has had its close handler already: attaching it now would keep it in the hub and the member
+    // "live" for good, and leave a session timer that nothing clears.
+    if (socket.readyState !== OPEN) return;
+    clearTimeout(this.#authTimer);
+    this.#authTimer = undefined;
+    const conn = new LiveConnection(session.user.id, session.sessionHash, socket, d.clock.now());
+    for (const { membership } of groups) {
+      conn.groups.set(membership.groupId, {
+        sent: membership.ackedSeq,
+        catchingUp: false,
+      });
+    }
+    d.hub.attach(conn);
+    // The socket ends with its session (long sessions are re-checked on each heartbeat as well).
+    this.#expiresAt = expiresAt;
+    this.#armExpiry();
+    this.#conn = conn;
+    this.#send({
+      t: 'ready',
+      v: PROTOCOL_VERSION,
+      user: { id: session.user.id, phone: session.user.phone, name: session.user.displayName },
+      groups: groups.map(({ group, membership }) => ({
+        g: group.id,
+        app: group.appNumber,
+        number: group.groupNumber,
+        address: groupAddress(d.plan, group.appNumber, group.groupNumber),
+        name: group.name,
+        role: membership.role,
+        lastSeq: group.lastSeq,
+        ackedSeq: membership.ackedSeq,
+      })),
+    });
+    // `ready` goes out in its own frame, ahead of any catch-up. Without a resume frame the client gets
+    // everything after its member's acked seq; give the client this turn to send one first.
+    conn.flush();
+    setImmediate(() => {
+      for (const g of conn.groups.keys()) d.hub.startCatchUp(conn, g);
+    });
   }
 }

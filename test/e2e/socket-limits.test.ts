@@ -38,3 +38,22 @@ test('the fourth socket from one address is refused with 429; a closed one frees
   const metrics = await (await fetch(`${s.url}/metrics`)).text();
   assert.match(metrics, /qun_rate_limited_total\{kind="live_sockets_per_address"\} 1/);
 });
+
+test('a plain GET of the live address is told to upgrade (426); an upgrade to another path is 404, as JSON', async () => {
+  const plain = await fetch(`${s.url}/v1/ws`);
+  assert.equal(plain.status, 426);
+  assert.equal(plain.headers.get('upgrade'), 'websocket');
+  assert.equal(((await plain.json()) as { error: { code: string } }).error.code, 'upgrade_required');
+
+  const other = await new Promise<{ status: number; body: string }>((resolve) => {
+    const ws = new WebSocket(`${s.url.replace('http', 'ws')}/v1/groups`);
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.on('error', () => {});
+  });
+  assert.equal(other.status, 404);
+  assert.equal((JSON.parse(other.body) as { error: { code: string } }).error.code, 'not_found');
+});

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import type { LiveConnection } from '../../../src/channels/live/live-connection.ts';
+import { HeartbeatSweep } from '../../../src/ws/heartbeat.ts';
 import { runWsSession, type WsDeps } from '../../../src/ws/ws-session.ts';
 
 class FakeSocket extends EventEmitter {
@@ -40,7 +41,7 @@ function deps(groups: Promise<never[]>, expiry: Promise<number | undefined>) {
       startCatchUp: () => {},
     },
     clock: { now: () => 1_000 },
-    heartbeatMs: 60_000,
+    heartbeat: new HeartbeatSweep(60_000),
     authTimeoutMs: 60_000,
   } as unknown as WsDeps;
   return { d, attached };
