@@ -71,6 +71,8 @@ const opt = (name: string, dflt: number) => {
 };
 /** Runs per fan-out and latency figure (the spread), and their generator processes. */
 const RUNS = opt('--runs', 3);
+/** The SMS benchmark's QUN_SMPP_WINDOW (submits in flight on the bind). */
+const SMPP_WINDOW = opt('--smpp-window', 10);
 const PROCS = opt('--gen-procs', 3);
 /** The server's Node flags: those `npm start` uses, or `--server-flags "<flags>"` ("" for V8's defaults). */
 const flagsIdx = args.indexOf('--server-flags');
@@ -228,7 +230,7 @@ function smppAvailable(): boolean {
 
 const sms: Bench = {
   name: 'sms',
-  what: 'SMS throughput: 10,000 SMS-only members, one message, window 10; then a TPS limit',
+  what: `SMS throughput: 10,000 SMS-only members, one message, window ${SMPP_WINDOW}; then a TPS limit`,
   async run(ctx) {
     const n = 10_000;
     // The limit must bind (below what the queue reaches unthrottled) for the check to prove anything.
@@ -282,7 +284,7 @@ const sms: Bench = {
             QUN_SMPP_PORT: String(smscPort),
             QUN_SMPP_SYSTEM_ID: 'qun',
             QUN_SMPP_PASSWORD: 'secret',
-            QUN_SMPP_WINDOW: '10',
+            QUN_SMPP_WINDOW: String(SMPP_WINDOW),
           });
         }
         r = await withServer(ctx, d, env, async (server) => {

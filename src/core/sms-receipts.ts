@@ -5,7 +5,8 @@
 // names no text, or names several, is counted and logged as such rather than guessed.
 
 import { cleanReason, matchReceipt, type ReceiptVerdict } from '../domain/sms/receipt-match.ts';
-import type { OutboundSms, Store } from '../store/store.ts';
+import type { OutboundSms, ReceiptSettlement, Store, TrailEntry } from '../store/store.ts';
+import { Batcher } from '../util/batcher.ts';
 import type { Metrics } from '../util/metrics.ts';
 import type { Clock } from './clock.ts';
 import type { MemberCache } from './member-cache.ts';
@@ -34,6 +35,13 @@ export class ReceiptMatcher {
   readonly #log: ReceiptLog;
   #held: Held[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /**
+   * Receipts come at the rate texts go (one per text): the texts they settle and their trail rows are
+   * written together, a commit per turn for each rather than two per receipt (an fsync each). Each
+   * receipt still waits for its own writes to be durable.
+   */
+  readonly #settle: Batcher<ReceiptSettlement, OutboundSms | undefined>;
+  readonly #trail: Batcher<TrailEntry, undefined>;
 
   constructor(store: Store, gateway: string, clock: Clock, metrics: Metrics, log?: ReceiptLog) {
     this.#store = store;
@@ -41,6 +49,11 @@ export class ReceiptMatcher {
     this.#clock = clock;
     this.#metrics = metrics;
     this.#log = log ?? { warn() {} };
+    this.#settle = new Batcher((items) => store.outbound.settleReceipts(items, clock.now()));
+    this.#trail = new Batcher(async (rows) => {
+      await store.delivery.addTrail(rows);
+      return rows.map(() => undefined);
+    });
   }
 
   async receipt(r: Receipt): Promise<void> {
@@ -84,7 +97,7 @@ export class ReceiptMatcher {
       return true;
     }
     if (v.kind === 'apply') {
-      const row = await this.#store.outbound.settleReceipt(v.id, r.delivered, r.detail, now);
+      const row = await this.#settle.submit({ id: v.id, ok: r.delivered, detail: r.detail });
       // Another receipt settled it in between: judge this one again against what is stored now.
       if (!row) return this.#match(h, expired);
       this.#metrics.receiptLatency.observe({ gateway: this.#gateway }, (now - row.createdAt) / 1000);
@@ -106,18 +119,16 @@ export class ReceiptMatcher {
     // Group messages keep their story in the trail; the text's own row already shows its state.
     if (!row || row.groupId === null || row.seq === null || row.userId === null || outcome === 'duplicate')
       return;
-    await this.#store.delivery.addTrail([
-      {
-        groupId: row.groupId,
-        userId: row.userId,
-        seqFrom: row.seq - 1,
-        seqTo: row.seq,
-        rung: 'sms',
-        outcome: outcome === 'delivered' || outcome === 'failed' ? outcome : `receipt_${outcome}`,
-        reason,
-        at: this.#clock.now(),
-      },
-    ]);
+    await this.#trail.submit({
+      groupId: row.groupId,
+      userId: row.userId,
+      seqFrom: row.seq - 1,
+      seqTo: row.seq,
+      rung: 'sms',
+      outcome: outcome === 'delivered' || outcome === 'failed' ? outcome : `receipt_${outcome}`,
+      reason,
+      at: this.#clock.now(),
+    });
   }
 
   #schedule(): void {

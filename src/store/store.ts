@@ -126,6 +126,13 @@ export interface SubmittedText {
   segments: number;
 }
 
+/** A receipt's verdict on one text (settleReceipts). */
+export interface ReceiptSettlement {
+  id: number;
+  ok: boolean;
+  detail: string;
+}
+
 export interface TrailEntry {
   groupId: number;
   userId: number;
@@ -335,6 +342,11 @@ export interface OutboundStore {
    * Only from `submitted`: a final state is never moved to another. Undefined when it was not submitted.
    */
   settleReceipt(id: number, ok: boolean, detail: string, now: number): Promise<OutboundSms | undefined>;
+  /**
+   * settleReceipt for several receipts in one transaction (receipts come at the rate texts go), in the
+   * order given: a second receipt for the same text finds it settled. The results follow the items.
+   */
+  settleReceipts(items: ReceiptSettlement[], now: number): Promise<(OutboundSms | undefined)[]>;
   get(id: number): Promise<OutboundSms | undefined>;
   forMessage(groupId: number, seq: number): Promise<OutboundSms[]>;
   depth(): Promise<number>;

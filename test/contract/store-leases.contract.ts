@@ -156,6 +156,37 @@ export function leasesContract(factory: StoreFactory): void {
     });
   });
 
+  test('a recheck extends a lease only once a third of it is gone; a fresh one outlasts the submit unwritten', async () => {
+    await withNodes(factory, ['node-b'], async (a, b) => {
+      const u = await a!.users.upsertByPhone('+8613700000019', T0);
+      await a!.outbound.enqueue(
+        ['+8613700000201', '+8613700000202'].map(
+          (toPhone, i): NewOutbound => ({
+            kind: 'reply',
+            toPhone,
+            fromAddr: '10658',
+            text: `x${i}`,
+            groupId: null,
+            seq: null,
+            userId: u.id,
+          }),
+        ),
+        T0,
+      );
+      const [fresh, old] = await a!.outbound.claim(2, T0);
+      // A moment after the claim: passes, and the lease stays as the claim wrote it (no commit).
+      assert.equal(await a!.outbound.recheck(fresh!.id, T0 + LEASE / 4), undefined);
+      // Half-way through: passes and is extended, so the submit cannot outlive it.
+      assert.equal(await a!.outbound.recheck(old!.id, T0 + LEASE / 2), undefined);
+      const taken = await b!.outbound.takeOverInDoubt(T0 + LEASE + 1, false);
+      assert.deepEqual(
+        taken.map((o) => o.id),
+        [fresh!.id],
+        'only the text whose lease was left to run out is taken over',
+      );
+    });
+  });
+
   test('one number’s texts leave from one node at a time, in queue order; other numbers go meanwhile', async () => {
     await withNodes(factory, ['node-b'], async (a, b) => {
       const text = (to: string, i: number): NewOutbound => ({

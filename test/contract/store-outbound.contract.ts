@@ -213,6 +213,43 @@ export function outboundContract(factory: StoreFactory): void {
     });
   });
 
+  test('receipts settled in one batch: in order, a repeat finds its text settled, results follow the items', async () => {
+    await withStore(factory, async (store) => {
+      const ids = await store.outbound.enqueue(
+        [0, 1, 2].map((i) => reply(`+861370000003${i}`, i)),
+        T0,
+      );
+      await store.outbound.claim(10, T0);
+      const [a, b, queued] = ids as [number, number, number];
+      for (const [id, ref] of [
+        [a, 'r1'],
+        [b, 'r2'],
+      ] as const)
+        await store.outbound.markSubmitted(id, { gatewayRef: ref, encoding: 'gsm7', segments: 1 }, T0);
+      await store.outbound.requeue(queued, 'not submitted', T0, T0);
+      const got = await store.outbound.settleReceipts(
+        [
+          { id: b, ok: false, detail: 'UNDELIV err:001' },
+          { id: a, ok: true, detail: 'DELIVRD' },
+          { id: b, ok: true, detail: 'DELIVRD' },
+          { id: queued, ok: true, detail: 'DELIVRD' },
+        ],
+        T0 + 5,
+      );
+      assert.deepEqual(
+        got.map((o) => o && [o.id, o.state, o.error, o.updatedAt]),
+        [[b, 'failed', 'UNDELIV err:001', T0 + 5], [a, 'delivered', null, T0 + 5], undefined, undefined],
+      );
+      assert.equal((await store.outbound.get(b))!.state, 'failed', 'the second receipt moved nothing');
+      assert.equal(
+        (await store.outbound.get(queued))!.state,
+        'queued',
+        'an unsubmitted text takes no receipt',
+      );
+      assert.deepEqual(await store.outbound.settleReceipts([], T0 + 6), []);
+    });
+  });
+
   test('the simulated phones: a delivery is kept once and marks its text delivered', async () => {
     await withStore(factory, async (store) => {
       const [p1, p2] = ['+8613600000001', '+8613600000002'];

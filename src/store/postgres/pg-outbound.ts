@@ -10,8 +10,8 @@ import {
   LEFT_TO_INBOX,
   planDigest,
 } from '../rules/digest-rules.ts';
-import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
-import type { OutboundStore } from '../store.ts';
+import { DEFAULT_LEASE, type Lease, leaseWantsExtending } from '../rules/lease-rules.ts';
+import type { OutboundSms, OutboundStore, ReceiptSettlement } from '../store.ts';
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
 
@@ -42,7 +42,8 @@ const SQL = {
     FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[]) AS t(id, state, error, n) WHERE o.id = t.id`,
   // Only a text still leased to this node: one another node took over is not this node's to send. FOR UPDATE
   // holds the row against a take-over until the lease is extended and committed.
-  textFacts: `SELECT o.kind, o.ignore_opt_out AS "ignoreOptOut", u.sms_opted_out AS "optedOut", m.state AS "memberState"
+  textFacts: `SELECT o.kind, o.ignore_opt_out AS "ignoreOptOut", u.sms_opted_out AS "optedOut", m.state AS "memberState",
+      o.lease_until AS "leaseUntil"
     FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
     WHERE o.id = $1 AND o.state = 'submitting' AND o.claimed_by = $2
@@ -68,6 +69,39 @@ export function pgOutbound(db: Db, gateway: string, lease: Lease = DEFAULT_LEASE
       id,
     ]);
 
+  // Only a submitted text takes a receipt; a delivered text carries no error text from earlier attempts.
+  // One statement for the batch. An UPDATE … FROM with two source rows for one target would apply either,
+  // so a repeated id is left to a later statement, where it finds the text settled (as in SQLite's loop).
+  const settleAll = async (items: ReceiptSettlement[], now: number): Promise<(OutboundSms | undefined)[]> => {
+    const out = new Array<OutboundSms | undefined>(items.length);
+    for (let todo = items.map((_, i) => i); todo.length > 0; ) {
+      const seen = new Set<number>();
+      const round: number[] = [];
+      const later: number[] = [];
+      for (const i of todo) {
+        const id = items[i]!.id;
+        (seen.has(id) ? later : round).push(i);
+        seen.add(id);
+      }
+      const batch = round.map((i) => items[i]!);
+      const got = await rows<OutboundRow>(
+        db,
+        `UPDATE outbound_sms o SET state = t.state, error = t.error, updated_at = $1
+         FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(id, state, error)
+         WHERE o.id = t.id AND o.state = 'submitted' RETURNING o.*`,
+        [
+          now,
+          batch.map((r) => r.id),
+          batch.map((r) => (r.ok ? 'delivered' : 'failed')),
+          batch.map((r) => (r.ok ? null : r.detail)),
+        ],
+      );
+      const byId = new Map(got.map((r) => [r.id, toOutbound(r)]));
+      for (const i of round) out[i] = byId.get(items[i]!.id);
+      todo = later;
+    }
+    return out;
+  };
   return {
     async enqueue(items, now) {
       return tx(db, async (c) => {
@@ -155,7 +189,8 @@ export function pgOutbound(db: Db, gateway: string, lease: Lease = DEFAULT_LEASE
         const facts = await row<TextFacts>(c, SQL.textFacts, [id, lease.holder]);
         const why = recheckVerdict(facts);
         if (why && facts) await setState(c, id, 'cancelled', why, now);
-        else if (!why) await c.query(SQL.extend, [now + lease.ms, id]);
+        else if (!why && leaseWantsExtending(facts!.leaseUntil, now, lease))
+          await c.query(SQL.extend, [now + lease.ms, id]);
         return why;
       });
     },
@@ -232,14 +267,10 @@ export function pgOutbound(db: Db, gateway: string, lease: Lease = DEFAULT_LEASE
       ).map(toOutbound);
     },
     async settleReceipt(id, ok, detail, now) {
-      // Only a submitted text takes a receipt; a delivered text carries no error text from earlier attempts.
-      const r = await row<OutboundRow>(
-        db,
-        `UPDATE outbound_sms SET state = $1, error = $2, updated_at = $3 WHERE id = $4 AND state = 'submitted'
-         RETURNING *`,
-        [ok ? 'delivered' : 'failed', ok ? null : detail, now, id],
-      );
-      return r && toOutbound(r);
+      return (await settleAll([{ id, ok, detail }], now))[0];
+    },
+    async settleReceipts(items, now) {
+      return settleAll(items, now);
     },
     async get(id) {
       const r = await row<OutboundRow>(db, 'SELECT * FROM outbound_sms WHERE id = $1', [id]);

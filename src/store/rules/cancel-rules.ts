@@ -20,6 +20,8 @@ export interface TextFacts {
   ignoreOptOut: number;
   /** The recipient's membership state in the text's group (null: none, or not a group text). */
   memberState: string | null;
+  /** The text's lease (outbound_sms.lease_until). */
+  leaseUntil: number | null;
 }
 
 /** Opt-out is checked when a text is claimed, not when it was queued: a STOP in between wins. */

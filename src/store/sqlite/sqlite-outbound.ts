@@ -9,8 +9,8 @@ import {
   LEFT_TO_INBOX,
   planDigest,
 } from '../rules/digest-rules.ts';
-import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
-import type { DigestComposer, NewOutbound, OutboundStore } from '../store.ts';
+import { DEFAULT_LEASE, type Lease, leaseWantsExtending } from '../rules/lease-rules.ts';
+import type { DigestComposer, NewOutbound, OutboundStore, ReceiptSettlement } from '../store.ts';
 
 export function insertOutbound(db: Database): (o: NewOutbound, now: number) => number {
   const stmt = db.prepare(
@@ -109,7 +109,8 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
   const get = db.prepare<[number], OutboundRow>('SELECT * FROM outbound_sms WHERE id = ?');
   // Only a text still leased to this node: one another node took over is not this node's to send.
   const textFacts = db.prepare<[number, string], TextFacts>(
-    `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut, u.sms_opted_out AS optedOut, m.state AS memberState
+    `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut, u.sms_opted_out AS optedOut, m.state AS memberState,
+       o.lease_until AS leaseUntil
      FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
      LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
      WHERE o.id = ? AND o.state = 'submitting' AND o.claimed_by = ?`,
@@ -119,7 +120,8 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
     const facts = textFacts.get(id, lease.holder);
     const why = recheckVerdict(facts);
     if (why && facts) setState.run('cancelled', why, now, 0, id);
-    else if (!why) stamp.run(lease.holder, now + lease.ms, id);
+    else if (!why && leaseWantsExtending(facts!.leaseUntil, now, lease))
+      stamp.run(lease.holder, now + lease.ms, id);
     return why;
   });
   // Texts in flight that nobody will finish: an expired lease (a dead node's), or at start-up this node's own.
@@ -154,6 +156,13 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
   // Only a submitted text takes a receipt; a delivered text carries no error text from earlier attempts.
   const settle = db.prepare<[string, string | null, number, number], OutboundRow>(
     `UPDATE outbound_sms SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state = 'submitted' RETURNING *`,
+  );
+  // Receipts in order in one transaction: a second one for the same text finds it settled.
+  const settleAll = db.transaction((items: ReceiptSettlement[], now: number) =>
+    items.map(({ id, ok, detail }) => {
+      const r = settle.get(ok ? 'delivered' : 'failed', ok ? null : detail, now, id);
+      return r && toOutbound(r);
+    }),
   );
 
   return {
@@ -202,8 +211,10 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
       return candidates.all(gw, ref).map(toOutbound);
     },
     async settleReceipt(id, ok, detail, now) {
-      const r = settle.get(ok ? 'delivered' : 'failed', ok ? null : detail, now, id);
-      return r && toOutbound(r);
+      return settleAll([{ id, ok, detail }], now)[0];
+    },
+    async settleReceipts(items, now) {
+      return settleAll(items, now);
     },
     async get(id) {
       const r = get.get(id);

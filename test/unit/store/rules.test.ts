@@ -11,6 +11,7 @@ import {
   planShowInInbox,
   type RoutePlan,
 } from '../../../src/store/rules/delivery-rules.ts';
+import { leaseWantsExtending } from '../../../src/store/rules/lease-rules.ts';
 import { type MemberRow, planMembership, policyColumns } from '../../../src/store/rules/membership-rules.ts';
 import type { FallbackRoute, NewOutbound } from '../../../src/store/store.ts';
 
@@ -160,7 +161,13 @@ test('an inbox pull that took over texts extends the inbox and says so in the tr
 });
 
 test('a claimed text is stopped by leaving the group or STOP, unless it is the STOP confirmation', () => {
-  const facts = { kind: 'group_message', optedOut: 0, ignoreOptOut: 0, memberState: 'active' };
+  const facts = {
+    kind: 'group_message',
+    optedOut: 0,
+    ignoreOptOut: 0,
+    memberState: 'active',
+    leaseUntil: 10,
+  };
   assert.equal(recheckVerdict(facts), undefined);
   assert.equal(recheckVerdict(undefined), CANCEL_REASON.gone);
   assert.equal(recheckVerdict({ ...facts, memberState: 'removed' }), CANCEL_REASON.removed);
@@ -170,6 +177,15 @@ test('a claimed text is stopped by leaving the group or STOP, unless it is the S
     recheckVerdict({ ...facts, kind: 'reply', memberState: null, optedOut: 1, ignoreOptOut: 1 }),
     undefined,
   );
+});
+
+test('a text about to go has its lease extended only when less than two thirds of it is left', () => {
+  const lease = { holder: 'qun', ms: 120_000 };
+  assert.equal(leaseWantsExtending(1_000 + 120_000, 1_000, lease), false, 'just claimed');
+  assert.equal(leaseWantsExtending(1_000 + 120_000, 1_000 + 40_000, lease), false, 'exactly two thirds left');
+  assert.equal(leaseWantsExtending(1_000 + 120_000, 1_000 + 40_001, lease), true);
+  assert.equal(leaseWantsExtending(1_000, 5_000, lease), true, 'expired');
+  assert.equal(leaseWantsExtending(null, 5_000, lease), true, 'never leased');
 });
 
 test('membership: joining starts the cursors at the end of the log, leaving drops reminders and texts', () => {
