@@ -5,13 +5,16 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERRORS, QunError } from '../errors/catalogue.ts';
 import { isStorageFailure } from '../store/storage-errors.ts';
 
+/** The body of an error response, also for answers written outside Fastify (a refused WebSocket upgrade). */
+export function errorBody(err: QunError): { error: { code: string; message: string; details?: unknown } } {
+  return {
+    error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+  };
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | QunError, req, reply) => {
-    if (err instanceof QunError) {
-      return reply.code(err.status).send({
-        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
-      });
-    }
+    if (err instanceof QunError) return reply.code(err.status).send(errorBody(err));
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map((v) => `${v.instancePath || '/'} ${v.message}`);
       return reply

@@ -8,9 +8,10 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { MAX_CLIENT_FRAME_BYTES } from '../domain/live-protocol.ts';
-import { ERRORS, type ErrorCode } from '../errors/catalogue.ts';
+import { QunError } from '../errors/catalogue.ts';
 import type { HttpContext } from '../http/context.ts';
 import { sameOrigin } from '../http/context.ts';
+import { errorBody } from '../http/errors.ts';
 import { runWsSession } from './ws-session.ts';
 
 export const LIVE_PATH = '/v1/ws';
@@ -26,7 +27,7 @@ export function liveUpgrades(app: FastifyInstance, ctx: HttpContext): void {
     socket.on('error', destroy);
     const refused = refusal(ctx, req, socketsByAddress);
     if (refused) {
-      if (refused === 'rate_limited') ctx.metrics.rateLimited.inc({ kind: 'live_sockets_per_address' });
+      if (refused.code === 'rate_limited') ctx.metrics.rateLimited.inc({ kind: 'live_sockets_per_address' });
       refuse(socket, refused);
       return;
     }
@@ -49,7 +50,7 @@ export function liveUpgrades(app: FastifyInstance, ctx: HttpContext): void {
     reply
       .code(426)
       .header('upgrade', 'websocket')
-      .send({ error: { code: 'upgrade_required', message: ERRORS.upgrade_required.message } }),
+      .send(errorBody(new QunError('upgrade_required'))),
   );
 
   // Sockets still open when the server closes (those not yet signed in; the hub closed the rest) get
@@ -64,27 +65,21 @@ function refusal(
   ctx: HttpContext,
   req: IncomingMessage,
   socketsByAddress: Map<string, number>,
-): ErrorCode | undefined {
+): QunError | undefined {
   // A stopping node takes nothing new: the client's reconnect goes to another node.
-  if (ctx.stopping?.()) return 'unavailable';
-  if (pathOf(req.url) !== LIVE_PATH || req.method !== 'GET') return 'not_found';
+  if (ctx.stopping?.()) return new QunError('unavailable');
+  if (req.url?.split('?')[0] !== LIVE_PATH || req.method !== 'GET') return new QunError('not_found');
   // A browser page on another origin may not open a socket with this user's cookies or token.
-  if (!sameOrigin(ctx, req)) return 'origin_refused';
+  if (!sameOrigin(ctx, req)) return new QunError('origin_refused');
   if ((socketsByAddress.get(req.socket.remoteAddress ?? '') ?? 0) >= ctx.config.liveMaxPerAddress)
-    return 'rate_limited';
+    return new QunError('rate_limited', 'Too many live connections from this address.');
   return undefined;
 }
 
-function pathOf(url: string | undefined): string {
-  const q = (url ?? '').indexOf('?');
-  return q < 0 ? (url ?? '') : (url ?? '').slice(0, q);
-}
-
 /** Answers a refused upgrade as the JSON API answers errors, then closes the socket (never left open). */
-function refuse(socket: Duplex, code: ErrorCode): void {
-  const { status, message } = ERRORS[code];
-  const detail = code === 'rate_limited' ? 'Too many live connections from this address.' : message;
-  const body = JSON.stringify({ error: { code, message: detail } });
+function refuse(socket: Duplex, err: QunError): void {
+  const { status } = err;
+  const body = JSON.stringify(errorBody(err));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
       'content-type: application/json; charset=utf-8\r\n' +

@@ -70,37 +70,32 @@ export function pgOutbound(db: Db, gateway: string, lease: Lease = DEFAULT_LEASE
     ]);
 
   // Only a submitted text takes a receipt; a delivered text carries no error text from earlier attempts.
-  // One statement for the batch. An UPDATE … FROM with two source rows for one target would apply either,
-  // so a repeated id is left to a later statement, where it finds the text settled (as in SQLite's loop).
+  // One statement for the batch. A repeated id settles nothing: after its first receipt the text is no
+  // longer `submitted` (settled, or it never was), just as SQLite's loop finds it. Only the first of each
+  // id goes in the statement (an UPDATE … FROM with two source rows for one target would apply either).
   const settleAll = async (items: ReceiptSettlement[], now: number): Promise<(OutboundSms | undefined)[]> => {
-    const out = new Array<OutboundSms | undefined>(items.length);
-    for (let todo = items.map((_, i) => i); todo.length > 0; ) {
-      const seen = new Set<number>();
-      const round: number[] = [];
-      const later: number[] = [];
-      for (const i of todo) {
-        const id = items[i]!.id;
-        (seen.has(id) ? later : round).push(i);
-        seen.add(id);
-      }
-      const batch = round.map((i) => items[i]!);
-      const got = await rows<OutboundRow>(
-        db,
-        `UPDATE outbound_sms o SET state = t.state, error = t.error, updated_at = $1
-         FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(id, state, error)
-         WHERE o.id = t.id AND o.state = 'submitted' RETURNING o.*`,
-        [
-          now,
-          batch.map((r) => r.id),
-          batch.map((r) => (r.ok ? 'delivered' : 'failed')),
-          batch.map((r) => (r.ok ? null : r.detail)),
-        ],
-      );
-      const byId = new Map(got.map((r) => [r.id, toOutbound(r)]));
-      for (const i of round) out[i] = byId.get(items[i]!.id);
-      todo = later;
-    }
-    return out;
+    const seen = new Set<number>();
+    const first = items.map((r) => {
+      if (seen.has(r.id)) return false;
+      seen.add(r.id);
+      return true;
+    });
+    const batch = items.filter((_, i) => first[i]);
+    if (batch.length === 0) return items.map(() => undefined);
+    const got = await rows<OutboundRow>(
+      db,
+      `UPDATE outbound_sms o SET state = t.state, error = t.error, updated_at = $1
+       FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(id, state, error)
+       WHERE o.id = t.id AND o.state = 'submitted' RETURNING o.*`,
+      [
+        now,
+        batch.map((r) => r.id),
+        batch.map((r) => (r.ok ? 'delivered' : 'failed')),
+        batch.map((r) => (r.ok ? null : r.detail)),
+      ],
+    );
+    const byId = new Map(got.map((r) => [r.id, toOutbound(r)]));
+    return items.map((r, i) => (first[i] ? byId.get(r.id) : undefined));
   };
   return {
     async enqueue(items, now) {
