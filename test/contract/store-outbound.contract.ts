@@ -187,6 +187,30 @@ export function outboundContract(factory: StoreFactory): void {
     });
   });
 
+  test('a claim that takes a number’s due text does not take the ones behind a text in back-off with it', async () => {
+    await withStore(factory, async (store) => {
+      const phone = '+8613700000029';
+      const [a, b, c] = (await store.outbound.enqueue(
+        [1, 2, 3].map((i) => reply(phone, i)),
+        T0,
+      )) as [number, number, number];
+      await store.outbound.claim(10, T0);
+      await store.outbound.requeue(a, 'reconciled: unknown', T0 + 1, T0 + 1); // due again at once
+      await store.outbound.requeue(b, 'throttled', T0 + 100, T0 + 1); // in back-off
+      await store.outbound.handBack(c, T0 + 1); // due, behind b
+      assert.deepEqual(
+        (await store.outbound.claim(10, T0 + 2)).map((o) => o.id),
+        [a],
+        'c must wait for b',
+      );
+      await store.outbound.markSubmitted(a, { gatewayRef: 'x', encoding: 'gsm7', segments: 1 }, T0 + 3);
+      assert.deepEqual(
+        (await store.outbound.claim(10, T0 + 100)).map((o) => o.id),
+        [b, c],
+      );
+    });
+  });
+
   test('receipt candidates: every text with the reference, newest first; a final state never moves', async () => {
     await withStore(factory, async (store) => {
       const ids = await store.outbound.enqueue(

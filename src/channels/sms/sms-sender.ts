@@ -57,6 +57,7 @@ export class SmsSender {
   #timer: NodeJS.Timeout | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
   #heartbeat: Promise<void> | undefined;
+  #renewing: Promise<void> | undefined;
   #stopped = false;
   #nextSlot = 0;
   readonly #submitted: Batcher<SubmittedText & { id: number }, undefined>;
@@ -101,23 +102,34 @@ export class SmsSender {
     if (this.#leaseTimer) clearInterval(this.#leaseTimer);
     await this.#draining;
     await this.#heartbeat;
+    await this.#renewing;
   }
 
   /**
-   * Renews the leases of this node's texts in flight, then takes over the texts whose lease expired (their
-   * node died) and reconciles them. Runs every third of the lease; one at a time.
+   * Renews the leases of this node's texts in flight, and takes over the texts whose lease expired (their
+   * node died) and reconciles them. Runs every third of the lease. The renewal never waits for a take-over:
+   * reconciling a dead node's texts is a gateway query each and can outlast several beats, and a lease
+   * left unrenewed meanwhile would expire under this live node and let another take its texts over.
    */
   heartbeat(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
+    const warn = (e: unknown) =>
+      this.#log.warn({ err: e }, 'SMS lease heartbeat failed; retrying on the next one');
+    this.#renewing ??= this.#store.outbound
+      .renewLeases(this.#clock.now())
+      .then(() => {})
+      .catch(warn)
+      .finally(() => {
+        this.#renewing = undefined;
+      });
     this.#heartbeat ??= (async () => {
-      await this.#store.outbound.renewLeases(this.#clock.now());
       if (await this.#reconcile(false)) this.wake();
     })()
-      .catch((e) => this.#log.warn({ err: e }, 'SMS lease heartbeat failed; retrying on the next one'))
+      .catch(warn)
       .finally(() => {
         this.#heartbeat = undefined;
       });
-    return this.#heartbeat;
+    return Promise.all([this.#renewing, this.#heartbeat]).then(() => {});
   }
 
   /** Something was queued: drain soon. */

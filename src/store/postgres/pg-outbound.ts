@@ -20,9 +20,10 @@ const SQL = {
   // claim locks heads first: the oldest due text of each number (SKIP LOCKED: a head another claimer
   // holds is its number, skipped whole) with nothing of its number in the way: no earlier text in flight
   // (on any node: this one's may be a dead node's it took over and is still reconciling), due, or in
-  // back-off for a retry, and nothing in flight on another node. Then
-  // it takes the numbers' next texts behind the heads it holds; nobody else locks those, as they are no
-  // heads. The texts one claim takes to one number this node sends one after another (sms-sender.ts).
+  // back-off for a retry, and nothing in flight on another node. Then it takes the numbers' next texts
+  // behind the heads it holds (nobody else locks those, as they are no heads), never past an earlier text
+  // of their number in back-off: a head may be due before it, such as a text requeued at once after a
+  // take-over. The texts one claim takes to one number this node sends one after another (sms-sender.ts).
   pickHeads: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     WHERE o.state = 'queued' AND o.not_before <= $1
       AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
@@ -33,6 +34,8 @@ const SQL = {
     FOR UPDATE OF o SKIP LOCKED`,
   pickBehind: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     WHERE o.state = 'queued' AND o.not_before <= $1 AND o.to_phone = ANY($2::text[]) AND o.id <> ALL($3::bigint[])
+      AND NOT EXISTS (SELECT 1 FROM outbound_sms e WHERE e.to_phone = o.to_phone AND e.state = 'queued'
+        AND e.id < o.id AND e.attempts > 0 AND e.not_before > $1)
     ORDER BY o.id LIMIT $4
     FOR UPDATE OF o`,
   // A text taken for the gateway is leased to this node (lease-rules.ts); a cancelled one keeps no lease.
