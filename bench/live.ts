@@ -239,6 +239,12 @@ export const fanout: Bench = {
   },
 };
 
+/**
+ * Deliveries/s the latency load offers (the issue's 20,000); `QUN_BENCH_LATENCY_RATE` lowers it to see
+ * what latency is made of without queueing (diagnostic: the figures keep the 20,000 targets).
+ */
+const LATENCY_DELIVERIES = Number(process.env.QUN_BENCH_LATENCY_RATE) || 20_000;
+
 export const latency: Bench = {
   name: 'latency',
   what: 'latency at a fixed 20,000 deliveries/s, send → each member socket (CLOCK_MONOTONIC, shared by the generator processes)',
@@ -250,7 +256,7 @@ export const latency: Bench = {
       [1000, 10],
     ] as const) {
       if (ctx.sizes.length && !ctx.sizes.includes(n)) continue;
-      const rate = 20_000 / n;
+      const rate = LATENCY_DELIVERIES / n;
       const runs: LiveResult[] = [];
       for (let k = 0; k < ctx.runs; k++) {
         const r = await liveRun(ctx, n, 'latency', {

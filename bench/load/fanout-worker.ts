@@ -9,10 +9,7 @@
 import WebSocket from 'ws';
 import { intAt } from './common.ts';
 import type { ToWorker, WorkerInit, WorkerResult } from './fanout-protocol.ts';
-
-// performance.now() and process.hrtime() both read uv_hrtime (CLOCK_MONOTONIC): the offset is fixed.
-const MONO_OFFSET = Number(process.hrtime.bigint()) / 1e6 - performance.now();
-const mono = () => performance.now() + MONO_OFFSET;
+import { mono } from './mono.ts';
 
 const send = (m: unknown) => process.send!(m);
 

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { HAS_TASKSET, type ProcSample, procStat } from '../lib/proc.ts';
 import { log, main, mark, readPlan, sleep, summarise } from './common.ts';
 import type { FromWorker, ToWorker, WorkerResult } from './fanout-protocol.ts';
+import { mono } from './mono.ts';
 
 interface Plan {
   url: string;
@@ -86,9 +87,6 @@ async function profileServer(url: string, file: string): Promise<() => Promise<v
 
 /** A generator process at or above this share of a core is the limit, not the server. */
 export const GEN_PROC_BOUND = 0.85;
-
-const MONO_OFFSET = Number(process.hrtime.bigint()) / 1e6 - performance.now();
-const mono = () => performance.now() + MONO_OFFSET;
 
 class Worker {
   readonly child: ChildProcess;
