@@ -145,7 +145,6 @@ export function startServer(opts: {
 }): Promise<BenchServer> {
   const flags = [
     '--disable-warning=ExperimentalWarning',
-    '--disable-warning=FSTDEP023',
     ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
     ...(opts.nodeFlags ?? []),
   ];
