@@ -164,6 +164,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onSmsQueued,
     log,
   });
+  const { acksWritten } = delivery;
   sender = new SmsSender(
     store,
     gateway,
@@ -301,7 +302,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       simulator: config.smsGateway === 'sim',
       webDir: path.join(ROOT, 'web'),
       gatewayRoutes: gateway.httpRoutes,
-      inbox: { store, presence, clock, metrics, reminderDelayMs: config.reminderDelay },
+      inbox: { store, presence, clock, metrics, reminderDelayMs: config.reminderDelay, acksWritten },
       readiness: readiness(store, clock, log, () => closed),
     },
     log,

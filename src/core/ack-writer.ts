@@ -76,6 +76,11 @@ export class AckWriter {
     this.#flush = turn.then(() => this.#write());
   }
 
+  /** Writes at once if the member has acks waiting here (so that a read of their cursors sees them). */
+  async writtenFor(userId: number): Promise<void> {
+    for (const byUser of this.#acks.values()) if (byUser.has(userId)) return this.idle();
+  }
+
   /** Writes what is pending now, without waiting for the gap; resolves once all of it is written. */
   async idle(): Promise<void> {
     while (this.#flush) {

@@ -344,6 +344,9 @@ export class DeliveryEngine {
     return run;
   }
 
+  /** Resolves once the member's acks received on this node are in the store (before an inbox pull). */
+  readonly acksWritten = (userId: number): Promise<void> => this.#acks.writtenFor(userId);
+
   /** A live client's cumulative ack: the deadline moves at once, the cursor with the next write. */
   ack(userId: number, groupId: number, seq: number): void {
     if (this.#d.tracker.acked(userId, groupId, seq)) this.#acks.add(userId, groupId, seq);

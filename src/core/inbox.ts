@@ -18,6 +18,12 @@ export interface InboxDeps {
   metrics: Metrics;
   /** From an item entering the inbox to its reminder (QUN_REMINDER_DELAY). */
   reminderDelayMs: number;
+  /**
+   * Resolves once the member's live acks that this node holds are written: acks are written in batches
+   * under load, and a pull that read the cursors before them would show again, as pending, what the
+   * member's live client has already acknowledged.
+   */
+  acksWritten: (userId: number) => Promise<void>;
 }
 
 const PER_GROUP = 50;
@@ -58,6 +64,7 @@ export async function fetchInbox(
 ): Promise<InboxGroup[]> {
   const now = ctx.clock.now();
   ctx.presence.webFetched(user.id, now);
+  await ctx.acksWritten(user.id);
   let rows = await ctx.store.groups.ofUser(user.id, ['active']);
   const confirm: { groupId: number; seq: number }[] = [];
   for (const s of seen) {

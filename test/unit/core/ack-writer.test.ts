@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { mock, test } from 'node:test';
 import { AckWriter, MIN_WRITE_GAP_MS, WRITE_SPACING } from '../../../src/core/ack-writer.ts';
+import { fetchInbox } from '../../../src/core/inbox.ts';
+import { MemoryPresence } from '../../../src/presence/memory/memory-presence.ts';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../../src/store/store.ts';
 import { createMetrics } from '../../../src/util/metrics.ts';
@@ -132,4 +134,43 @@ test('a write that took long keeps the next one ten times as far off; idle write
   await acks.idle();
   assert.deepEqual(writes, [1, 1, 1], 'idle wrote without the timer');
   assert.equal((await store.groups.member(group.id, a.id))!.ackedSeq, 3);
+});
+
+test('an inbox pull writes the member’s held acks first: what their live client acked is not shown again', async (t) => {
+  const store = await openSqliteStore(path.join(tempDir(), 'qun.db'), { gateway: 'sim' });
+  t.after(() => store.close());
+  const { group, owner, users } = await groupWithMembers(store, 3);
+  const [a, b] = [users[1]!, users[2]!];
+  await store.messages.append([1, 2].map((seq) => msg(group.id, owner.id, seq)));
+  let elapsed = 1_000;
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const clock = new ManualClock(T0 + 10);
+  const acks = new AckWriter(store, clock, createMetrics(), { error: () => {} }, () => elapsed);
+  acks.add(b.id, group.id, 1);
+  await turn();
+  await turn();
+  // Inside the gap after b's write: a's ack of both messages is held.
+  elapsed += 1;
+  acks.add(a.id, group.id, 2);
+  const deps = {
+    store,
+    presence: new MemoryPresence(60_000, 0, () => clock.now()),
+    clock,
+    metrics: createMetrics(),
+    reminderDelayMs: 60_000,
+  };
+  const other = await fetchInbox({ ...deps, acksWritten: (u) => acks.writtenFor(u) }, b);
+  assert.equal((await store.groups.member(group.id, a.id))!.ackedSeq, 0, 'b’s pull leaves a’s acks held');
+  assert.deepEqual(
+    other[0]!.messages.map((m) => m.seq),
+    [2],
+  );
+  const mine = await fetchInbox({ ...deps, acksWritten: (u) => acks.writtenFor(u) }, a);
+  assert.deepEqual(
+    mine[0]!.messages.map((m) => m.seq),
+    [],
+    'both were acked live: nothing pending',
+  );
+  assert.equal((await store.groups.member(group.id, a.id))!.ackedSeq, 2);
 });
