@@ -2,8 +2,8 @@
 // so a 1,000-member fan-out costs one write per member per write, not per ack. A write follows on the
 // next turn when none ran lately; under load writes are spaced so that one write carries several
 // messages' acks (each member's cursor and trail row once) instead of one per message, and writing acks
-// takes at most about a tenth of the time. The deadlines do not wait for it: they move in memory when the ack arrives. An ack lost in a
-// crash only means a redelivery on resume, never a loss.
+// takes at most about a tenth of the time. The deadlines do not wait for it: they move in memory when
+// the ack arrives. An ack lost in a crash only means a redelivery on resume, never a loss.
 import type { Store } from '../store/store.ts';
 import type { Metrics } from '../util/metrics.ts';
 import type { Clock } from './clock.ts';
