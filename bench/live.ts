@@ -363,8 +363,9 @@ export const slowClients: Bench = {
           metric: 'p99 of the others with 20 slow members ÷ without (median of alternating runs)',
           value: Math.round(ratio * 100) / 100,
           unit: '×',
-          target: '≤ 2×',
-          met: ratio <= 2 && lost === 0,
+          // Issue 15's target (issue 6 asked for 2×).
+          target: '≤ 1.2×',
+          met: ratio <= 1.2 && lost === 0,
           serverCpu: w.server.core,
           serverWait: w.server.waited,
           genCpu: w.genTotal,
