@@ -149,6 +149,8 @@ class WsSession implements Beating {
   #queue: Promise<void> = SETTLED;
   /** The last send's read of its group, user and membership; any other frame waits for it. */
   #sendRead: Promise<void> = SETTLED;
+  /** Per group, until a resume used it: where the connection started and the bounds a resume is held to. */
+  #resumable = new Map<number, { sent: number; joinedSeq: number; lastSeq: number }>();
 
   constructor(d: WsDeps, socket: WebSocket) {
     this.#d = d;
@@ -253,17 +255,22 @@ class WsSession implements Beating {
         return;
       case 'resume':
         for (const [g, seq] of Object.entries(f.groups)) {
-          const cur = conn.groups.get(Number(g));
-          if (cur && !cur.catchingUp) {
-            const m = await d.store.groups.member(Number(g), conn.userId);
-            const group = await d.store.groups.byId(Number(g));
-            // Never past the end of the log: a resume beyond it would make the member ack what does not exist.
-            cur.sent = Math.min(Math.max(seq, m?.joinedSeq ?? 0), group?.lastSeq ?? 0);
-            // A resume position is also an ack: the client holds everything up to it. Without this an ack
-            // lost with the old socket would never be repeated when nothing new arrives, and what the
-            // client already shows would fall to the inbox or SMS at the ack timeout.
-            if (seq > 0) d.delivery.ack(conn.userId, Number(g), Math.min(seq, cur.sent));
-          }
+          const id = Number(g);
+          const cur = conn.groups.get(id);
+          const from = this.#resumable.get(id);
+          this.#resumable.delete(id);
+          if (!cur) continue;
+          // The resume moves where the connection starts, once, and only while nothing has been written
+          // on it for the group. Decided without a store read in between (the bounds are the sign-in's):
+          // a catch-up that started during such a read wrote past the old position, and moving the cursor
+          // back then made the client's acks of those frames look ahead of what was sent (ignored).
+          // Never past the end of the log: a resume beyond it would make the member ack what does not exist.
+          if (from && !cur.catchingUp && cur.sent === from.sent)
+            cur.sent = Math.min(Math.max(seq, from.joinedSeq), from.lastSeq);
+          // A resume position is also an ack: the client holds everything up to it. Without this an ack
+          // lost with the old socket would never be repeated when nothing new arrives, and what the
+          // client already shows would fall to the inbox or SMS at the ack timeout.
+          if (seq > 0) d.delivery.ack(conn.userId, id, Math.min(seq, cur.sent));
         }
         return;
       case 'ack': {
@@ -341,10 +348,12 @@ class WsSession implements Beating {
     clearTimeout(this.#authTimer);
     this.#authTimer = undefined;
     const conn = new LiveConnection(session.user.id, session.sessionHash, socket, d.clock.now());
-    for (const { membership } of groups) {
-      conn.groups.set(membership.groupId, {
+    for (const { group, membership } of groups) {
+      conn.groups.set(membership.groupId, { sent: membership.ackedSeq, catchingUp: false });
+      this.#resumable.set(membership.groupId, {
         sent: membership.ackedSeq,
-        catchingUp: false,
+        joinedSeq: membership.joinedSeq,
+        lastSeq: group.lastSeq,
       });
     }
     d.hub.attach(conn);
