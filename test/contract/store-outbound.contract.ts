@@ -211,6 +211,35 @@ export function outboundContract(factory: StoreFactory): void {
     });
   });
 
+  test('a claim does not take a number’s texts past an earlier one still in flight (a take-over reconciling)', async () => {
+    await withStore(factory, async (store) => {
+      const phone = '+8613700000031';
+      // a and b in flight; then the take-over's reconcile puts a back first while b is still being looked
+      // up (it requeues one text at a time), and c and d were queued behind them meanwhile.
+      const [a, b] = (await store.outbound.enqueue(
+        [1, 2].map((i) => reply(phone, i)),
+        T0,
+      )) as [number, number];
+      await store.outbound.claim(10, T0);
+      const [c, d] = (await store.outbound.enqueue(
+        [3, 4].map((i) => reply(phone, i)),
+        T0 + 1,
+      )) as [number, number];
+      await store.outbound.requeue(a, 'reconciled after restart: unknown', T0 + 2, T0 + 2);
+      assert.deepEqual(
+        (await store.outbound.claim(10, T0 + 3)).map((o) => o.id),
+        [a],
+        'c and d must wait for b',
+      );
+      await store.outbound.markSubmitted(a, { gatewayRef: 'a', encoding: 'gsm7', segments: 1 }, T0 + 4);
+      await store.outbound.requeue(b, 'reconciled after restart: unknown', T0 + 5, T0 + 5);
+      assert.deepEqual(
+        (await store.outbound.claim(10, T0 + 6)).map((o) => o.id),
+        [b, c, d],
+      );
+    });
+  });
+
   test('receipt candidates: every text with the reference, newest first; a final state never moves', async () => {
     await withStore(factory, async (store) => {
       const ids = await store.outbound.enqueue(

@@ -23,7 +23,10 @@ const SQL = {
   // back-off for a retry, and nothing in flight on another node. Then it takes the numbers' next texts
   // behind the heads it holds (nobody else locks those, as they are no heads), never past an earlier text
   // of their number in back-off: a head may be due before it, such as a text requeued at once after a
-  // take-over. The texts one claim takes to one number this node sends one after another (sms-sender.ts).
+  // take-over — and never past one still in flight: a take-over's reconcile requeues its texts one at a
+  // time, so the first can be a head while the next is still being looked up (the three-node run texted
+  // 16–22 before 9–15 so). The texts one claim takes to one number this node sends one after another
+  // (sms-sender.ts).
   pickHeads: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     WHERE o.state = 'queued' AND o.not_before <= $1
       AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
@@ -36,6 +39,8 @@ const SQL = {
     WHERE o.state = 'queued' AND o.not_before <= $1 AND o.to_phone = ANY($2::text[]) AND o.id <> ALL($3::bigint[])
       AND NOT EXISTS (SELECT 1 FROM outbound_sms e WHERE e.to_phone = o.to_phone AND e.state = 'queued'
         AND e.id < o.id AND e.attempts > 0 AND e.not_before > $1)
+      AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
+        AND s.id < o.id)
     ORDER BY o.id LIMIT $4
     FOR UPDATE OF o`,
   // A text taken for the gateway is leased to this node (lease-rules.ts); a cancelled one keeps no lease.
