@@ -25,7 +25,7 @@ const SQL = {
   // of their number in back-off: a head may be due before it, such as a text requeued at once after a
   // take-over — and never past one still in flight: a take-over's reconcile requeues its texts one at a
   // time, so the first can be a head while the next is still being looked up (the three-node run texted
-  // 16–22 before 9–15 so). The texts one claim takes to one number this node sends one after another
+  // 16–22 before 8–15 so). The texts one claim takes to one number this node sends one after another
   // (sms-sender.ts).
   pickHeads: `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
     WHERE o.state = 'queued' AND o.not_before <= $1
