@@ -42,23 +42,27 @@ export function insertOutbound(db: Database): (o: NewOutbound, now: number) => n
   };
 }
 
-export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
-  const insert = insertOutbound(db);
-  const enqueue = db.transaction((items: NewOutbound[], now: number) => items.map((o) => insert(o, now)));
-  // One number's texts leave in queue order, by the PostgreSQL engine's rule (pg-outbound.ts, pickHeads;
-  // here the file has one writer at a time, so due texts are taken in id order in one read).
-  const pending = db.prepare<
-    { now: number; holder: string; limit: number },
-    OutboundRow & { opted_out: number | null }
-  >(
-    `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
+/**
+ * The texts a claim takes, in id order. One number's texts leave in queue order, by the PostgreSQL
+ * engine's rule (pg-outbound.ts, pickHeads; here the file has one writer at a time, so due texts are taken
+ * in id order in one read). Its reads go through partial indexes on the queued and in-flight texts
+ * (migration 14), so a claim costs what is queued, not what was ever sent (test/unit/store/claim-plan).
+ */
+export const CLAIM_DUE_TEXTS = `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
      WHERE o.state = 'queued' AND o.not_before <= @now
        AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
          AND (s.id < o.id OR s.claimed_by IS NOT @holder))
        AND NOT EXISTS (SELECT 1 FROM outbound_sms e WHERE e.to_phone = o.to_phone AND e.state = 'queued'
          AND e.id < o.id AND e.attempts > 0 AND e.not_before > @now)
-     ORDER BY o.id LIMIT @limit`,
-  );
+     ORDER BY o.id LIMIT @limit`;
+
+export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
+  const insert = insertOutbound(db);
+  const enqueue = db.transaction((items: NewOutbound[], now: number) => items.map((o) => insert(o, now)));
+  const pending = db.prepare<
+    { now: number; holder: string; limit: number },
+    OutboundRow & { opted_out: number | null }
+  >(CLAIM_DUE_TEXTS);
   const setState = db.prepare(
     'UPDATE outbound_sms SET state = ?, error = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?',
   );
