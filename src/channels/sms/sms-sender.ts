@@ -22,7 +22,10 @@ import type { DigestComposer, OutboundSms, Store, SubmittedText } from '../../st
 import { Batcher } from '../../util/batcher.ts';
 import { KeyedChain } from '../../util/keyed-chain.ts';
 import type { Metrics } from '../../util/metrics.ts';
-import type { SmsGateway } from './gateway.ts';
+import type { PreparedText, SmsGateway, SubmitResult } from './gateway.ts';
+
+/** Outcomes waiting for their commit, in windows: past it, the queue claims no more until some land. */
+const RECORDING_PER_WINDOW = 4;
 
 export interface SmsSenderOptions {
   tps: number;
@@ -61,6 +64,8 @@ export class SmsSender {
   #stopped = false;
   #nextSlot = 0;
   readonly #submitted: Batcher<SubmittedText & { id: number }, undefined>;
+  /** Outcomes answered by the gateway and not yet written (see #drain). */
+  readonly #recording = new Set<Promise<void>>();
 
   constructor(
     store: Store,
@@ -180,16 +185,24 @@ export class SmsSender {
   }
 
   /**
-   * Keeps up to `window` texts in flight, claiming the next one as each finishes, so one text in
-   * back-off (a throttled submit) does not hold up the others.
+   * Keeps up to `window` texts at the gateway, claiming the next ones as answers come back, so one text
+   * in back-off (a throttled submit) does not hold up the others. A text leaves the window when the
+   * gateway answers, not when its outcome is recorded: the record is a group commit (an fsync) that the
+   * window would otherwise sit out, so a window of 10 kept ~6 submits outstanding. Outcomes waiting for
+   * their commit are bounded too (RECORDING_PER_WINDOW windows), so a slow store slows the claims.
    */
   async #drain(): Promise<void> {
     const inflight = new Set<Promise<void>>();
+    const recordingCap = this.#opt.window * RECORDING_PER_WINDOW;
     while (!this.#stopped) {
       // Claim when half the window is free (or nothing is in flight): each claim is one commit, so
       // claiming in chunks keeps the queue's fsyncs per text low without idling the window.
-      const room = this.#opt.window - inflight.size;
-      const claimNow = inflight.size === 0 || room >= Math.max(1, Math.floor(this.#opt.window / 2));
+      const room = Math.min(
+        this.#opt.window - inflight.size,
+        recordingCap - this.#recording.size - inflight.size,
+      );
+      const claimNow =
+        room > 0 && (inflight.size === 0 || room >= Math.max(1, Math.floor(this.#opt.window / 2)));
       const batch = claimNow
         ? await this.#store.outbound.claim(room, this.#clock.now(), this.#opt.composeDigest)
         : [];
@@ -197,20 +210,23 @@ export class SmsSender {
         const p: Promise<void> = this.#send(o).finally(() => inflight.delete(p));
         inflight.add(p);
       }
-      if (inflight.size === 0) break;
+      // Nothing at the gateway and nothing more to claim: the pass is done (its records finish below).
+      if (inflight.size === 0 && claimNow) break;
       if (batch.length === 0 || !claimNow || inflight.size >= this.#opt.window) {
-        // Until a submit finishes — or, with room in the window, until something new is queued.
+        // Until a submit is answered or an outcome is recorded — or, with room in the window, until
+        // something new is queued.
         const woken =
           inflight.size < this.#opt.window
             ? new Promise<void>((r) => {
                 this.#nudge = r;
               })
             : undefined;
-        await Promise.race(woken ? [...inflight, woken] : inflight);
+        await Promise.race([...inflight, ...this.#recording, ...(woken ? [woken] : [])]);
         this.#nudge = undefined;
       }
     }
     await Promise.all(inflight);
+    await Promise.all(this.#recording);
     this.#metrics.smsQueueDepth.set(await this.#store.outbound.depth());
   }
 
@@ -236,7 +252,7 @@ export class SmsSender {
     // The slot may have taken a while: a member removed or a STOP received meanwhile wins.
     if (await this.#store.outbound.recheck(o.id, this.#clock.now())) return;
     const t = analyze(o.text, { smartSubstitution: this.#opt.smartSubstitution });
-    const r = await this.#gw.submit(o, t).catch((e: unknown) => ({
+    const r: SubmitResult = await this.#gw.submit(o, t).catch((e: unknown) => ({
       outcome: 'retry' as const,
       reason: e instanceof Error ? e.message : String(e),
       afterMs: 1000,
@@ -244,8 +260,24 @@ export class SmsSender {
       unknownOutcome: true,
     }));
     const now = this.#clock.now();
+    const until = r.outcome === 'retry' ? now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6) : now;
+    // Set before this text leaves the number's chain: the next text to the number must see it.
+    if (r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts)
+      this.#backedOff.set(o.toPhone, { id: o.id, until });
+    // The gateway has answered: the window slot and the number's turn are free while the outcome is
+    // written. A record that fails leaves the text in `submitting` under this node's lease, in doubt
+    // and reconciled like a crash's (its lease runs out, or this node restarts).
+    const recording: Promise<void> = this.#record(o, t, r, until, now)
+      .catch((e: unknown) =>
+        this.#log.warn({ err: e, outboundId: o.id }, 'recording a text outcome failed; it stays in doubt'),
+      )
+      .finally(() => this.#recording.delete(recording));
+    this.#recording.add(recording);
+  }
+
+  async #record(o: OutboundSms, t: PreparedText, r: SubmitResult, until: number, now: number): Promise<void> {
     if (r.outcome === 'submitted') {
-      // Texts that finish in the same turn are recorded in one commit (one fsync for the batch).
+      // Texts answered in the same turn are recorded in one commit (one fsync for the batch).
       await this.#submitted.submit({
         id: o.id,
         gatewayRef: r.ref,
@@ -257,8 +289,6 @@ export class SmsSender {
       this.#metrics.smsSegments.inc({ gateway: this.#gw.name }, t.segments);
     } else if (r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts) {
       if (r.unknownOutcome) this.#metrics.smsInDoubt.inc();
-      const until = now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6);
-      this.#backedOff.set(o.toPhone, { id: o.id, until });
       await this.#store.outbound.requeue(o.id, r.reason, until, now);
     } else {
       await this.#store.outbound.markFailed(o.id, r.reason, now);
