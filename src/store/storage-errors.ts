@@ -14,8 +14,6 @@ const NET = new Set([
   'EHOSTUNREACH',
   'EAI_AGAIN',
 ]);
-/** What the SQLite WAL's own fdatasync (sqlite/wal-sync.ts) can fail with: the disk, not the request. */
-const FILE = new Set(['EIO', 'ENOSPC', 'EDQUOT', 'EROFS']);
 const PG_CLIENT_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Cannot use a pool after calling end/i;
 
@@ -23,8 +21,7 @@ export function isStorageFailure(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (SQLITE_UNAVAILABLE.test(code) || NET.has(code) || FILE.has(code) || code === PG_READ_ONLY)
-      return true;
+    if (SQLITE_UNAVAILABLE.test(code) || NET.has(code) || code === PG_READ_ONLY) return true;
     if (/^[0-9A-Z]{5}$/.test(code) && PG_UNAVAILABLE.test(code)) return true;
   }
   const message = (e as { message?: unknown }).message;

@@ -2,9 +2,8 @@
 import type { Database } from 'better-sqlite3';
 import { type MessageRow, toMessage } from '../rows.ts';
 import type { AppendResult, MessageStore, NewMessage } from '../store.ts';
-import type { WalSync } from './wal-sync.ts';
 
-export function sqliteMessages(db: Database, sync: WalSync): MessageStore {
+export function sqliteMessages(db: Database): MessageStore {
   const existing = db.prepare<[number, number, string], MessageRow>(
     'SELECT * FROM messages WHERE group_id = ? AND sender_id = ? AND client_msg_id = ?',
   );
@@ -52,17 +51,7 @@ export function sqliteMessages(db: Database, sync: WalSync): MessageStore {
 
   return {
     async append(batch) {
-      // Committed without an fsync on the event loop, then synced on the thread pool before it resolves
-      // (wal-sync.ts): acknowledged and delivered only once durable, as with synchronous=FULL.
-      db.pragma('synchronous = NORMAL');
-      let appended: AppendResult[];
-      try {
-        appended = append(batch);
-      } finally {
-        db.pragma('synchronous = FULL');
-      }
-      await sync.committed();
-      return appended;
+      return append(batch);
     },
     async range(groupId, afterSeq, upToSeq, limit) {
       return range.all(groupId, afterSeq, upToSeq, limit).map(toMessage);

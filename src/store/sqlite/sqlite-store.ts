@@ -22,11 +22,10 @@ import { sqliteSim } from './sqlite-sim.ts';
 import { sqliteStats } from './sqlite-stats.ts';
 import { sqliteUsers } from './sqlite-users.ts';
 import { sqliteVia } from './sqlite-via.ts';
-import { type Fdatasync, gate, WalSync } from './wal-sync.ts';
 
 export async function openSqliteStore(
   file: string,
-  opts: { gateway: string; reminderDelayMs?: number; fdatasync?: Fdatasync } & LeaseOptions,
+  opts: { gateway: string; reminderDelayMs?: number } & LeaseOptions,
 ): Promise<Store> {
   const lease = leaseOf(opts);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -53,28 +52,22 @@ export async function openSqliteStore(
   const side = new Database(file);
   side.pragma('foreign_keys = ON');
   side.pragma('busy_timeout = 5000');
-  // Appends commit without an fsync on the event loop; every other call waits until they are synced.
-  const sync = new WalSync(`${path.resolve(file)}-wal`, opts.fdatasync);
-  const g = <T extends object>(part: T) => gate(part, sync);
   return guardStore({
     engine: 'sqlite',
     location: path.resolve(file),
-    users: g(sqliteUsers(db)),
-    groups: g(sqliteGroups(db)),
-    messages: gate(sqliteMessages(db, sync), sync, ['append']),
-    delivery: g({ ...sqliteDelivery(db, opts.reminderDelayMs ?? 600_000, lease), ...sqliteVia(db) }),
-    outbound: g(sqliteOutbound(db, opts.gateway, lease)),
-    sim: g(sqliteSim(db)),
-    push: g(sqlitePush(db)),
-    presence: g(sqlitePresence(db)),
-    policy: g(sqlitePolicy(db)),
-    leases: g(sqliteLeases(db, lease)),
-    probe: (
-      (probe) => (now: number) =>
-        sync.run(() => probe(now))
-    )(sqliteProbe(db)),
-    maintenance: g(maintenance(sqliteRunner(side), async () => {})),
-    stats: g(sqliteStats(db)),
+    users: sqliteUsers(db),
+    groups: sqliteGroups(db),
+    messages: sqliteMessages(db),
+    delivery: { ...sqliteDelivery(db, opts.reminderDelayMs ?? 600_000, lease), ...sqliteVia(db) },
+    outbound: sqliteOutbound(db, opts.gateway, lease),
+    sim: sqliteSim(db),
+    push: sqlitePush(db),
+    presence: sqlitePresence(db),
+    policy: sqlitePolicy(db),
+    leases: sqliteLeases(db, lease),
+    probe: sqliteProbe(db),
+    maintenance: maintenance(sqliteRunner(side), async () => {}),
+    stats: sqliteStats(db),
     async durability() {
       const sync = db.pragma('synchronous', { simple: true }) as number;
       const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
@@ -84,8 +77,6 @@ export async function openSqliteStore(
       };
     },
     async close() {
-      await sync.settled().catch(() => {});
-      await sync.close();
       if (side.open) side.close();
       if (db.open) db.close();
     },
