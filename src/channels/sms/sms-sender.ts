@@ -187,9 +187,10 @@ export class SmsSender {
   /**
    * Keeps up to `window` texts at the gateway, claiming the next ones as answers come back, so one text
    * in back-off (a throttled submit) does not hold up the others. A text leaves the window when the
-   * gateway answers, not when its outcome is recorded: the record is a group commit (an fsync) that the
-   * window would otherwise sit out, so a window of 10 kept ~6 submits outstanding. Outcomes waiting for
-   * their commit are bounded too (RECORDING_PER_WINDOW windows), so a slow store slows the claims.
+   * gateway answers, not when its outcome is recorded: the record is a group commit (an fsync), and a
+   * window that sat those out kept fewer submits at the SMSC than it allows (1,294 → 2,049 submit_sm/s
+   * at window 10, docs/performance.md#sms-queue). Outcomes waiting for their commit are bounded too
+   * (RECORDING_PER_WINDOW windows), so a slow store slows the claims.
    */
   async #drain(): Promise<void> {
     const inflight = new Set<Promise<void>>();
