@@ -7,6 +7,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { SQL as PG_SQL } from '../../src/store/postgres/pg-outbound.ts';
 import { openPostgresStore } from '../../src/store/postgres/pg-store.ts';
 import { CLAIM_DUE_TEXTS } from '../../src/store/sqlite/sqlite-outbound.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
@@ -61,14 +62,10 @@ async function postgres(): Promise<void> {
     await c.query(`CREATE TEMP TABLE series AS SELECT generate_series(1, ${SENT + QUEUED}) AS x`);
     await c.query(fill.replace("substr('0000000' || (x % 200), -8, 8)", "lpad((x % 200)::text, 8, '0')"));
     await c.query('ANALYZE outbound_sms');
-    // pg-outbound.ts's pickHeads without its row locks (EXPLAIN ANALYZE of a read).
-    const heads = `SELECT o.*, u.sms_opted_out AS opted_out FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-      WHERE o.state = 'queued' AND o.not_before <= $1
-        AND NOT EXISTS (SELECT 1 FROM outbound_sms s WHERE s.to_phone = o.to_phone AND s.state = 'submitting'
-          AND (s.id < o.id OR s.claimed_by IS DISTINCT FROM $3))
-        AND NOT EXISTS (SELECT 1 FROM outbound_sms e WHERE e.to_phone = o.to_phone AND e.state = 'queued'
-          AND e.id < o.id AND (e.not_before <= $1 OR e.attempts > 0))
-      ORDER BY o.id LIMIT $2`;
+    // The claim's own read (pg-outbound.ts, pickHeads) without its row locks: EXPLAIN ANALYZE of a read.
+    const heads = PG_SQL.pickHeads.replace(/\s+FOR UPDATE[\s\S]*$/, '');
+    if (heads === PG_SQL.pickHeads)
+      throw new Error('pickHeads no longer ends in FOR UPDATE: update this script');
     const run = async (label: string) => {
       const took: number[] = [];
       for (let i = 0; i < CLAIMS; i++) {

@@ -261,14 +261,17 @@ export class SmsSender {
       unknownOutcome: true,
     }));
     const now = this.#clock.now();
-    const until = r.outcome === 'retry' ? now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6) : now;
-    // Set before this text leaves the number's chain: the next text to the number must see it.
-    if (r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts)
-      this.#backedOff.set(o.toPhone, { id: o.id, until });
+    // A retry is decided here once; its back-off is set before this text leaves the number's chain, as
+    // the next text to the number must see it.
+    const retryAt =
+      r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts
+        ? now + r.afterMs * 2 ** Math.min(o.attempts - 1, 6)
+        : undefined;
+    if (retryAt !== undefined) this.#backedOff.set(o.toPhone, { id: o.id, until: retryAt });
     // The gateway has answered: the window slot and the number's turn are free while the outcome is
     // written. A record that fails leaves the text in `submitting` under this node's lease, in doubt
     // and reconciled like a crash's (its lease runs out, or this node restarts).
-    const recording: Promise<void> = this.#record(o, t, r, until, now)
+    const recording: Promise<void> = this.#record(o, t, r, retryAt, now)
       .catch((e: unknown) =>
         this.#log.warn({ err: e, outboundId: o.id }, 'recording a text outcome failed; it stays in doubt'),
       )
@@ -276,7 +279,14 @@ export class SmsSender {
     this.#recording.add(recording);
   }
 
-  async #record(o: OutboundSms, t: PreparedText, r: SubmitResult, until: number, now: number): Promise<void> {
+  /** Writes what the gateway answered; `retryAt` is set when the text is to be tried again then. */
+  async #record(
+    o: OutboundSms,
+    t: PreparedText,
+    r: SubmitResult,
+    retryAt: number | undefined,
+    now: number,
+  ): Promise<void> {
     if (r.outcome === 'submitted') {
       // Texts answered in the same turn are recorded in one commit (one fsync for the batch).
       await this.#submitted.submit({
@@ -288,9 +298,9 @@ export class SmsSender {
       });
       this.#metrics.smsSent.inc({ gateway: this.#gw.name, kind: o.kind });
       this.#metrics.smsSegments.inc({ gateway: this.#gw.name }, t.segments);
-    } else if (r.outcome === 'retry' && o.attempts < this.#opt.maxAttempts) {
+    } else if (r.outcome === 'retry' && retryAt !== undefined) {
       if (r.unknownOutcome) this.#metrics.smsInDoubt.inc();
-      await this.#store.outbound.requeue(o.id, r.reason, until, now);
+      await this.#store.outbound.requeue(o.id, r.reason, retryAt, now);
     } else {
       await this.#store.outbound.markFailed(o.id, r.reason, now);
       if (r.outcome === 'failed' && r.optedOut) await this.#store.users.setOptOut(o.toPhone, true, now);

@@ -15,7 +15,8 @@ import type { OutboundSms, OutboundStore, ReceiptSettlement } from '../store.ts'
 import { changes, type Db, type Queryable, row, rows, tx } from './pg-db.ts';
 import { insertOutbound } from './pg-insert-outbound.ts';
 
-const SQL = {
+/** Exported for bench/diag/claim-scan.ts, which reads the claim's plan. */
+export const SQL = {
   // One number's texts leave in queue order, so with several nodes they go from one node at a time. A
   // claim locks heads first: the oldest due text of each number (SKIP LOCKED: a head another claimer
   // holds is its number, skipped whole) with nothing of its number in the way: no earlier text in flight
