@@ -2,6 +2,7 @@
 // gateway more than once for one member and message, reminders done twice, holes in a group's seqs, texts left
 // in flight. The delivery checker sees what members received; this sees what the nodes did.
 import type pg from 'pg';
+import { type DecisionRow, seqsDecidedTwice } from './decisions.ts';
 
 export interface ClusterDbReport {
   /** `group/seq → member` handed to the gateway more than once (sim_texts rows per outbound group text). */
@@ -18,7 +19,7 @@ export interface ClusterDbReport {
   stuckTexts: number;
   /** How the stuck ones look: `state claimed_by (attempts)` × count, for the report. */
   stuckDetail: string[];
-  /** Seqs whose rung was decided twice for the same member (two `sms_queued`/`waiting` decisions). */
+  /** Seqs whose rung was decided twice for the same member without cause (two routes, not a hand-over). */
   decidedTwice: number;
   /** The first few of them: group:user:seq and the two trail rows. */
   twiceDetail: string[];
@@ -91,27 +92,15 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
       [Date.now()],
     )
   ).map((r) => r.k);
-  // Every decision row (rung sms/sms_queued, inbox/waiting) covers (seq_from, seq_to]; a seq in two is decided twice.
-  const decisions = await rowsOf<{ g: number; u: number; f: number; t: number; what: string }>(
+  // Every decision row (rung sms/sms_queued, inbox/waiting) covers (seq_from, seq_to]; a seq in two is decided
+  // twice, unless the second is a hand-over or an escalation (test/helpers/decisions.ts).
+  const decisions = await rowsOf<DecisionRow>(
     db,
-    `SELECT group_id AS g, user_id AS u, seq_from::int AS f, seq_to::int AS t,
+    `SELECT group_id AS g, user_id AS u, seq_from::int AS f, seq_to::int AS t, rung, reason,
        rung || '/' || outcome || ' (' || reason || ') at ' || at AS what FROM trail
      WHERE (rung = 'sms' AND outcome = 'sms_queued') OR (rung = 'inbox' AND outcome = 'waiting') ORDER BY id`,
   );
-  const covered = new Map<string, (typeof decisions)[number]>();
-  let decidedTwice = 0;
-  const twiceDetail: string[] = [];
-  for (const d of decisions)
-    for (let s = d.f + 1; s <= d.t; s++) {
-      const k = `${d.g}:${d.u}:${s}`;
-      const first = covered.get(k);
-      if (first) {
-        decidedTwice++;
-        if (twiceDetail.length < 5)
-          twiceDetail.push(`${k}: (${first.f},${first.t}] ${first.what}, then (${d.f},${d.t}] ${d.what}`);
-      }
-      covered.set(k, d);
-    }
+  const { count: decidedTwice, detail: twiceDetail, onPurpose } = seqsDecidedTwice(decisions);
   const [counts] = await rowsOf<{ messages: string; texts: string; reminders: string; rtexts: string }>(
     db,
     `SELECT (SELECT count(*) FROM messages) AS messages,
@@ -141,7 +130,7 @@ export async function checkClusterDb(db: pg.Pool): Promise<ClusterDbReport> {
       `database: ${c.messages} messages, ${c.texts} group texts (${textedTwice.length} texted twice), ` +
       `${c.reminders} reminders (${remindedTwice.length} twice, ${remindedNothing.length} of nothing; ${c.reminderTexts} reminder texts, ` +
       `${reminderTextsUnaccounted.length} members with unaccounted ones), ${seqGaps.length} groups with seq gaps, ` +
-      `${stuckTexts} texts stuck${stuckDetail.length ? ` (${stuckDetail.join('; ')})` : ''}, ${decidedTwice} seqs decided twice`,
+      `${stuckTexts} texts stuck${stuckDetail.length ? ` (${stuckDetail.join('; ')})` : ''}, ${decidedTwice} seqs decided twice (${onPurpose} re-decided on purpose: hand-over or escalation)`,
   };
 }
 
