@@ -28,7 +28,7 @@ function redecidesOnPurpose(before: DecisionRow, d: DecisionRow): boolean {
   return false;
 }
 
-/** `count` second decisions without cause (the before few in `detail`); `onPurpose` the hand-overs and escalations. */
+/** `count` second decisions without cause (the first few in `detail`); `onPurpose` the hand-overs and escalations. */
 export function seqsDecidedTwice(decisions: DecisionRow[]): {
   count: number;
   detail: string[];
