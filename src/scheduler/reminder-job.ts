@@ -35,6 +35,8 @@ const PUSH_CONCURRENCY = 32;
 const DEFAULT_LEASE_MS = 30_000;
 /** Escalations claimed at a time (each routes its range in turn). */
 const ESCALATION_CHUNK = 100;
+/** The reason of the SMS decision an escalation writes (the trail, docs/delivery.md). */
+export const ESCALATION_REASON = 'escalated: still unread after the reminder';
 
 export interface ReminderJobDeps {
   store: Store;
@@ -125,7 +127,7 @@ export class ReminderJob {
         await d.delivery.routeRange(e.groupId, e.userId, e.fromSeq, e.toSeq, {
           liveTimedOut: true,
           forceSms: true,
-          reason: 'escalated: still unread after the reminder',
+          reason: ESCALATION_REASON,
         });
         await d.store.delivery.clearEscalation(e.groupId, e.userId);
         escalated++;

@@ -1,5 +1,7 @@
 // Which trail decisions decided a member's seq a second time without cause. A route decides once; the two
-// re-decisions the rules make on purpose are a hand-over and an escalation.
+// re-decisions the rules make on purpose are a hand-over and an escalation, known by the reasons the rules write.
+import { ESCALATION_REASON } from '../../src/scheduler/reminder-job.ts';
+import { HANDOVER_REASON } from '../../src/store/rules/delivery-rules.ts';
 
 /** One decision row: (f, t] of group g's seqs for user u, and how it reads in a report. */
 export interface DecisionRow {
@@ -12,19 +14,13 @@ export interface DecisionRow {
   what: string;
 }
 
-// The reasons the rules give those two (src/store/rules/delivery-rules.ts planShowInInbox,
-// src/scheduler/reminder-job.ts). Should either wording change, its rows count as faults here: the run fails
-// loudly rather than passing a real second route.
-const HANDOVER = /^shown in the inbox before its SMS left\b/;
-const ESCALATION = /^escalated: still unread after the reminder$/;
-
 /**
  * Whether `d` may decide a seq that `before` decided last: the inbox taking over texts that were queued, or an
  * escalation texting what waited in the inbox. Any other second decision is a second route.
  */
 function redecidesOnPurpose(before: DecisionRow, d: DecisionRow): boolean {
-  if (d.rung === 'inbox' && HANDOVER.test(d.reason)) return before.rung === 'sms';
-  if (d.rung === 'sms' && ESCALATION.test(d.reason)) return before.rung === 'inbox';
+  if (d.rung === 'inbox' && d.reason.startsWith(HANDOVER_REASON)) return before.rung === 'sms';
+  if (d.rung === 'sms' && d.reason === ESCALATION_REASON) return before.rung === 'inbox';
   return false;
 }
 

@@ -251,6 +251,9 @@ export interface ShowPlan {
   trail: TrailEntry;
 }
 
+/** The reason of the decision an inbox pull writes when it takes over queued texts (the trail, docs/delivery.md). */
+export const HANDOVER_REASON = 'shown in the inbox before its SMS left';
+
 /** What an inbox pull that took over `handed` texts writes; null when it took over none. */
 export function planShowInInbox(
   m: CursorRow | undefined,
@@ -273,7 +276,7 @@ export function planShowInInbox(
       seqTo: to,
       rung: 'inbox',
       outcome: 'waiting',
-      reason: `shown in the inbox before its SMS left (${handed.length} text(s) cancelled)`,
+      reason: `${HANDOVER_REASON} (${handed.length} text(s) cancelled)`,
       at: now,
     },
   };
