@@ -150,10 +150,24 @@ describe('running a group from the / app', () => {
     const api = async () =>
       (await s.api.req('GET', `/v1/messages/${hist.id}/trail`, undefined, group.ownerToken))
         .json as TrailJson;
-    const want = await api();
+    // The answer to compare with is the settled one: the SMS receipt is in and two reads agree.
+    const want = await eventually(
+      async () => {
+        await s.settle();
+        const a = await api();
+        const b = await api();
+        const receipted = b.members.some((m) =>
+          m.steps.some((st) => st.rung === 'sms' && st.outcome === 'delivered'),
+        );
+        return receipted && JSON.stringify(a) === JSON.stringify(b) ? b : undefined;
+      },
+      20_000,
+      'the trail to settle',
+    );
     await mine.locator('button.ticks').click();
-    await owner.page.locator('#trail .trail-member').first().waitFor();
-    // Ticks refresh on their own; the view is read once the API's answer stopped changing.
+    // The view first shows what the ticks last fetched, which may be older than `want`; it is read
+    // once its own fetch, made after `want` settled, is in (aria-busy false).
+    await owner.page.locator('#trail[aria-busy=false] .trail-member').first().waitFor();
     const shown = await owner.page.locator('#trail .trail-member').evaluateAll((els) =>
       els.map((el) => ({
         userId: Number((el as HTMLElement).dataset['user']),

@@ -1,10 +1,10 @@
 // Side panels of the open group: members (remove, make admin), invite, rename, group settings, leave; and
 // the delivery view of one message, drawn from the trail API as one ladder per member.
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { InviteResult, TrailStep } from '../../src/client/qun-client.ts';
 import { formatTime, type MsgKey, t, word } from './i18n.ts';
-import { changed, client, closeGroup, loadMembers, refreshGroups, run, S } from './state.ts';
+import { changed, client, closeGroup, loadMembers, loadTrail, refreshGroups, run, S } from './state.ts';
 
 const ROLE: Record<string, MsgKey> = { owner: 'roleOwner', admin: 'roleAdmin', member: 'roleMember' };
 const RANK: Record<string, number> = { owner: 3, admin: 2, member: 1 };
@@ -159,9 +159,18 @@ function Step({ s }: { s: TrailStep }) {
   </li>`;
 }
 
+/** While the delivery view is open it follows the message: receipts and reads land over minutes. */
+const TRAIL_REFRESH_MS = 5_000;
+
 function TrailView() {
-  const trail = S.trailFor ? S.trails.get(S.trailFor) : undefined;
-  return html`<section id="trail" class="card panel" aria-labelledby="trail-title">
+  const msgId = S.trailFor;
+  const trail = msgId ? S.trails.get(msgId) : undefined;
+  useEffect(() => {
+    if (!msgId) return;
+    const timer = setInterval(() => void loadTrail(msgId).catch(() => {}), TRAIL_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [msgId]);
+  return html`<section id="trail" class="card panel" aria-labelledby="trail-title" aria-busy=${S.trailBusy ? 'true' : 'false'}>
     <div class="chat-head"><h2 id="trail-title" class="grow">${t('deliveryOf')}</h2>
       <button type="button" class="secondary" onClick=${close}>${t('close')}</button></div>
     ${

@@ -61,6 +61,8 @@ export const S = {
   trails: new Map<string, Trail>(),
   panel: undefined as 'people' | 'settings' | 'trail' | undefined,
   trailFor: undefined as string | undefined,
+  /** The open delivery view is fetching its message's trail (what it shows may be older). */
+  trailBusy: false,
   /** What the chat should do with its scroll position after the next render. */
   scroll: undefined as
     | undefined
@@ -286,14 +288,34 @@ export function discard(cid: string): void {
 export async function showTrail(msgId: string): Promise<void> {
   S.trailFor = msgId;
   S.panel = 'trail';
-  changed();
-  S.trails.set(msgId, await client.trail(msgId));
-  changed();
+  await loadTrail(msgId);
 }
 
+// Trail answers can come back out of order (the ticks' timed reloads race the open view's refresh):
+// only an answer to a later request than the one shown replaces it, so the view never steps back.
+let trailAsks = 0;
+const trailAsked = new Map<string, number>();
+const trailShown = new Map<string, number>();
+
+/** Fetches a message's trail; while it is the open delivery view's, the view says it is refreshing. */
 export async function loadTrail(msgId: string): Promise<void> {
-  S.trails.set(msgId, await client.trail(msgId));
-  changed();
+  const ask = ++trailAsks;
+  trailAsked.set(msgId, ask);
+  const open = () => S.panel === 'trail' && S.trailFor === msgId;
+  if (open()) {
+    S.trailBusy = true;
+    changed();
+  }
+  try {
+    const trail = await client.trail(msgId);
+    if (ask > (trailShown.get(msgId) ?? 0)) {
+      trailShown.set(msgId, ask);
+      S.trails.set(msgId, trail);
+    }
+  } finally {
+    if (open() && ask === trailAsked.get(msgId)) S.trailBusy = false;
+    changed();
+  }
 }
 
 export async function start(): Promise<void> {
