@@ -26,6 +26,7 @@ export function storeOptions(config: Config): Parameters<typeof openStore>[0] {
   return {
     databaseUrl: config.databaseUrl,
     poolSize: config.databasePool,
+    sqliteCheckpoint: config.sqliteCheckpoint,
     dataDir: config.dataDir,
     gateway: config.smsGateway,
     reminderDelayMs: config.reminderDelay,
@@ -175,6 +176,7 @@ export async function logStarted(
       store: store.engine,
       database: store.location,
       synchronous: durability.synchronous,
+      ...(durability.checkpoint && { checkpoint: durability.checkpoint }),
       gateway: gatewayName,
       apps: apps.list().map((a) => `${a.appNumber}=${a.kind}`),
       serviceNumber: config.serviceNumber,

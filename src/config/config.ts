@@ -13,6 +13,7 @@ export interface Config {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   databasePool: number;
+  sqliteCheckpoint: 'worker' | 'auto';
   logLevel: string;
   adminKey: string | undefined;
   apps: string;

@@ -49,6 +49,12 @@ export const SETTINGS = {
     'PostgreSQL connections per node: reads, acks and appends run side by side instead of queueing on a few; nodes × this must fit max_connections',
     int(1, 1000),
   ),
+  sqliteCheckpoint: s(
+    'QUN_SQLITE_CHECKPOINT',
+    'worker',
+    'worker copies the SQLite WAL into the database file from a thread of its own; auto leaves it to SQLite, inside the commit that fills the WAL',
+    z.enum(['worker', 'auto']),
+  ),
   logLevel: s(
     'QUN_LOG_LEVEL',
     'info',

@@ -384,6 +384,11 @@ export interface Store {
   stats: StatsStore;
   leases: LeaseStore;
   /** Durability settings as applied, for the durability test and the start-up log. */
-  durability(): Promise<{ synchronous: string; journal: string }>;
+  durability(): Promise<{
+    synchronous: string;
+    journal: string;
+    /** SQLite: who copies the WAL into the database file, a worker thread or the committing call. */
+    checkpoint?: 'worker' | 'auto';
+  }>;
   close(): Promise<void>;
 }

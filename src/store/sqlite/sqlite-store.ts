@@ -22,10 +22,11 @@ import { sqliteSim } from './sqlite-sim.ts';
 import { sqliteStats } from './sqlite-stats.ts';
 import { sqliteUsers } from './sqlite-users.ts';
 import { sqliteVia } from './sqlite-via.ts';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
 
 export async function openSqliteStore(
   file: string,
-  opts: { gateway: string; reminderDelayMs?: number } & LeaseOptions,
+  opts: { gateway: string; reminderDelayMs?: number; sqliteCheckpoint?: 'worker' | 'auto' } & LeaseOptions,
 ): Promise<Store> {
   const lease = leaseOf(opts);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -52,6 +53,11 @@ export async function openSqliteStore(
   const side = new Database(file);
   side.pragma('foreign_keys = ON');
   side.pragma('busy_timeout = 5000');
+  // An in-memory database has no WAL (journal_mode stays "memory"); QUN_SQLITE_CHECKPOINT=auto keeps
+  // SQLite's own checkpoint in the committing call.
+  const walFile = db.pragma('journal_mode', { simple: true }) === 'wal';
+  const checkpointer: WalCheckpointer | undefined =
+    walFile && opts.sqliteCheckpoint !== 'auto' ? startWalCheckpointer(file, [db, side]) : undefined;
   return guardStore({
     engine: 'sqlite',
     location: path.resolve(file),
@@ -74,9 +80,11 @@ export async function openSqliteStore(
       return {
         synchronous: names[sync] ?? String(sync),
         journal: String(db.pragma('journal_mode', { simple: true })),
+        checkpoint: checkpointer?.running() ? 'worker' : 'auto',
       };
     },
     async close() {
+      await checkpointer?.stop();
       if (side.open) side.close();
       if (db.open) db.close();
     },

@@ -5,8 +5,17 @@ import { test } from 'node:test';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 import { tempDir } from '../../helpers/server.ts';
 
-test('the SQLite store is WAL with synchronous=FULL', async () => {
+test('the SQLite store is WAL with synchronous=FULL, its checkpoint in a worker thread', async () => {
   const store = await openSqliteStore(path.join(tempDir(), 'qun.db'), { gateway: 'sim' });
-  assert.deepEqual(await store.durability(), { synchronous: 'FULL', journal: 'wal' });
+  assert.deepEqual(await store.durability(), { synchronous: 'FULL', journal: 'wal', checkpoint: 'worker' });
+  await store.close();
+});
+
+test('QUN_SQLITE_CHECKPOINT=auto leaves the checkpoint to SQLite', async () => {
+  const store = await openSqliteStore(path.join(tempDir(), 'qun.db'), {
+    gateway: 'sim',
+    sqliteCheckpoint: 'auto',
+  });
+  assert.deepEqual(await store.durability(), { synchronous: 'FULL', journal: 'wal', checkpoint: 'auto' });
   await store.close();
 });

@@ -1,0 +1,107 @@
+// Moves SQLite's WAL checkpoint off the event loop. With the automatic checkpoint, the commit that takes
+// the WAL past 1,000 pages also copies them into the database file and fsyncs it, inside the committing
+// call: a reminder pass's commit measured 97–104 ms with it and 42 ms without (docs/performance.md).
+// Here the store's connections never checkpoint (wal_autocheckpoint = 0) and a worker thread with its
+// own connection runs PASSIVE checkpoints, which never block a writer. Should the worker stop, the
+// connections go back to SQLite's automatic checkpoint, so the WAL never grows without bound.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+
+/** SQLite's default wal_autocheckpoint, restored when the worker is gone. */
+const AUTO_PAGES = 1000;
+/**
+ * A WAL this long gets one checkpoint from the store's own connection. The worker copies frames while
+ * the writer goes on, so under a steady stream of commits there is always a frame it has not copied
+ * yet when the next write begins, and SQLite only starts the WAL over from its beginning when there is
+ * none: the file would grow without bound. The writer's own pass has only the frames since the
+ * worker's last to copy, and leaves none, so the next write starts the WAL over.
+ */
+const CATCH_UP_FRAMES = 4000;
+
+export interface WalCheckpointer {
+  /** The thread itself, for diagnostics (and for the test that stops it as a crash would). */
+  readonly worker: Worker;
+  /** Frames the worker has copied into the database file so far. */
+  readonly framesCheckpointed: () => number;
+  /** The worker runs and the connections leave checkpoints to it. */
+  readonly running: () => boolean;
+  /** Stops the worker and closes its connection (before the store's own, so theirs is the last). */
+  stop(): Promise<void>;
+}
+
+// An eval'd script, so that the bundle (dist/main.mjs) needs no second entry point; better-sqlite3 is
+// resolved here and handed over by path.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('synchronous = FULL');
+db.pragma('wal_autocheckpoint = 0');
+let timer;
+const pass = () => {
+  // busy = 1 when another checkpoint ran; log = frames in the WAL; checkpointed = of them, copied.
+  const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+  parentPort.postMessage({ log: r.log, checkpointed: r.checkpointed });
+  timer = setTimeout(pass, workerData.everyMs);
+};
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearTimeout(timer);
+  db.close();
+  parentPort.close();
+});
+pass();
+`;
+
+/**
+ * Starts checkpointing `file`'s WAL from a worker for `connections`, which must all be open on `file`
+ * in WAL mode, the one that writes most first. `everyMs` is the pause between passes; a pass with nothing to copy costs microseconds.
+ */
+export function startWalCheckpointer(
+  file: string,
+  connections: Database.Database[],
+  opts: { everyMs?: number } = {},
+): WalCheckpointer {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: { file, driver, everyMs: opts.everyMs ?? 50 },
+  });
+  worker.unref(); // the process's lifetime belongs to the server, not to its housekeeping
+  let running = true;
+  let frames = 0;
+  let stopping = false;
+  const fallBack = (why: string) => {
+    if (!running) return;
+    running = false;
+    for (const c of connections) if (c.open) c.pragma(`wal_autocheckpoint = ${AUTO_PAGES}`);
+    if (!stopping)
+      process.emitWarning(`SQLite WAL checkpointer stopped (${why}); automatic checkpoints resume`);
+  };
+  for (const c of connections) c.pragma('wal_autocheckpoint = 0');
+  let copied = 0; // of the current WAL, as the worker last saw it
+  worker.on('message', (m: { log: number; checkpointed: number }) => {
+    frames += m.checkpointed >= copied ? m.checkpointed - copied : m.checkpointed;
+    copied = m.checkpointed;
+    const writer = connections[0];
+    if (m.log > CATCH_UP_FRAMES && running && writer?.open) writer.pragma('wal_checkpoint(PASSIVE)');
+  });
+  worker.on('error', (e: Error) => fallBack(e.message));
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', (code) => {
+      fallBack(`exit ${code}`);
+      resolve();
+    }),
+  );
+  return {
+    worker,
+    framesCheckpointed: () => frames,
+    running: () => running,
+    async stop() {
+      stopping = true;
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}
