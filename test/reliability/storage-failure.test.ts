@@ -8,8 +8,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { startWalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.ts';
 import { postgresInstalled, startPostgresAgain, stopPostgres } from '../helpers/postgres.ts';
-import { startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
+import { eventually, startTestServer, type TestServer, tempDir } from '../helpers/server.ts';
 
 /** A small tmpfs of our own: filling it or making it read-only touches nothing else on the machine. */
 function mountTmpfs(dir: string, size: string): boolean {
@@ -92,6 +94,65 @@ describe('SQLite: the disk fills up', () => {
     assert.equal((await post(s, token, groupId, 'after')).status, 201);
     const bodies = (await history(s, token, groupId)).map((b) => b.replace(/-x+$/, ''));
     assert.deepEqual(bodies, ['before', ...accepted, 'after'], 'exactly the accepted messages, in order');
+  });
+});
+
+describe('SQLite: the WAL checkpoint on a full disk', () => {
+  const mountPoint = tempDir('qun-tmpfs-cp-');
+  const mounted = mountTmpfs(mountPoint, '8m');
+  after(() => {
+    if (mounted) execFileSync('umount', ['-l', mountPoint]);
+  });
+
+  test('a checkpoint the full disk refuses is retried by the same worker, which goes on once there is space', {
+    skip: !mounted,
+  }, async () => {
+    const file = path.join(mountPoint, 'cp.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    // A slow worker, so that the WAL holds pages the database file has no room for when it runs.
+    const cp = startWalCheckpointer(file, [db], { everyMs: 60_000 });
+    try {
+      const ins = db.prepare('INSERT INTO t (v) VALUES (randomblob(3500))');
+      db.transaction(() => {
+        for (let i = 0; i < 500; i++) ins.run(); // ~2 MB in the WAL, not yet in the database file
+      })();
+      const filler = path.join(mountPoint, 'filler');
+      const fd = fs.openSync(filler, 'w');
+      try {
+        for (;;) fs.writeSync(fd, Buffer.alloc(64 * 1024, 1));
+      } catch {}
+      try {
+        for (;;) fs.writeSync(fd, Buffer.alloc(1, 1));
+      } catch {}
+      fs.closeSync(fd);
+      await cp.stop(); // the slow worker gives way to one that runs every 20 ms on the full disk
+      const again = startWalCheckpointer(file, [db], { everyMs: 20 });
+      try {
+        await eventually(
+          () => (warnings.some((w) => /WAL checkpoint failed/.test(w)) ? true : undefined),
+          10_000,
+          'the refused checkpoint to be reported',
+        );
+        assert.equal(again.running(), true, 'a refused pass does not end the worker');
+        fs.rmSync(filler);
+        await eventually(
+          () => (again.framesCheckpointed() >= 500 ? true : undefined),
+          10_000,
+          'the retried checkpoint',
+        );
+        assert.equal(again.running(), true);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      process.off('warning', onWarning);
+      db.close();
+    }
   });
 });
 

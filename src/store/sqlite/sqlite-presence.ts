@@ -1,5 +1,6 @@
 // Presence entries on SQLite: a small table keyed by member, node and kind, so that a restart finds
-// who was live or web-online when the process stopped.
+// who was live or web-online when the process stopped; and the readiness probe.
+import fs from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import type { PresenceEntry, PresenceStore } from '../store.ts';
 
@@ -57,11 +58,21 @@ export function sqlitePresence(db: Database): PresenceStore {
 }
 
 /** Readiness: one tiny write, so a full disk or a read-only file system shows up at once. */
-export function sqliteProbe(db: Database): (now: number) => Promise<void> {
+/**
+ * Below this much free space the SQLite store reports itself not ready. A probe write alone is not
+ * enough: once the WAL is started over a one-row write fits in the file's old space while a message,
+ * whose rows need the database file to grow, is refused with ENOSPC.
+ */
+export const MIN_FREE_BYTES = 1024 * 1024;
+
+export function sqliteProbe(db: Database, dir: string): (now: number) => Promise<void> {
   const stmt = db.prepare(
     'INSERT INTO readiness_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
   );
   return async (now) => {
     stmt.run(now);
+    const fsStat = fs.statfsSync(dir);
+    const free = fsStat.bavail * fsStat.bsize;
+    if (free < MIN_FREE_BYTES) throw new Error(`the disk holding ${dir} has ${free} bytes free`);
   };
 }

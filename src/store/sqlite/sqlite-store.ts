@@ -71,7 +71,7 @@ export async function openSqliteStore(
     presence: sqlitePresence(db),
     policy: sqlitePolicy(db),
     leases: sqliteLeases(db, lease),
-    probe: sqliteProbe(db),
+    probe: sqliteProbe(db, path.dirname(path.resolve(file))),
     maintenance: maintenance(sqliteRunner(side), async () => {}),
     stats: sqliteStats(db),
     async durability() {

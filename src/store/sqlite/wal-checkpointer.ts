@@ -1,9 +1,9 @@
 // Moves SQLite's WAL checkpoint off the event loop. With the automatic checkpoint, the commit that takes
 // the WAL past 1,000 pages also copies them into the database file and fsyncs it, inside the committing
 // call: a reminder pass's commit measured 97–104 ms with it and 42 ms without (docs/performance.md).
-// Here the store's connections never checkpoint (wal_autocheckpoint = 0) and a worker thread with its
-// own connection runs PASSIVE checkpoints, which never block a writer. Should the worker stop, the
-// connections go back to SQLite's automatic checkpoint, so the WAL never grows without bound.
+// Here a worker thread with its own connection runs PASSIVE checkpoints, which never block a writer,
+// and the store's connections checkpoint only a WAL the worker has let grow past 4,000 pages. Should
+// the worker stop, they go back to SQLite's automatic checkpoint at 1,000 pages.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
@@ -11,13 +11,12 @@ import type Database from 'better-sqlite3';
 /** SQLite's default wal_autocheckpoint, restored when the worker is gone. */
 const AUTO_PAGES = 1000;
 /**
- * A WAL this long gets one checkpoint from the store's own connection. The worker copies frames while
- * the writer goes on, so under a steady stream of commits there is always a frame it has not copied
- * yet when the next write begins, and SQLite only starts the WAL over from its beginning when there is
- * none: the file would grow without bound. The writer's own pass has only the frames since the
- * worker's last to copy, and leaves none, so the next write starts the WAL over.
+ * The connections still checkpoint a WAL this long themselves (wal_autocheckpoint): SQLite only starts
+ * the WAL over when every frame is copied as a write begins, and a writer that outpaces the worker
+ * (a bulk import, a slow disk) always leaves some behind, so without this bound the file would grow
+ * without end. The writer's pass right after its own commit has only the worker's backlog to copy.
  */
-const CATCH_UP_FRAMES = 4000;
+const WRITER_PAGES = 4000;
 
 export interface WalCheckpointer {
   /** The thread itself, for diagnostics (and for the test that stops it as a crash would). */
@@ -40,10 +39,16 @@ db.pragma('synchronous = FULL');
 db.pragma('wal_autocheckpoint = 0');
 let timer;
 const pass = () => {
-  // busy = 1 when another checkpoint ran; log = frames in the WAL; checkpointed = of them, copied.
-  const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-  parentPort.postMessage({ log: r.log, checkpointed: r.checkpointed });
-  timer = setTimeout(pass, workerData.everyMs);
+  try {
+    // log = frames in the WAL; checkpointed = of them, copied into the database file.
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ log: r.log, checkpointed: r.checkpointed });
+    timer = setTimeout(pass, workerData.everyMs);
+  } catch (e) {
+    // A full disk or an I/O error fails this pass only; the next one, a second later, may succeed.
+    parentPort.postMessage({ error: String(e && e.message) });
+    timer = setTimeout(pass, 1000);
+  }
 };
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;
@@ -56,7 +61,7 @@ pass();
 
 /**
  * Starts checkpointing `file`'s WAL from a worker for `connections`, which must all be open on `file`
- * in WAL mode, the one that writes most first. `everyMs` is the pause between passes; a pass with nothing to copy costs microseconds.
+ * in WAL mode. `everyMs` is the pause between passes; a pass with nothing to copy costs microseconds.
  */
 export function startWalCheckpointer(
   file: string,
@@ -79,13 +84,19 @@ export function startWalCheckpointer(
     if (!stopping)
       process.emitWarning(`SQLite WAL checkpointer stopped (${why}); automatic checkpoints resume`);
   };
-  for (const c of connections) c.pragma('wal_autocheckpoint = 0');
+  for (const c of connections) c.pragma(`wal_autocheckpoint = ${WRITER_PAGES}`);
   let copied = 0; // of the current WAL, as the worker last saw it
-  worker.on('message', (m: { log: number; checkpointed: number }) => {
+  let failing: string | undefined; // said once, not every second
+  worker.on('message', (m: { log: number; checkpointed: number } | { error: string }) => {
+    if ('error' in m) {
+      if (m.error !== failing)
+        process.emitWarning(`SQLite WAL checkpoint failed (${m.error}); retrying every second`);
+      failing = m.error;
+      return;
+    }
+    failing = undefined;
     frames += m.checkpointed >= copied ? m.checkpointed - copied : m.checkpointed;
     copied = m.checkpointed;
-    const writer = connections[0];
-    if (m.log > CATCH_UP_FRAMES && running && writer?.open) writer.pragma('wal_checkpoint(PASSIVE)');
   });
   worker.on('error', (e: Error) => fallBack(e.message));
   const exited = new Promise<void>((resolve) =>
@@ -100,6 +111,7 @@ export function startWalCheckpointer(
     running: () => running,
     async stop() {
       stopping = true;
+      worker.ref(); // an unref'd thread would let the process end mid-close, before the caller's next line
       worker.postMessage('stop');
       await exited;
     },
