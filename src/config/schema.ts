@@ -51,8 +51,8 @@ export const SETTINGS = {
   ),
   sqliteCheckpoint: s(
     'QUN_SQLITE_CHECKPOINT',
-    'worker',
-    'worker copies the SQLite WAL into the database file from a thread of its own; auto leaves it to SQLite, inside the commit that fills the WAL',
+    'auto',
+    'auto leaves the SQLite WAL checkpoint to SQLite, inside the commit that fills the WAL; worker runs it in a thread of its own, off the event loop, for ~18 MB more memory',
     z.enum(['worker', 'auto']),
   ),
   logLevel: s(

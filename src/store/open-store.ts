@@ -11,7 +11,7 @@ export async function openStore(opts: {
   reminderDelayMs: number;
   /** PostgreSQL connections (QUN_DATABASE_POOL). */
   poolSize?: number;
-  /** Where the SQLite WAL checkpoint runs (QUN_SQLITE_CHECKPOINT; sqlite/wal-checkpointer.ts). */
+  /** Where the SQLite WAL checkpoint runs (QUN_SQLITE_CHECKPOINT, default auto; sqlite/wal-checkpointer.ts). */
   sqliteCheckpoint?: 'worker' | 'auto';
   /** Who this node's claims (reminders, texts in flight, singleton jobs) are leased to, and how long. */
   nodeId?: string;

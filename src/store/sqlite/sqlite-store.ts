@@ -53,11 +53,11 @@ export async function openSqliteStore(
   const side = new Database(file);
   side.pragma('foreign_keys = ON');
   side.pragma('busy_timeout = 5000');
-  // An in-memory database has no WAL (journal_mode stays "memory"); QUN_SQLITE_CHECKPOINT=auto keeps
-  // SQLite's own checkpoint in the committing call.
+  // QUN_SQLITE_CHECKPOINT=worker moves the checkpoint off the event loop (wal-checkpointer.ts); an
+  // in-memory database has no WAL (journal_mode stays "memory").
   const walFile = db.pragma('journal_mode', { simple: true }) === 'wal';
   const checkpointer: WalCheckpointer | undefined =
-    walFile && opts.sqliteCheckpoint !== 'auto' ? startWalCheckpointer(file, [db, side]) : undefined;
+    walFile && opts.sqliteCheckpoint === 'worker' ? startWalCheckpointer(file, [db, side]) : undefined;
   return guardStore({
     engine: 'sqlite',
     location: path.resolve(file),

@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 import { tempDir } from '../../helpers/server.ts';
 
-test('the SQLite store is WAL with synchronous=FULL, its checkpoint in a worker thread', async () => {
+test('the SQLite store is WAL with synchronous=FULL, its checkpoint SQLite’s own', async () => {
   const store = await openSqliteStore(path.join(tempDir(), 'qun.db'), { gateway: 'sim' });
-  assert.deepEqual(await store.durability(), { synchronous: 'FULL', journal: 'wal', checkpoint: 'worker' });
+  assert.deepEqual(await store.durability(), { synchronous: 'FULL', journal: 'wal', checkpoint: 'auto' });
   await store.close();
 });
 
-test('QUN_SQLITE_CHECKPOINT=auto leaves the checkpoint to SQLite', async () => {
+test('QUN_SQLITE_CHECKPOINT=worker runs it in a worker thread', async () => {
   const store = await openSqliteStore(path.join(tempDir(), 'qun.db'), {
     gateway: 'sim',
     sqliteCheckpoint: 'auto',

@@ -1,4 +1,4 @@
-// The SQLite WAL checkpoint runs in a worker thread: the store's connections never checkpoint in their
+// With QUN_SQLITE_CHECKPOINT=worker the SQLite WAL checkpoint runs in a worker thread: the store's connections never checkpoint in their
 // commits, the worker copies the WAL so the next write starts it over, and when the worker is gone the
 // connections checkpoint on their own again. Real files, real threads.
 import assert from 'node:assert/strict';
@@ -83,7 +83,7 @@ test('when the worker dies the connections go back to SQLite’s automatic check
 
 test('closing a store stops its worker first, so the store’s last connection removes the WAL', async () => {
   const file = path.join(tempDir('qun-wal-store-'), 'qun.db');
-  const store = await openSqliteStore(file, { gateway: 'sim' });
+  const store = await openSqliteStore(file, { gateway: 'sim', sqliteCheckpoint: 'worker' });
   assert.equal((await store.durability()).checkpoint, 'worker');
   await store.users.upsertByPhone('+8613800000001', Date.now());
   await store.close();
