@@ -57,7 +57,6 @@ export function sqlitePresence(db: Database): PresenceStore {
   };
 }
 
-/** Readiness: one tiny write, so a full disk or a read-only file system shows up at once. */
 /**
  * Below this much free space the SQLite store reports itself not ready. A probe write alone is not
  * enough: once the WAL is started over a one-row write fits in the file's old space while a message,
@@ -65,6 +64,7 @@ export function sqlitePresence(db: Database): PresenceStore {
  */
 export const MIN_FREE_BYTES = 1024 * 1024;
 
+/** Readiness: one tiny write, so a read-only file system shows up at once, and the free space left. */
 export function sqliteProbe(db: Database, dir: string): (now: number) => Promise<void> {
   const stmt = db.prepare(
     'INSERT INTO readiness_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
