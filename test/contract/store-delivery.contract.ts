@@ -137,13 +137,45 @@ export function deliveryContract(factory: StoreFactory): void {
 
   test('read marks only move forward', async () => {
     await withStore(factory, async (store) => {
-      const { group, owner, users } = await groupWithMembers(store, 2);
+      const { group, owner, users } = await groupWithMembers(store, 3);
       await store.messages.append([1, 2, 3].map((i) => msg(group.id, owner.id, i)));
       await store.delivery.markRead(users[1]!.id, group.id, 2);
       assert.equal((await store.groups.member(group.id, users[1]!.id))!.readSeq, 2);
       await store.delivery.markRead(users[1]!.id, group.id, 1);
       assert.equal((await store.groups.member(group.id, users[1]!.id))!.readSeq, 2);
-      assert.equal((await store.groups.member(group.id, owner.id))!.readSeq, 0, 'only that member');
+      assert.equal((await store.groups.member(group.id, users[2]!.id))!.readSeq, 0, 'only that member');
+    });
+  });
+
+  test("a sender's own messages count as read while they had read everything before them", async () => {
+    await withStore(factory, async (store) => {
+      const { group, owner, users } = await groupWithMembers(store, 3);
+      const [a, b] = [users[1]!, users[2]!];
+      const readSeq = async (u: { id: number }) => (await store.groups.member(group.id, u.id))!.readSeq;
+      // One append at a time and one batch alike: the read cursor follows the sender's run of messages.
+      await store.messages.append([msg(group.id, owner.id, 1)]);
+      await store.messages.append([2, 3].map((i) => msg(group.id, owner.id, i)));
+      assert.equal(await readSeq(owner), 3);
+      assert.equal(await readSeq(a), 0, 'not the others');
+      // Someone else's message the sender has not read stays unread, and so do the sender's after it.
+      await store.messages.append([msg(group.id, a.id, 4)]);
+      assert.equal(await readSeq(a), 0, 'a gap before it: not read');
+      await store.messages.append([msg(group.id, owner.id, 5)]);
+      assert.equal(await readSeq(owner), 3);
+      await store.delivery.markRead(owner.id, group.id, 5);
+      // A batch mixing senders: only each sender's run that starts where they had read up to.
+      await store.messages.append([
+        msg(group.id, owner.id, 6),
+        msg(group.id, b.id, 7, 'c7'),
+        msg(group.id, owner.id, 8),
+      ]);
+      assert.equal(await readSeq(owner), 6);
+      assert.equal(await readSeq(b), 0);
+      // A retried client id is not a new message: nothing moves.
+      await store.delivery.markRead(b.id, group.id, 8);
+      const [again] = await store.messages.append([msg(group.id, b.id, 7, 'c7')]);
+      assert.equal(again!.duplicate, true);
+      assert.equal(await readSeq(b), 8);
     });
   });
 

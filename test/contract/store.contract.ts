@@ -155,8 +155,9 @@ export function storeContract(engine: string, raw: StoreFactory): void {
             log.map((m) => m.seq),
             Array.from({ length: 30 }, (_, i) => i + 1),
           );
-          // The sender sent everything in both groups: their routed cursor followed.
-          assert.equal((await store.groups.member(g, sender.id))!.routedSeq, 30);
+          // The sender sent everything in both groups: their routed and read cursors followed.
+          const m = (await store.groups.member(g, sender.id))!;
+          assert.deepEqual([m.routedSeq, m.readSeq], [30, 30]);
         }
         // Within one batch a repeated client id is the same message, and a fresh one follows it.
         const r = await store.messages.append([

@@ -165,6 +165,7 @@ export async function openGroup(id: number, scrollTo: 'unread' | 'bottom' = 'unr
   S.msgs = new Map();
   S.firstUnread = g.readSeq < g.lastSeq ? g.readSeq + 1 : 0;
   const after = Math.max(0, Math.min(g.lastSeq - PAGE, g.readSeq - 5));
+  S.oldest = after + 1;
   const page = await client.messages(id, { after, limit: Math.min(500, Math.max(1, g.lastSeq - after)) });
   if (S.selected !== id) return;
   let hidden = false;
@@ -173,7 +174,6 @@ export async function openGroup(id: number, scrollTo: 'unread' | 'bottom' = 'unr
     if (x) put(x);
     else hidden = true;
   }
-  S.oldest = after + 1;
   S.hasOlder = after > 0 && !hidden;
   S.scroll = S.firstUnread && scrollTo === 'unread' ? { kind: 'unread' } : { kind: 'bottom', force: true };
   changed();
@@ -337,7 +337,9 @@ client.on('message', (w) => {
     // Own messages, and messages that reached this member by text or inbox first (`via`), are not news.
     if ((w.from.id === S.me?.id || w.via) && g.readSeq === w.seq - 1) g.readSeq = w.seq;
   }
-  if (w.g === S.selected) {
+  // A frame older than the page shown is catch-up of history (the member's own messages from another
+  // device, say): scrolling back loads it, so the view stays one page instead of growing by the backlog.
+  if (w.g === S.selected && w.seq >= S.oldest) {
     put({ seq: w.seq, id: w.id, cid: w.cid, from: w.from, body: w.body, at: w.at, state: 'ok', via: w.via });
     S.scroll ??= { kind: 'bottom' };
     void markRead(w.g).catch(() => {});

@@ -14,10 +14,12 @@ import { type Db, prepared, row, rows } from './pg-db.ts';
  * $1…$9 are the batch's columns as arrays (client ids distinct per group and sender). Seqs: the k-th
  * new message of a group gets (new last_seq − n + k). A sender's routed cursor advances over the first
  * contiguous run of their own new messages if it had reached the message before it, as one append at a
- * time would have done (later runs cannot: another sender's message lies between). A membership row
- * locked by another transaction (the member's own ack, which moves routed_seq itself) is skipped rather
- * than waited for: the log never queues behind the ack path, and a range still holding the sender's
- * own message is what a sender behind on acks has anyway (fall-backs leave the sender's messages out).
+ * time would have done (later runs cannot: another sender's message lies between); so does their read
+ * cursor if they had read up to the message before it (their own messages are not news to them). A
+ * membership row locked by another transaction (the member's own ack, which moves routed_seq itself) is
+ * skipped rather than waited for: the log never queues behind the ack path, and a range still holding
+ * the sender's own message is what a sender behind on acks has anyway (fall-backs leave the sender's
+ * messages out; the web client counts a contiguous own message as read when its frame arrives).
  */
 const APPEND_BATCH = `
 WITH input AS (
@@ -59,14 +61,18 @@ first_runs AS (
   WHERE island = first GROUP BY group_id, sender_id
 ),
 routable AS (
-  SELECT m.group_id, m.user_id, b.base + r.z AS upto
+  SELECT m.group_id, m.user_id, b.base + r.a - 1 AS before, b.base + r.z AS upto
   FROM memberships m JOIN first_runs r ON m.group_id = r.group_id AND m.user_id = r.sender_id
   JOIN bumped b ON b.id = r.group_id
-  WHERE GREATEST(m.routed_seq, m.acked_seq) >= b.base + r.a - 1 AND m.routed_seq < b.base + r.z
+  WHERE (GREATEST(m.routed_seq, m.acked_seq) >= b.base + r.a - 1 AND m.routed_seq < b.base + r.z)
+     OR m.read_seq >= b.base + r.a - 1
   FOR UPDATE OF m SKIP LOCKED
 ),
 routed AS (
-  UPDATE memberships m SET routed_seq = GREATEST(m.routed_seq, t.upto)
+  UPDATE memberships m SET
+    routed_seq = CASE WHEN GREATEST(m.routed_seq, m.acked_seq) >= t.before THEN GREATEST(m.routed_seq, t.upto)
+                      ELSE m.routed_seq END,
+    read_seq = CASE WHEN m.read_seq >= t.before THEN GREATEST(m.read_seq, t.upto) ELSE m.read_seq END
   FROM routable t WHERE m.group_id = t.group_id AND m.user_id = t.user_id
   RETURNING 1
 )

@@ -35,14 +35,20 @@ export function sqliteMessages(db: Database): MessageStore {
         m.urgent ? 1 : 0,
       );
       // The sender has nothing to receive: their routed cursor moves past their own message here, in the
-      // same commit, instead of costing a write of its own.
-      senderRouted.run(seqRow.last_seq, m.groupId, m.senderId, seqRow.last_seq - 1, seqRow.last_seq);
-      return { message: { ...m, seq: seqRow.last_seq }, duplicate: false };
+      // same commit, instead of costing a write of its own. Nor is it news to them: their read cursor moves
+      // too, when they had read everything before it (the web client's rule, made durable so that every
+      // device opens the group at the same place before any live frame arrives).
+      const seq = seqRow.last_seq;
+      senderCursors.run({ seq, group: m.groupId, user: m.senderId });
+      return { message: { ...m, seq }, duplicate: false };
     }),
   );
-  const senderRouted = db.prepare(
-    `UPDATE memberships SET routed_seq = ? WHERE group_id = ? AND user_id = ?
-       AND max(routed_seq, acked_seq) >= ? AND routed_seq < ?`,
+  const routable = 'max(routed_seq, acked_seq) >= @seq - 1 AND routed_seq < @seq';
+  const senderCursors = db.prepare(
+    `UPDATE memberships SET
+       routed_seq = CASE WHEN ${routable} THEN @seq ELSE routed_seq END,
+       read_seq = CASE WHEN read_seq = @seq - 1 THEN @seq ELSE read_seq END
+     WHERE group_id = @group AND user_id = @user AND (${routable} OR read_seq = @seq - 1)`,
   );
   const range = db.prepare<[number, number, number, number], MessageRow>(
     'SELECT * FROM messages WHERE group_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
