@@ -1,6 +1,6 @@
 // Running a group from the / app: invitations arrive live and are accepted; the owner renames, promotes
 // and removes, and the other members' pages follow live; the delivery view of a message agrees with
-// the trail API for a member on each rung (live, inbox, SMS).
+// the trail API for a member on each rung (live, inbox, SMS), and does not poll from a hidden tab.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -190,5 +190,45 @@ describe('running a group from the / app', () => {
     // The ticks say everyone got it once live, inbox and SMS receipt are in.
     await screenshot(owner.page, 'app-delivery-desktop-en');
     for (const c of [owner, live]) await c.ctx.close();
+  });
+
+  test('the open delivery view does not poll while the tab is hidden, and fetches on coming back', {
+    skip,
+  }, async () => {
+    const owner = await signedInContext(browser, s, OWNER, desktop);
+    const page = owner.page;
+    // Fake timers from the first script on: the view's refresh runs only when the test moves time on.
+    await page.clock.install();
+    await openApp(page, s.url);
+    await openGroupIn(page, 'Allotment society');
+    const mine = page.locator('#messages .msg.mine:not(.pending)', { hasText: 'Compost delivery' });
+    await mine.waitFor();
+    // The ticks' own timed reloads (at most 30 s after a message shows) are over before the view opens.
+    await page.clock.runFor(31_000);
+    await mine.locator('button.ticks').click();
+    await page.locator('#trail[aria-busy=false] .trail-member').first().waitFor();
+    let fetches = 0;
+    page.on('request', (r) => {
+      if (/\/v1\/messages\/[^/]+\/trail$/.test(r.url())) fetches++;
+    });
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      page.evaluate((st) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => st });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    await setVisibility('hidden');
+    await page.clock.runFor(20_000);
+    // A request the page started would be seen by now: one round trip to the server settles it.
+    await page.evaluate(() => fetch('/healthz').then((r) => r.text()));
+    assert.equal(fetches, 0, 'no trail fetch in 20 s hidden');
+    const back = page.waitForRequest(/\/trail$/);
+    await setVisibility('visible');
+    await back;
+    await page.locator('#trail[aria-busy=false]').waitFor();
+    const next = page.waitForRequest(/\/trail$/);
+    await page.clock.runFor(5_000);
+    await next;
+    assert.equal(fetches, 2, 'one on coming back, one 5 s later');
+    await owner.ctx.close();
   });
 });

@@ -159,7 +159,10 @@ function Step({ s }: { s: TrailStep }) {
   </li>`;
 }
 
-/** While the delivery view is open it follows the message: receipts and reads land over minutes. */
+/**
+ * While the delivery view is open it follows the message: receipts and reads land over minutes. Not
+ * while the tab is hidden (a phone in a pocket should not poll); coming back fetches at once.
+ */
 const TRAIL_REFRESH_MS = 5_000;
 
 function TrailView() {
@@ -167,8 +170,15 @@ function TrailView() {
   const trail = msgId ? S.trails.get(msgId) : undefined;
   useEffect(() => {
     if (!msgId) return;
-    const timer = setInterval(() => void loadTrail(msgId).catch(() => {}), TRAIL_REFRESH_MS);
-    return () => clearInterval(timer);
+    const refresh = () => {
+      if (document.visibilityState === 'visible') void loadTrail(msgId).catch(() => {});
+    };
+    const timer = setInterval(refresh, TRAIL_REFRESH_MS);
+    document.addEventListener('visibilitychange', refresh);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', refresh);
+    };
   }, [msgId]);
   return html`<section id="trail" class="card panel" aria-labelledby="trail-title" aria-busy=${S.trailBusy ? 'true' : 'false'}>
     <div class="chat-head"><h2 id="trail-title" class="grow">${t('deliveryOf')}</h2>
