@@ -112,12 +112,15 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
   });
   const get = db.prepare<[number], OutboundRow>('SELECT * FROM outbound_sms WHERE id = ?');
   // Only a text still leased to this node: one another node took over is not this node's to send.
+  // Read once per text just before its submit: subqueries, not joins (joins with bound parameters cost
+  // SQLite ~15 µs more per run; bench/diag/join-cost.ts). phone is unique, and the
+  // membership's key is (group, user): each subquery finds at most one row, NULL where a LEFT JOIN would.
   const textFacts = db.prepare<[number, string], TextFacts>(
-    `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut, u.sms_opted_out AS optedOut, m.state AS memberState,
+    `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut,
+       (SELECT sms_opted_out FROM users WHERE phone = o.to_phone) AS optedOut,
+       (SELECT state FROM memberships WHERE group_id = o.group_id AND user_id = o.user_id) AS memberState,
        o.lease_until AS leaseUntil
-     FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
-     LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
-     WHERE o.id = ? AND o.state = 'submitting' AND o.claimed_by = ?`,
+     FROM outbound_sms o WHERE o.id = ? AND o.state = 'submitting' AND o.claimed_by = ?`,
   );
   // The read and the cancel are one transaction: a text that changed in between is not cancelled on stale facts.
   const recheck = db.transaction((id: number, now: number) => {
