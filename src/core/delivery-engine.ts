@@ -106,7 +106,9 @@ export class DeliveryEngine {
     const skipFrame = d.framer.skipFrame(msg);
     const routes: FallbackRoute[] = [];
     const policy = await this.#policyFor(group.id);
-    const segments = this.#segments(group, msg, sender);
+    // Counted once, and only if some member's decision needs it (an SMS, or a budget to check).
+    let counted: number | undefined;
+    const segments = () => (counted ??= this.#segments(group, msg, sender));
     let live = 0;
     for (const m of members) {
       const isSender = m.userId === msg.senderId;
@@ -231,7 +233,13 @@ export class DeliveryEngine {
       }
       const runs = policyRuns(items, {
         decide: (msg, sender) =>
-          policy.decide(m, ladder, msg.urgent === true, sender ? this.#segments(group, msg, sender) : 0, now),
+          policy.decide(
+            m,
+            ladder,
+            msg.urgent === true,
+            () => (sender ? this.#segments(group, msg, sender) : 0),
+            now,
+          ),
         smsOnly: why.forceSms === true,
       });
       let from = after;

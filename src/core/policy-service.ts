@@ -58,7 +58,17 @@ interface Spend {
 /** The per-fan-out view: one group's preferences and budget, read once per message. */
 export interface PolicyContext {
   prefsOf(userId: number): DeliveryPrefs;
-  decide(m: Membership, route: RouteDecision, urgent: boolean, segments: number, now: number): PolicyDecision;
+  /**
+   * `segments`: what the member's text would cost, asked for only when it matters (a budget is set, or
+   * the text goes): counting a message's segments costs more than deciding for a live member.
+   */
+  decide(
+    m: Membership,
+    route: RouteDecision,
+    urgent: boolean,
+    segments: () => number,
+    now: number,
+  ): PolicyDecision;
   digestWindowMs: number;
 }
 
@@ -102,11 +112,13 @@ export class PolicyService {
     return {
       prefsOf,
       digestWindowMs: gp.digestWindowMs ?? this.#digestWindowMs,
-      decide: (m, route, urgent, segments, at) => {
+      decide: (m, route, urgent, count, at) => {
+        let counted: number | undefined;
+        const segments = () => (counted ??= count());
         const p = prefsOf(m.userId);
         // The zone matters only inside quiet hours (most members have none): a number's zone is a parse.
         const zone = p.quiet ? (p.timeZone ?? zoneForPhone(m.phone)) : 'UTC';
-        const fits = (limit: number | null, spent: number) => limit === null || spent + segments <= limit;
+        const fits = (limit: number | null, spent: number) => limit === null || spent + segments() <= limit;
         const d = decidePolicy({
           route,
           prefs: p,
@@ -116,14 +128,14 @@ export class PolicyService {
           smsAllowed: smsAllowed(m),
         });
         if (dryRun) {
-          if (d.rung === 'sms') spend.day += segments;
-          if (d.rung === 'sms') spend.month += segments;
+          if (d.rung === 'sms') spend.day += segments();
+          if (d.rung === 'sms') spend.month += segments();
           return d;
         }
         if (d.policy !== null) this.#metrics?.policyDecisions.inc({ reason: d.policy });
         if (d.rung === 'sms') {
-          spend.day += segments;
-          spend.month += segments;
+          spend.day += segments();
+          spend.month += segments();
           this.#gauge(groupId, dayLimit, monthLimit, spend);
         } else if (d.policy === 'budget') {
           const period = fits(dayLimit, spend.day) ? 'month' : 'day';

@@ -52,7 +52,7 @@ export async function previewSmsCost(
       liveTimedOut: false,
       pendingLive: d.tracker.pending(m.userId, group.id),
     });
-    const p = policy.decide(m, route, urgent, segments, now);
+    const p = policy.decide(m, route, urgent, () => segments, now);
     if (p.rung !== 'sms') continue;
     if (p.notBefore === null && !p.digest) textedNow++;
     else heldForLater++;
