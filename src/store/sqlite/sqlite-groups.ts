@@ -36,7 +36,7 @@ export function sqliteGroups(db: Database): GroupStore {
   );
   const userById = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?');
   // The member's user columns as subqueries, not a join: read on every post and check, a join with
-  // bound parameters costs SQLite ~15 µs more per run than this (bench/diag/join-cost.ts).
+  // bound parameters costs SQLite ~14 µs more per run than this (bench/diag/join-cost.ts).
   const member = db.prepare<[number, number], MembershipRow>(
     `SELECT ${MEMBERSHIP_COLUMNS_BY_SUBQUERY} FROM memberships m WHERE m.group_id = ? AND m.user_id = ?`,
   );

@@ -113,8 +113,8 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
   const get = db.prepare<[number], OutboundRow>('SELECT * FROM outbound_sms WHERE id = ?');
   // Only a text still leased to this node: one another node took over is not this node's to send.
   // Read once per text just before its submit: subqueries, not joins (joins with bound parameters cost
-  // SQLite ~15 µs more per run; bench/diag/join-cost.ts). phone is unique, and the
-  // membership's key is (group, user): each subquery finds at most one row, NULL where a LEFT JOIN would.
+  // SQLite 10–14 µs more per run; bench/diag/join-cost.ts). Phone numbers are unique and a membership's
+  // key is (group, user), so each subquery finds at most one row, and NULL where a LEFT JOIN would.
   const textFacts = db.prepare<[number, string], TextFacts>(
     `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut,
        (SELECT sms_opted_out FROM users WHERE phone = o.to_phone) AS optedOut,

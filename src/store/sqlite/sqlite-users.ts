@@ -36,7 +36,7 @@ export function sqliteUsers(db: Database): UserStore {
     return true;
   });
   // Read on every authenticated request: a subquery, not a join (a join with bound parameters costs
-  // SQLite ~8 µs more per run; bench/diag/join-cost.ts).
+  // SQLite ~10 µs more per run; bench/diag/join-cost.ts).
   const sessionUser = db.prepare<[string, number], UserRow>(
     `SELECT * FROM users WHERE id =
        (SELECT user_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?)`,
