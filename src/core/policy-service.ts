@@ -113,9 +113,20 @@ export class PolicyService {
       prefsOf,
       digestWindowMs: gp.digestWindowMs ?? this.#digestWindowMs,
       decide: (m, route, urgent, count, at) => {
+        const p = prefsOf(m.userId);
+        // Live and "nothing to deliver" are never changed by policy (decidePolicy's first rule) and
+        // spend nothing: the member's zone, quiet window and budget are not looked at for them.
+        if (route.rung === 'live' || route.rung === 'none')
+          return decidePolicy({
+            route,
+            prefs: p,
+            urgent,
+            quietEndsAt: null,
+            budgetLeft: true,
+            smsAllowed: false,
+          });
         let counted: number | undefined;
         const segments = () => (counted ??= count());
-        const p = prefsOf(m.userId);
         // The zone matters only inside quiet hours (most members have none): a number's zone is a parse.
         const zone = p.quiet ? (p.timeZone ?? zoneForPhone(m.phone)) : 'UTC';
         const fits = (limit: number | null, spent: number) => limit === null || spent + segments() <= limit;
