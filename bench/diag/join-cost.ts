@@ -1,6 +1,6 @@
-// What the SQLite store's hottest lookups cost written as joins (as they were) and as primary-key
-// subqueries (as they are): the member check on every post, the session on every authenticated
-// request, the facts read before each text's submit. With bound parameters, a join costs this build of
+// What the SQLite store's hottest lookups cost written as joins (as they were, kept here) and as
+// primary-key subqueries (the store's own statements, imported): the member check on every post, the
+// session on every authenticated request, the facts read before each text's submit. With bound parameters, a join costs this build of
 // SQLite (3.54.1, ENABLE_STAT4) ~10 µs more per run than a single-table statement, whatever the tables'
 // sizes; with its values written into the SQL it does not (why, docs/performance.md#ingest guesses).
 // Each pair is also checked to return the same rows, present and absent keys alike.
@@ -10,7 +10,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MEMBERSHIP_COLUMNS } from '../../src/store/rows.ts';
+import { MEMBER_BY_KEY } from '../../src/store/sqlite/sqlite-groups.ts';
+import { TEXT_FACTS } from '../../src/store/sqlite/sqlite-outbound.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { SESSION_USER } from '../../src/store/sqlite/sqlite-users.ts';
 import { tempDir } from '../../test/helpers/server.ts';
 
 const arg = (name: string, dflt: number) => {
@@ -20,24 +23,19 @@ const arg = (name: string, dflt: number) => {
 const MEMBERS = arg('--members', 200);
 const RUNS = arg('--runs', 200_000);
 
-const byUserSubquery = MEMBERSHIP_COLUMNS.replace(
-  /\bu\.(\w+)/g,
-  (_, col: string) => `(SELECT ${col} FROM users WHERE id = m.user_id) AS ${col}`,
-);
 const PAIRS: { name: string; join: string; subquery: string; args: (i: number) => unknown[] }[] = [
   {
     name: 'member (every post)',
     join: `SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
       WHERE m.group_id = ? AND m.user_id = ?`,
-    subquery: `SELECT ${byUserSubquery} FROM memberships m WHERE m.group_id = ? AND m.user_id = ?`,
+    subquery: MEMBER_BY_KEY,
     args: (i) => [1, 1 + (i % (MEMBERS + 10))],
   },
   {
     name: 'sessionUser (every request)',
     join: `SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
-    subquery: `SELECT * FROM users WHERE id =
-      (SELECT user_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?)`,
+    subquery: SESSION_USER,
     args: (i) => [`t${i % (MEMBERS + 10)}`, 5],
   },
   {
@@ -47,11 +45,7 @@ const PAIRS: { name: string; join: string; subquery: string; args: (i: number) =
       FROM outbound_sms o LEFT JOIN users u ON u.phone = o.to_phone
       LEFT JOIN memberships m ON m.group_id = o.group_id AND m.user_id = o.user_id
       WHERE o.id = ? AND o.state = 'submitting' AND o.claimed_by = ?`,
-    subquery: `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut,
-      (SELECT sms_opted_out FROM users WHERE phone = o.to_phone) AS optedOut,
-      (SELECT state FROM memberships WHERE group_id = o.group_id AND user_id = o.user_id) AS memberState,
-      o.lease_until AS leaseUntil
-      FROM outbound_sms o WHERE o.id = ? AND o.state = 'submitting' AND o.claimed_by = ?`,
+    subquery: TEXT_FACTS,
     args: (i) => [1 + (i % (MEMBERS + 10)), 'n1'],
   },
 ];

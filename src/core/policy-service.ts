@@ -8,6 +8,7 @@ import {
   decidePolicy,
   type GroupPolicy,
   type PolicyDecision,
+  untouchedByPolicy,
 } from '../domain/policy.ts';
 import { quietEndsAt, zoneForPhone } from '../domain/quiet-hours.ts';
 import type { RouteDecision } from '../domain/routing.ts';
@@ -113,18 +114,11 @@ export class PolicyService {
       prefsOf,
       digestWindowMs: gp.digestWindowMs ?? this.#digestWindowMs,
       decide: (m, route, urgent, count, at) => {
+        // Rungs policy never changes spend nothing: the member's zone, quiet window and budget are not
+        // looked at for them.
+        const untouched = untouchedByPolicy(route);
+        if (untouched) return untouched;
         const p = prefsOf(m.userId);
-        // Live and "nothing to deliver" are never changed by policy (decidePolicy's first rule) and
-        // spend nothing: the member's zone, quiet window and budget are not looked at for them.
-        if (route.rung === 'live' || route.rung === 'none')
-          return decidePolicy({
-            route,
-            prefs: p,
-            urgent,
-            quietEndsAt: null,
-            budgetLeft: true,
-            smsAllowed: false,
-          });
         let counted: number | undefined;
         const segments = () => (counted ??= count());
         // The zone matters only inside quiet hours (most members have none): a number's zone is a parse.

@@ -77,12 +77,30 @@ export interface PolicyDecision {
 }
 
 /**
+ * The decision for a rung policy never changes — live and "nothing to deliver" cost nothing and acks
+ * settle them — or undefined when policy applies. Callers can skip gathering policy's inputs for these.
+ */
+export function untouchedByPolicy(route: RouteDecision): PolicyDecision | undefined {
+  if (route.rung !== 'live' && route.rung !== 'none') return undefined;
+  return {
+    rung: route.rung,
+    route: route.reason,
+    policy: null,
+    notBefore: null,
+    reminder: false,
+    digest: false,
+  };
+}
+
+/**
  * Applies the member's preferences and the group's policy to the ladder's choice. Urgent overrides quiet
  * hours, digests and "SMS only for urgent"; never "never SMS", mute, an opt-out or an unreachable number
  * (decideRoute already sent those to the inbox), nor a spent budget (money the owner capped).
  */
 export function decidePolicy(i: PolicyInput): PolicyDecision {
   const { route, prefs } = i;
+  const untouched = untouchedByPolicy(route);
+  if (untouched) return untouched;
   const out: PolicyDecision = {
     rung: route.rung,
     route: route.reason,
@@ -91,8 +109,6 @@ export function decidePolicy(i: PolicyInput): PolicyDecision {
     reminder: route.rung === 'inbox',
     digest: false,
   };
-  // Live and "nothing to deliver" are never changed by policy: they cost nothing and acks settle them.
-  if (route.rung === 'live' || route.rung === 'none') return out;
   if (prefs.muted) return { ...out, rung: 'inbox', policy: 'preference', reminder: false };
   let sms = route.rung === 'sms';
   let policy: PolicyReason | null = null;

@@ -2,7 +2,7 @@
 // SQLite file. The PostgreSQL engine (and its driver) is only loaded when asked for.
 import path from 'node:path';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
-import type { Store } from './store.ts';
+import type { SqliteCheckpoint, Store } from './store.ts';
 
 export async function openStore(opts: {
   databaseUrl: string | undefined;
@@ -12,7 +12,7 @@ export async function openStore(opts: {
   /** PostgreSQL connections (QUN_DATABASE_POOL). */
   poolSize?: number;
   /** Where the SQLite WAL checkpoint runs (QUN_SQLITE_CHECKPOINT, default auto; sqlite/wal-checkpointer.ts). */
-  sqliteCheckpoint?: 'worker' | 'auto';
+  sqliteCheckpoint?: SqliteCheckpoint;
   /** Who this node's claims (reminders, texts in flight, singleton jobs) are leased to, and how long. */
   nodeId?: string;
   leaseMs?: number;

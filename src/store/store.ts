@@ -362,6 +362,9 @@ export interface OutboundStore {
   firstInbound(gateway: string, ref: string, now: number): Promise<boolean>;
 }
 
+/** Where the SQLite WAL checkpoint runs (QUN_SQLITE_CHECKPOINT; sqlite/wal-checkpointer.ts). */
+export type SqliteCheckpoint = 'worker' | 'auto';
+
 export interface Store {
   readonly engine: string;
   /** Where the data lives, for the start-up log (a path or a redacted URL). */
@@ -388,7 +391,7 @@ export interface Store {
     synchronous: string;
     journal: string;
     /** SQLite: who copies the WAL into the database file, a worker thread or the committing call. */
-    checkpoint?: 'worker' | 'auto';
+    checkpoint?: SqliteCheckpoint;
   }>;
   close(): Promise<void>;
 }

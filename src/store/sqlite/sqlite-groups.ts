@@ -19,11 +19,15 @@ const MEMBER_ROW_COLUMNS = MEMBER_COLUMNS.join(', ');
 const MEMBER_ROW_PARAMS = MEMBER_COLUMNS.map((k) => `@${k}`).join(', ');
 const MEMBER_ROW_SET = MEMBER_COLUMNS.map((k) => `${k} = @${k}`).join(', ');
 
-/** MEMBERSHIP_COLUMNS with the user's columns read by primary-key subqueries instead of a join. */
-const MEMBERSHIP_COLUMNS_BY_SUBQUERY = MEMBERSHIP_COLUMNS.replace(
+/**
+ * One membership with its user's columns, read by primary-key subqueries instead of a join: read on
+ * every post and check, and a join with bound parameters costs SQLite ~14 µs more per run
+ * (bench/diag/join-cost.ts).
+ */
+export const MEMBER_BY_KEY = `SELECT ${MEMBERSHIP_COLUMNS.replace(
   /\bu\.(\w+)/g,
   (_, col: string) => `(SELECT ${col} FROM users WHERE id = m.user_id) AS ${col}`,
-);
+)} FROM memberships m WHERE m.group_id = ? AND m.user_id = ?`;
 
 function statesIn(states: MemberState[]): string {
   return states.map((s) => `'${s.replace(/[^a-z]/g, '')}'`).join(',');
@@ -35,11 +39,7 @@ export function sqliteGroups(db: Database): GroupStore {
     'SELECT * FROM groups WHERE app_number = ? AND group_number = ?',
   );
   const userById = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?');
-  // The member's user columns as subqueries, not a join: read on every post and check, a join with
-  // bound parameters costs SQLite ~14 µs more per run than this (bench/diag/join-cost.ts).
-  const member = db.prepare<[number, number], MembershipRow>(
-    `SELECT ${MEMBERSHIP_COLUMNS_BY_SUBQUERY} FROM memberships m WHERE m.group_id = ? AND m.user_id = ?`,
-  );
+  const member = db.prepare<[number, number], MembershipRow>(MEMBER_BY_KEY);
   const insertGroup = db.prepare(
     `INSERT INTO groups (app_number, group_number, name, invite_policy, member_cap, created_at, created_by)
      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app_number, group_number) DO NOTHING`,

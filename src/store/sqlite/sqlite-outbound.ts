@@ -56,6 +56,19 @@ export const CLAIM_DUE_TEXTS = `SELECT o.*, u.sms_opted_out AS opted_out FROM ou
          AND e.id < o.id AND e.attempts > 0 AND e.not_before > @now)
      ORDER BY o.id LIMIT @limit`;
 
+/**
+ * What the recheck before a text's submit needs. Only a text still leased to this node: one another node
+ * took over is not this node's to send. Read once per text: subqueries, not joins (joins with bound
+ * parameters cost SQLite 10–14 µs more per run; bench/diag/join-cost.ts). Phone numbers are unique and a
+ * membership's key is (group, user), so each subquery finds at most one row, and NULL where a LEFT JOIN
+ * would.
+ */
+export const TEXT_FACTS = `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut,
+    (SELECT sms_opted_out FROM users WHERE phone = o.to_phone) AS optedOut,
+    (SELECT state FROM memberships WHERE group_id = o.group_id AND user_id = o.user_id) AS memberState,
+    o.lease_until AS leaseUntil
+  FROM outbound_sms o WHERE o.id = ? AND o.state = 'submitting' AND o.claimed_by = ?`;
+
 export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEFAULT_LEASE): OutboundStore {
   const insert = insertOutbound(db);
   const enqueue = db.transaction((items: NewOutbound[], now: number) => items.map((o) => insert(o, now)));
@@ -111,17 +124,7 @@ export function sqliteOutbound(db: Database, gateway: string, lease: Lease = DEF
     return claimed;
   });
   const get = db.prepare<[number], OutboundRow>('SELECT * FROM outbound_sms WHERE id = ?');
-  // Only a text still leased to this node: one another node took over is not this node's to send.
-  // Read once per text just before its submit: subqueries, not joins (joins with bound parameters cost
-  // SQLite 10–14 µs more per run; bench/diag/join-cost.ts). Phone numbers are unique and a membership's
-  // key is (group, user), so each subquery finds at most one row, and NULL where a LEFT JOIN would.
-  const textFacts = db.prepare<[number, string], TextFacts>(
-    `SELECT o.kind, o.ignore_opt_out AS ignoreOptOut,
-       (SELECT sms_opted_out FROM users WHERE phone = o.to_phone) AS optedOut,
-       (SELECT state FROM memberships WHERE group_id = o.group_id AND user_id = o.user_id) AS memberState,
-       o.lease_until AS leaseUntil
-     FROM outbound_sms o WHERE o.id = ? AND o.state = 'submitting' AND o.claimed_by = ?`,
-  );
+  const textFacts = db.prepare<[number, string], TextFacts>(TEXT_FACTS);
   // The read and the cancel are one transaction: a text that changed in between is not cancelled on stale facts.
   const recheck = db.transaction((id: number, now: number) => {
     const facts = textFacts.get(id, lease.holder);

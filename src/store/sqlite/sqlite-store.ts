@@ -8,7 +8,7 @@ import { maintenance } from '../ops/maintenance.ts';
 import { sqliteRunner } from '../ops/sql-runner.ts';
 import { guardStore } from '../rules/input-rules.ts';
 import { type LeaseOptions, leaseOf } from '../rules/lease-rules.ts';
-import type { Store } from '../store.ts';
+import type { SqliteCheckpoint, Store } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { sqliteDelivery } from './sqlite-delivery.ts';
 import { sqliteGroups } from './sqlite-groups.ts';
@@ -26,7 +26,7 @@ import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.t
 
 export async function openSqliteStore(
   file: string,
-  opts: { gateway: string; reminderDelayMs?: number; sqliteCheckpoint?: 'worker' | 'auto' } & LeaseOptions,
+  opts: { gateway: string; reminderDelayMs?: number; sqliteCheckpoint?: SqliteCheckpoint } & LeaseOptions,
 ): Promise<Store> {
   const lease = leaseOf(opts);
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -5,6 +5,13 @@ import type { UserStore } from '../store.ts';
 
 const MAX_CODE_ATTEMPTS = 5;
 
+/**
+ * The user of a live session, read on every authenticated request: a subquery, not a join (a join with
+ * bound parameters costs SQLite ~10 µs more per run; bench/diag/join-cost.ts).
+ */
+export const SESSION_USER = `SELECT * FROM users WHERE id =
+  (SELECT user_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?)`;
+
 export function sqliteUsers(db: Database): UserStore {
   const insert = db.prepare(
     'INSERT INTO users (phone, created_at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING',
@@ -35,12 +42,7 @@ export function sqliteUsers(db: Database): UserStore {
     db.prepare('UPDATE signin_codes SET used_at = ? WHERE id = ?').run(now, row.id);
     return true;
   });
-  // Read on every authenticated request: a subquery, not a join (a join with bound parameters costs
-  // SQLite ~10 µs more per run; bench/diag/join-cost.ts).
-  const sessionUser = db.prepare<[string, number], UserRow>(
-    `SELECT * FROM users WHERE id =
-       (SELECT user_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?)`,
-  );
+  const sessionUser = db.prepare<[string, number], UserRow>(SESSION_USER);
   const revoke = db.prepare<[number, string], { user_id: number }>(
     'UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING user_id',
   );
