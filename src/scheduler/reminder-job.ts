@@ -9,7 +9,8 @@
 // each reminder needs (member, group addresses, whether there are push subscriptions or quiet hours to look
 // at), so a pass makes no query per member. A reminder that needs no round trip — no subscription, no quiet
 // hours, no WAP Push: a text or nothing — is decided inside the claim and recorded in its transaction, its
-// text with its trail row (one write of the member's row). The others stay leased and are pushed, a few
+// text with its trail row (one write of the member's due row; on SQLite a row of reminders_due, not the
+// membership). The others stay leased and are pushed, a few
 // dozen at a time; their bookkeeping is written in one transaction at the end of the pass, or sooner when
 // the oldest unwritten claim has used a quarter of its lease (QUN_LEASE). Claims are taken a chunk at a
 // time so a chunk's lease only has to cover its pushes: the first is small (nodes scanning at once share a

@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DueReminder, NewOutbound, Store } from '../../src/store/store.ts';
-import { groupWithMembers, LEASE, msg, type StoreFactory, smsRoute, T0 } from './store-fixtures.ts';
+import {
+  groupWithMembers,
+  LEASE,
+  msg,
+  type StoreFactory,
+  smsRoute,
+  T0,
+  withStore,
+} from './store-fixtures.ts';
 
 /** Runs the body with the factory's store (node "qun") and stores for the other node ids given. */
 async function withNodes(
@@ -345,6 +353,56 @@ export function leasesContract(factory: StoreFactory): void {
         'the leased one is taken over once its lease ends; the settled ones are done',
       );
       assert.equal((await a!.delivery.claimEscalations(T0 + 200, 10)).length, members.length - 1);
+    });
+  });
+
+  // A sent reminder is not written back by later writes that carry the membership's reminder along (a role
+  // change, a route into the inbox, a postpone), and a new inbox range earns a reminder of its own.
+  test('a reminder sent stays sent through later writes of the membership, and a new inbox range earns a new one', async () => {
+    await withStore(factory, async (store) => {
+      const { group, members } = await dueMembers(store, 3);
+      const [a, b, c] = [members[0]!, members[1]!, members[2]!];
+      const sent = await store.delivery.remindDue(T0 + 100, 10, (r) => ({
+        groupId: r.groupId,
+        userId: r.userId,
+        trail: {
+          groupId: r.groupId,
+          userId: r.userId,
+          seqFrom: r.fromSeq,
+          seqTo: r.toSeq,
+          rung: 'reminder' as const,
+          outcome: 'no_subscription',
+          reason: 'test',
+          at: T0 + 100,
+        },
+        escalateAt: null,
+      }));
+      assert.equal(sent.settled.length, 3);
+      const version = await store.groups.version(group.id);
+      assert.ok(
+        await store.groups.applyMembership(
+          group.id,
+          version,
+          [{ userId: a.id, state: 'active', role: 'admin' }],
+          T0 + 101,
+        ),
+      );
+      await store.policy.postponeReminder(group.id, c.id, T0 + 300);
+      await store.messages.append([msg(group.id, a.id, 2)]);
+      await store.delivery.route([
+        smsRoute(group.id, b, 1, 2, { rung: 'inbox', sms: [], reminderDueAt: T0 + 500 }),
+      ]);
+      const later = T0 + 100 + 2 * LEASE;
+      assert.deepEqual(
+        await store.delivery.claimReminders(T0 + 499, 10),
+        [],
+        'none of the three is due again',
+      );
+      assert.deepEqual(
+        (await store.delivery.claimReminders(later, 10)).map((r) => [r.userId, r.fromSeq, r.toSeq, r.unread]),
+        [[b.id, 0, 2, 2]],
+        'b: one reminder for the new range, at its own time',
+      );
     });
   });
 }

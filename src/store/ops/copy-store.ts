@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { createPool, tx } from '../postgres/pg-db.ts';
 import { openPostgresStore } from '../postgres/pg-store.ts';
+import { SQLITE_COLUMN_READS, SQLITE_ONLY_TABLES } from '../sqlite/sqlite-reminders-due.ts';
 import { openSqliteStore } from '../sqlite/sqlite-store.ts';
 import { ident, pgRunner, sqliteRunner } from './sql-runner.ts';
 
@@ -30,7 +31,8 @@ export async function copyStore(opts: {
   try {
     const source = sqliteRunner(src);
     const target = pgRunner(pool);
-    const srcTables = await source.tables();
+    // SQLite's derived tables stay behind; a column that means more than its stored value is read as such.
+    const srcTables = (await source.tables()).filter((t) => !SQLITE_ONLY_TABLES.includes(t));
     const dstTables = new Set(await target.tables());
     const missing = srcTables.filter((t) => !dstTables.has(t));
     if (missing.length > 0)
@@ -56,6 +58,12 @@ export async function copyStore(opts: {
         if (extra.length > 0)
           throw new CopyStoreError(`table ${table}: PostgreSQL has no column ${extra.join(', ')}`);
         const list = cols.map(ident).join(', ');
+        const reads = cols
+          .map((col) => {
+            const value = SQLITE_COLUMN_READS[table]?.[col];
+            return value ? `${value} AS ${ident(col)}` : ident(col);
+          })
+          .join(', ');
         const total = (src.prepare(`SELECT count(*) AS n FROM ${ident(table)}`).get() as { n: number }).n;
         let done = 0;
         let batch: Record<string, unknown>[] = [];
@@ -70,7 +78,7 @@ export async function copyStore(opts: {
           batch = [];
           say(`${table}: ${done}/${total}`);
         };
-        for (const r of src.prepare(`SELECT ${list} FROM ${ident(table)}`).iterate()) {
+        for (const r of src.prepare(`SELECT ${reads} FROM ${ident(table)}`).iterate()) {
           batch.push(r as Record<string, unknown>);
           if (batch.length >= BATCH) await flush();
         }

@@ -3,7 +3,7 @@
 // and remindDue, which records the reminders needing no round trip in the claim's own transaction. Its own
 // file: the rest of the delivery store is large (pg-delivery.ts).
 import { type DueRow, toDueReminder } from '../rows.ts';
-import { checkArguments } from '../rules/input-rules.ts';
+import { checkArguments, checkSettledFor } from '../rules/input-rules.ts';
 import { byDueThenKey, type Lease } from '../rules/lease-rules.ts';
 import type { DeliveryStore, DueReminder, ReminderDone } from '../store.ts';
 import { type Db, type Queryable, rows, tx } from './pg-db.ts';
@@ -102,8 +102,11 @@ export function pgReminders(
           const leased: DueReminder[] = [];
           for (const r of due.map(toDueReminder)) {
             const done = settle(r);
-            if (done) settled.push(done);
-            else leased.push(r);
+            if (!done) leased.push(r);
+            else {
+              checkSettledFor(r, done);
+              settled.push(done);
+            }
           }
           // The store's own input rules hold for what the callback made too.
           checkArguments('delivery.reminded', [settled]);

@@ -77,3 +77,13 @@ export function guardStore(store: Store): Store {
     push: guard(store.push, 'push.'),
   };
 }
+
+type MemberKey = { groupId: number; userId: number };
+
+/** A remindDue callback answers for the due member it was given: the engine files the answer under it. */
+export function checkSettledFor(due: MemberKey, done: MemberKey): void {
+  if (done.groupId !== due.groupId || done.userId !== due.userId)
+    throw new TypeError(
+      `delivery.remindDue: a reminder settled for member ${done.groupId}/${done.userId} was given ${due.groupId}/${due.userId}`,
+    );
+}

@@ -303,4 +303,39 @@ CREATE INDEX outbound_queued_by_phone ON outbound_sms(to_phone, id) WHERE state 
 CREATE INDEX outbound_submitting_by_phone ON outbound_sms(to_phone, id) WHERE state = 'submitting';
 `,
   },
+  {
+    version: 15,
+    name: 'pending reminders in their own table, in due order: a pass that sends them writes neighbouring rows',
+    // The design and why: ./sqlite-reminders-due.ts. The triggers keep reminders_due in step with every
+    // write of memberships.reminder_due_at; only a pass that sends a reminder deletes its row directly.
+    up: `
+CREATE TABLE reminders_due (
+  due_at INTEGER NOT NULL,
+  group_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  PRIMARY KEY (due_at, group_id, user_id)
+) WITHOUT ROWID;
+INSERT INTO reminders_due (due_at, group_id, user_id)
+  SELECT reminder_due_at, group_id, user_id FROM memberships WHERE reminder_due_at IS NOT NULL;
+DROP INDEX memberships_reminder;
+CREATE TRIGGER reminders_due_on_insert AFTER INSERT ON memberships WHEN NEW.reminder_due_at IS NOT NULL
+BEGIN
+  INSERT OR IGNORE INTO reminders_due (due_at, group_id, user_id)
+    VALUES (NEW.reminder_due_at, NEW.group_id, NEW.user_id);
+END;
+CREATE TRIGGER reminders_due_on_update AFTER UPDATE OF reminder_due_at ON memberships
+  WHEN OLD.reminder_due_at IS NOT NEW.reminder_due_at OR NEW.reminder_due_at IS NOT NULL
+BEGIN
+  DELETE FROM reminders_due
+    WHERE due_at = OLD.reminder_due_at AND group_id = OLD.group_id AND user_id = OLD.user_id;
+  INSERT OR IGNORE INTO reminders_due (due_at, group_id, user_id)
+    SELECT NEW.reminder_due_at, NEW.group_id, NEW.user_id WHERE NEW.reminder_due_at IS NOT NULL;
+END;
+CREATE TRIGGER reminders_due_on_delete AFTER DELETE ON memberships WHEN OLD.reminder_due_at IS NOT NULL
+BEGIN
+  DELETE FROM reminders_due
+    WHERE due_at = OLD.reminder_due_at AND group_id = OLD.group_id AND user_id = OLD.user_id;
+END;
+`,
+  },
 ];

@@ -15,16 +15,39 @@ import {
   settleRange,
   shownUpTo,
 } from '../rules/delivery-rules.ts';
-import { checkArguments } from '../rules/input-rules.ts';
+import { checkArguments, checkSettledFor } from '../rules/input-rules.ts';
 import { DEFAULT_LEASE, type Lease } from '../rules/lease-rules.ts';
 import type { DeliveryStore, DueReminder, FallbackRoute, ReminderDone, TrailEntry } from '../store.ts';
 import { insertOutbound } from './sqlite-outbound.ts';
+import { pendingReminderAt, REMINDER_SENT } from './sqlite-reminders-due.ts';
 
 type Ids = { groupId: number; userId: number; fromSeq: number; toSeq: number };
 
+// A claim picks the due rows whose lease is free or expired and leases them, in one transaction (one
+// process holds the file, so that is all "skip locked" needs here). What a reminder needs comes with it
+// (the member, the group's addresses, whether there are push subscriptions or quiet hours to look at), so
+// a pass makes no query per member. The unread count is a subquery of the same statement: one snapshot,
+// and exact (own and removed messages are not counted; seqs alone cannot tell either). Ties on the due
+// time are broken by the primary key, as on PostgreSQL. The due rows are read from reminders_due, in its
+// key's order (./sqlite-reminders-due.ts).
+export const DUE_REMINDERS = `SELECT r.due_at, m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc, g.app_number, g.group_number,
+      max(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
+      (SELECT count(*) FROM messages x WHERE x.group_id = m.group_id
+         AND x.seq > max(m.fetched_seq, m.acked_seq) AND x.seq <= m.inbox_upto AND x.sender_id <> m.user_id) AS unread,
+      u.id, u.phone, u.display_name, u.sms_opted_out, u.last_group_id, u.created_at,
+      (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = m.user_id) AS subs,
+      EXISTS (SELECT 1 FROM member_prefs q WHERE q.group_id = m.group_id AND q.user_id = m.user_id
+         AND q.quiet_start IS NOT NULL AND q.quiet_end IS NOT NULL) AS quiet
+    FROM reminders_due r
+      JOIN memberships m ON m.group_id = r.group_id AND m.user_id = r.user_id AND m.reminder_due_at = r.due_at
+      JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id
+    WHERE r.due_at <= @now AND (m.lease_until IS NULL OR m.lease_until <= @now)
+    ORDER BY r.due_at, r.group_id, r.user_id LIMIT @limit`;
+
 const SQL = {
   // A subquery rather than a join: SQLite runs this one about five times faster (it is read once per ack).
-  cursors: `SELECT state, acked_seq, fetched_seq, routed_seq, shown_seq, inbox_upto, reminder_due_at, escalate_at,
+  cursors: `SELECT state, acked_seq, fetched_seq, routed_seq, shown_seq, inbox_upto,
+      ${pendingReminderAt('memberships')} AS reminder_due_at, escalate_at,
       (SELECT last_seq FROM groups WHERE id = group_id) AS last_seq
     FROM memberships WHERE group_id = ? AND user_id = ?`,
   writeCursors: `UPDATE memberships SET acked_seq = ?, fetched_seq = ?, routed_seq = ?, inbox_upto = ?, reminder_due_at = ?,
@@ -51,28 +74,14 @@ const SQL = {
     WHERE m.state = 'active' AND max(m.routed_seq, m.acked_seq) < g.last_seq
       AND (x.created_at IS NULL OR x.created_at < ?)
     ORDER BY x.created_at NULLS FIRST, m.group_id, m.user_id LIMIT ?`,
-  // A claim picks the due rows whose lease is free or expired and leases them, in one transaction (one
-  // process holds the file, so that is all "skip locked" needs here). What a reminder needs comes with it
-  // (the member, the group's addresses, whether there are push subscriptions or quiet hours to look at), so
-  // a pass makes no query per member. The unread count is a subquery of the same statement: one snapshot,
-  // and exact (own and removed messages are not counted; seqs alone cannot tell either). Ties on the due
-  // time are broken by the primary key, as on PostgreSQL.
-  dueReminders: `SELECT m.group_id, m.user_id, g.name, g.escalate_to_sms AS esc, g.app_number, g.group_number,
-      max(m.fetched_seq, m.acked_seq) AS from_seq, m.inbox_upto,
-      (SELECT count(*) FROM messages x WHERE x.group_id = m.group_id
-         AND x.seq > max(m.fetched_seq, m.acked_seq) AND x.seq <= m.inbox_upto AND x.sender_id <> m.user_id) AS unread,
-      u.id, u.phone, u.display_name, u.sms_opted_out, u.last_group_id, u.created_at,
-      (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = m.user_id) AS subs,
-      EXISTS (SELECT 1 FROM member_prefs q WHERE q.group_id = m.group_id AND q.user_id = m.user_id
-         AND q.quiet_start IS NOT NULL AND q.quiet_end IS NOT NULL) AS quiet
-    FROM memberships m JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id
-    WHERE m.reminder_due_at IS NOT NULL AND m.reminder_due_at <= @now
-      AND (m.lease_until IS NULL OR m.lease_until <= @now)
-    ORDER BY m.reminder_due_at, m.group_id, m.user_id LIMIT @limit`,
+  dueReminders: DUE_REMINDERS,
   lease: 'UPDATE memberships SET lease_holder = ?, lease_until = ? WHERE group_id = ? AND user_id = ?',
   reminded: `UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, ?),
       lease_holder = NULL, lease_until = NULL
     WHERE group_id = ? AND user_id = ?`,
+  sent: REMINDER_SENT,
+  escalateLater:
+    'UPDATE memberships SET escalate_at = coalesce(escalate_at, ?) WHERE group_id = ? AND user_id = ?',
   dueEscalations: `SELECT group_id AS groupId, user_id AS userId, max(fetched_seq, acked_seq) AS fromSeq, inbox_upto AS toSeq
     FROM memberships WHERE escalate_at IS NOT NULL AND escalate_at <= @now AND state = 'active'
       AND (lease_until IS NULL OR lease_until <= @now)
@@ -99,9 +108,11 @@ export function sqliteDelivery(
     markRead: db.prepare(SQL.markRead),
     unrouted: db.prepare<[], Ids>(SQL.unrouted),
     unroutedBefore: db.prepare<[number, number], Ids>(SQL.unroutedBefore),
-    dueReminders: db.prepare<[{ now: number; limit: number }], DueRow>(SQL.dueReminders),
+    dueReminders: db.prepare<[{ now: number; limit: number }], DueRow & { due_at: number }>(SQL.dueReminders),
     lease: db.prepare(SQL.lease),
     reminded: db.prepare(SQL.reminded),
+    sent: db.prepare(SQL.sent),
+    escalateLater: db.prepare(SQL.escalateLater),
     dueEscalations: db.prepare<[{ now: number; limit: number }], Ids>(SQL.dueEscalations),
     clearEscalation: db.prepare(SQL.clearEscalation),
     trailFor: db.prepare<[number, number, number], TrailRow>(SQL.trailFor),
@@ -174,24 +185,33 @@ export function sqliteDelivery(
       return handed;
     },
   );
-  const record = (r: ReminderDone) => {
-    s.reminded.run(r.escalateAt, r.groupId, r.userId);
+  const bookkeep = (r: ReminderDone) => {
     addTrail(r.trail);
     if (r.text) enqueue(r.text, r.trail.at);
   };
-  const reminded = db.transaction((items: ReminderDone[]) => items.forEach(record));
+  const reminded = db.transaction((items: ReminderDone[]) =>
+    items.forEach((r) => {
+      s.reminded.run(r.escalateAt, r.groupId, r.userId);
+      bookkeep(r);
+    }),
+  );
   const pickDue = (now: number, limit: number) => s.dueReminders.all({ now, limit }).map(toDueReminder);
-  // Each due row is written once: recorded when settled at once, else leased.
+  // Each due row is written once: recorded when settled at once, else leased. A reminder settled here was
+  // never leased, so its membership is written only for an escalation (./sqlite-reminders-due.ts).
   const remindDue = db.transaction(
     (now: number, limit: number, settle: (r: DueReminder) => ReminderDone | undefined) => {
       const settled: ReminderDone[] = [];
       const leased: DueReminder[] = [];
-      for (const r of pickDue(now, limit)) {
+      for (const row of s.dueReminders.all({ now, limit })) {
+        const r = toDueReminder(row);
         const done = settle(r);
         if (done) {
           // The store's own input rules hold for what the callback made too.
           checkArguments('delivery.reminded', [done]);
-          record(done);
+          checkSettledFor(r, done);
+          s.sent.run(row.due_at, r.groupId, r.userId);
+          if (done.escalateAt !== null) s.escalateLater.run(done.escalateAt, r.groupId, r.userId);
+          bookkeep(done);
           settled.push(done);
         } else {
           s.lease.run(lease.holder, now + lease.ms, r.groupId, r.userId);

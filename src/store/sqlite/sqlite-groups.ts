@@ -13,11 +13,16 @@ import {
 import { CANCEL_REASON } from '../rules/cancel-rules.ts';
 import { MEMBER_COLUMNS, type MemberRow, planMembership, policyColumns } from '../rules/membership-rules.ts';
 import type { GroupStore } from '../store.ts';
+import { pendingReminderAt } from './sqlite-reminders-due.ts';
 
 const MAX_NUMBER_ATTEMPTS = 64;
 const MEMBER_ROW_COLUMNS = MEMBER_COLUMNS.join(', ');
 const MEMBER_ROW_PARAMS = MEMBER_COLUMNS.map((k) => `@${k}`).join(', ');
 const MEMBER_ROW_SET = MEMBER_COLUMNS.map((k) => `${k} = @${k}`).join(', ');
+// The reminder as pending or not: the column alone may name one already sent (./sqlite-reminders-due.ts).
+const MEMBER_ROW_READ = MEMBER_COLUMNS.map((k) =>
+  k === 'reminder_due_at' ? `${pendingReminderAt('memberships')} AS ${k}` : k,
+).join(', ');
 
 /**
  * One membership with its user's columns, read by primary-key subqueries instead of a join: read on
@@ -75,7 +80,7 @@ export function sqliteGroups(db: Database): GroupStore {
   const bumpVersion = db.prepare('UPDATE groups SET version = version + 1 WHERE id = ? AND version = ?');
   const lastSeq = db.prepare<[number], { last_seq: number }>('SELECT last_seq FROM groups WHERE id = ?');
   const memberRow = db.prepare<[number, number], MemberRow>(
-    `SELECT ${MEMBER_ROW_COLUMNS} FROM memberships WHERE group_id = ? AND user_id = ?`,
+    `SELECT ${MEMBER_ROW_READ} FROM memberships WHERE group_id = ? AND user_id = ?`,
   );
   const insertMember = db.prepare(
     `INSERT INTO memberships (group_id, user_id, ${MEMBER_ROW_COLUMNS})

@@ -9,6 +9,7 @@ import {
   toPrefs,
 } from '../rules/policy-rows.ts';
 import type { PolicyStore } from '../store.ts';
+import { pendingReminderAt } from './sqlite-reminders-due.ts';
 
 export function sqlitePolicy(db: Database): PolicyStore {
   const s = {
@@ -40,7 +41,7 @@ export function sqlitePolicy(db: Database): PolicyStore {
     // The scan that claimed it lets it go: whichever node scans after the new time sends it.
     postpone: db.prepare(
       `UPDATE memberships SET reminder_due_at = ?, lease_holder = NULL, lease_until = NULL
-       WHERE group_id = ? AND user_id = ? AND reminder_due_at IS NOT NULL`,
+       WHERE group_id = ? AND user_id = ? AND ${pendingReminderAt('memberships')} IS NOT NULL`,
     ),
     told: db.prepare(
       `UPDATE group_policy SET budget_told = ? WHERE group_id = ? AND (budget_told IS NULL OR budget_told <> ?)`,

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { DUE_REMINDERS } from '../../../src/store/sqlite/sqlite-delivery.ts';
 import { CLAIM_DUE_TEXTS } from '../../../src/store/sqlite/sqlite-outbound.ts';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 import { tempDir } from '../../helpers/server.ts';
@@ -28,6 +29,31 @@ test('the SMS claim reads through the partial indexes of queued and in-flight te
     assert.match(onOutbound[1]!, /^SEARCH s USING INDEX outbound_submitting_by_phone \(to_phone=\?/);
     assert.match(onOutbound[2]!, /^SEARCH e USING INDEX outbound_queued_by_phone \(to_phone=\? AND id<\?\)/);
     assert.ok(!plan.some((d) => /TEMP B-TREE/.test(d)), `no sort of the queue: ${plan.join(' | ')}`);
+  } finally {
+    db.close();
+  }
+});
+
+// The reminder claim's cost follows the due rows, not the memberships: it walks reminders_due in its key's
+// order (due time first) from the start, and reaches each member's row by its primary key.
+test('the reminder claim walks reminders_due in due order and looks members up by key, with no sort', async () => {
+  const file = path.join(tempDir(), 'qun.db');
+  const store = await openSqliteStore(file, { gateway: 'sim' });
+  await store.close();
+  const db = new Database(file, { readonly: true });
+  try {
+    const plan = db
+      .prepare<{ now: number; limit: number }, { detail: string }>(`EXPLAIN QUERY PLAN ${DUE_REMINDERS}`)
+      .all({ now: 0, limit: 5 })
+      .map((r) => r.detail);
+    const outer = plan.filter((d) => /^(SCAN|SEARCH) [rmgu]\b/.test(d));
+    assert.match(
+      outer[0]!,
+      /^SEARCH r USING PRIMARY KEY \(due_at<\?\)$/,
+      `due rows first: ${plan.join(' | ')}`,
+    );
+    assert.match(outer[1]!, /^SEARCH m USING PRIMARY KEY \(group_id=\? AND user_id=\?\)$/);
+    assert.ok(!plan.some((d) => /TEMP B-TREE/.test(d)), `no sort of the due rows: ${plan.join(' | ')}`);
   } finally {
     db.close();
   }
