@@ -335,12 +335,15 @@ const sms: Bench = {
 
 const reminder: Bench = {
   name: 'reminder',
-  what: 'reminder scan: members with unfetched inbox ranges, 1,000 of them due',
+  what: 'reminder scan: members with unfetched inbox ranges, 1,000 due per pass',
   async run(ctx) {
     const groupsN = ctx.full ? 10_000 : 1_000;
     const usersN = 1_000;
     const items = groupsN * usersN;
+    // Three passes' worth due: the first pass after start runs code V8 has not optimised yet, so it is
+    // reported apart from the two after it (the server's steady state: a pass every 30 s).
     const due = 1_000;
+    const passes = 3;
     const unreadPerGroup = 5;
     const d = dir(ctx);
     const t0 = nowMs();
@@ -366,7 +369,7 @@ const reminder: Bench = {
       ).run(ids[1]!, body, now - 3_600_000, groupsN, unreadPerGroup);
     })();
     // Every member of every group has the group's 5 messages waiting in the inbox, reminder scheduled in
-    // the future (spread over a day); then 1,000 random ones are made due.
+    // the future (spread over a day); then 1,000 random ones per pass are made due.
     for (let g0 = 1; g0 <= groupsN; g0 += 1000) {
       db.prepare(
         `INSERT INTO memberships (group_id, user_id, role, state, joined_at, joined_seq, acked_seq, routed_seq,
@@ -389,7 +392,7 @@ const reminder: Bench = {
       'UPDATE memberships SET reminder_due_at = ? WHERE group_id = ? AND user_id = ?',
     );
     const dueSet = new Set<number>();
-    while (dueSet.size < due) dueSet.add(Math.floor(Math.random() * items));
+    while (dueSet.size < due * passes) dueSet.add(Math.floor(Math.random() * items));
     db.transaction(() => {
       for (const item of dueSet)
         makeDue.run(now - 60_000 - (item % 600_000), 1 + Math.floor(item / usersN), ids[item % usersN]!);
@@ -410,7 +413,14 @@ const reminder: Bench = {
       return gen('reminder', plan, server.pid, 120_000);
     });
     const j = await withServer(ctx, d, { QUN_REMINDER_SCAN_INTERVAL: '2s' }, async (server) => {
-      const plan = writePlan(d, 'reminder-job', { mode: 'job', url: server.url, dbFile, due, repeats: 0 });
+      const plan = writePlan(d, 'reminder-job', {
+        mode: 'job',
+        url: server.url,
+        dbFile,
+        due,
+        repeats: 0,
+        passes,
+      });
       return gen('reminder', plan, server.pid, 120_000);
     });
     const qr = q.result;
@@ -422,7 +432,7 @@ const reminder: Bench = {
       figures: [
         {
           bench: 'reminder',
-          metric: `one scan (claimReminders), ${items.toLocaleString('en-US')} inbox items, ${due.toLocaleString('en-US')} due`,
+          metric: `one scan (claimReminders of ${due.toLocaleString('en-US')}), ${items.toLocaleString('en-US')} inbox items, ${(due * passes).toLocaleString('en-US')} due`,
           value: cold.p50,
           unit: 'ms',
           target: '≤ 20 ms',
@@ -431,13 +441,22 @@ const reminder: Bench = {
         },
         {
           bench: 'reminder',
-          metric: `server's reminder job pass with ${due.toLocaleString('en-US')} due`,
-          value: num(jr.jobMs),
+          metric: `server's reminder job pass with ${due.toLocaleString('en-US')} due, the first after start`,
+          value: num(jr.firstMs),
           unit: 'ms',
           target: '≤ 50 ms',
-          met: num(jr.jobMs) <= 50,
+          met: num(jr.firstMs) <= 50,
           ...cpuFigures(j),
-          notes: `qun_reminder_scan_seconds of the first pass: claims that bring what each reminder needs, the reminders needing no round trip (texts, here) recorded in the claim's own transaction (${jr.reminded} trail rows)`,
+          notes: `qun_reminder_scan_seconds of the first pass, the code not yet optimised: claims that bring what each reminder needs, the reminders needing no round trip (texts, here) recorded in the claim's own transaction (${jr.reminded} trail rows in ${jr.passes} passes)`,
+        },
+        {
+          bench: 'reminder',
+          metric: `server's reminder job pass with ${due.toLocaleString('en-US')} due, the passes after it`,
+          value: num(jr.laterMs),
+          unit: 'ms',
+          target: '≤ 50 ms',
+          met: num(jr.laterMs) <= 50,
+          notes: `mean qun_reminder_scan_seconds of passes 2–${passes}, 2 s apart (the SMS queue sending the texts of the pass before in between)`,
         },
       ],
     };
