@@ -44,6 +44,19 @@ export const DUE_REMINDERS = `SELECT r.due_at, m.group_id, m.user_id, g.name, g.
     WHERE r.due_at <= @now AND (m.lease_until IS NULL OR m.lease_until <= @now)
     ORDER BY r.due_at, r.group_id, r.user_id LIMIT @limit`;
 
+/**
+ * Every member range accepted but not yet decided, read once at start-up (recover()). It reads every
+ * membership, so it walks them group by group, in the primary key's order: left to itself SQLite walked
+ * memberships_user for the ORDER BY and fetched each row from there, 640–660 ms for 1,000,000 memberships
+ * against 71–76 ms this way (the result is sorted after, and is small). `max(a, b) < x` is written as two
+ * comparisons, which SQLite evaluates for less.
+ */
+export const UNROUTED = `SELECT m.group_id AS groupId, m.user_id AS userId, max(m.routed_seq, m.acked_seq) AS fromSeq,
+      g.last_seq AS toSeq
+    FROM groups g CROSS JOIN memberships m ON m.group_id = g.id
+    WHERE m.routed_seq < g.last_seq AND m.acked_seq < g.last_seq AND m.state = 'active'
+    ORDER BY m.user_id, m.group_id`;
+
 const SQL = {
   // A subquery rather than a join: SQLite runs this one about five times faster (it is read once per ack).
   cursors: `SELECT state, acked_seq, fetched_seq, routed_seq, shown_seq, inbox_upto,
@@ -65,9 +78,7 @@ const SQL = {
   cancelOne: `UPDATE outbound_sms SET state = 'cancelled', error = @why, updated_at = @now
     WHERE group_id = @group AND user_id = @user AND seq = @seq AND kind = 'group_message' AND state = 'queued'`,
   markRead: 'UPDATE memberships SET read_seq = max(read_seq, ?) WHERE group_id = ? AND user_id = ?',
-  unrouted: `SELECT m.group_id AS groupId, m.user_id AS userId, max(m.routed_seq, m.acked_seq) AS fromSeq, g.last_seq AS toSeq
-    FROM memberships m JOIN groups g ON g.id = m.group_id
-    WHERE m.state = 'active' AND max(m.routed_seq, m.acked_seq) < g.last_seq ORDER BY m.user_id, m.group_id`,
+  unrouted: UNROUTED,
   unroutedBefore: `SELECT m.group_id AS groupId, m.user_id AS userId, max(m.routed_seq, m.acked_seq) AS fromSeq, g.last_seq AS toSeq
     FROM memberships m JOIN groups g ON g.id = m.group_id
     LEFT JOIN messages x ON x.group_id = m.group_id AND x.seq = max(m.routed_seq, m.acked_seq) + 1

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { DUE_REMINDERS } from '../../../src/store/sqlite/sqlite-delivery.ts';
+import { DUE_REMINDERS, UNROUTED } from '../../../src/store/sqlite/sqlite-delivery.ts';
 import { CLAIM_DUE_TEXTS } from '../../../src/store/sqlite/sqlite-outbound.ts';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 import { tempDir } from '../../helpers/server.ts';
@@ -54,6 +54,25 @@ test('the reminder claim walks reminders_due in due order and looks members up b
     );
     assert.match(outer[1]!, /^SEARCH m USING PRIMARY KEY \(group_id=\? AND user_id=\?\)$/);
     assert.ok(!plan.some((d) => /TEMP B-TREE/.test(d)), `no sort of the due rows: ${plan.join(' | ')}`);
+  } finally {
+    db.close();
+  }
+});
+
+// Start-up recovery reads every membership: group by group in primary-key order, not through
+// memberships_user with a row fetch per entry (nine times slower at 1,000,000 memberships).
+test('the start-up scan for undecided ranges walks memberships by primary key, group by group', async () => {
+  const file = path.join(tempDir(), 'qun.db');
+  const store = await openSqliteStore(file, { gateway: 'sim' });
+  await store.close();
+  const db = new Database(file, { readonly: true });
+  try {
+    const plan = db
+      .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${UNROUTED}`)
+      .all()
+      .map((r) => r.detail);
+    assert.match(plan[0]!, /^SCAN g$/, plan.join(' | '));
+    assert.match(plan[1]!, /^SEARCH m USING PRIMARY KEY \(group_id=\?\)$/, plan.join(' | '));
   } finally {
     db.close();
   }
