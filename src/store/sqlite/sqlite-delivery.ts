@@ -66,6 +66,12 @@ const SQL = {
   writeCursors: `UPDATE memberships SET acked_seq = ?, fetched_seq = ?, routed_seq = ?, inbox_upto = ?, reminder_due_at = ?,
       escalate_at = ?, updated_at = ?
     WHERE group_id = ? AND user_id = ?`,
+  // The same write when the reminder stays as it was (most acks): a statement that does not set
+  // reminder_due_at runs no reminders_due trigger, which costs a sub-program per row even when its WHEN
+  // is false (fan-out at N=1,000: 0.92 against 1.34–1.42 µs of server CPU per delivery).
+  writeCursorsKeepReminder: `UPDATE memberships SET acked_seq = ?, fetched_seq = ?, routed_seq = ?, inbox_upto = ?,
+      escalate_at = ?, updated_at = ?
+    WHERE group_id = ? AND user_id = ?`,
   writeInbox: `UPDATE memberships SET inbox_upto = @inbox_upto, reminder_due_at = @reminder_due_at
     WHERE group_id = @group AND user_id = @user`,
   showUpTo: 'UPDATE memberships SET shown_seq = max(shown_seq, ?) WHERE group_id = ? AND user_id = ?',
@@ -110,6 +116,7 @@ export function sqliteDelivery(
   const s = {
     cursors: db.prepare<[number, number], CursorRow & { last_seq: number }>(SQL.cursors),
     writeCursors: db.prepare(SQL.writeCursors),
+    writeCursorsKeepReminder: db.prepare(SQL.writeCursorsKeepReminder),
     writeInbox: db.prepare(SQL.writeInbox),
     showUpTo: db.prepare(SQL.showUpTo),
     insertTrail: db.prepare(SQL.insertTrail),
@@ -129,19 +136,31 @@ export function sqliteDelivery(
     trailFor: db.prepare<[number, number, number], TrailRow>(SQL.trailFor),
   };
   const addTrail = (t: TrailEntry) => s.insertTrail.run(t);
-  // Positional parameters: binding by name costs more than the statement on the ack path.
-  const write = (groupId: number, userId: number, w: CursorWrite) =>
-    s.writeCursors.run(
-      w.acked_seq,
-      w.fetched_seq,
-      w.routed_seq,
-      w.inbox_upto,
-      w.reminder_due_at,
-      w.escalate_at,
-      w.updated_at,
-      groupId,
-      userId,
-    );
+  // Positional parameters: binding by name costs more than the statement on the ack path. `before` is the
+  // row the write was planned from (its reminder as pending or not, ./sqlite-reminders-due.ts).
+  const write = (groupId: number, userId: number, w: CursorWrite, before: CursorRow) =>
+    w.reminder_due_at === before.reminder_due_at
+      ? s.writeCursorsKeepReminder.run(
+          w.acked_seq,
+          w.fetched_seq,
+          w.routed_seq,
+          w.inbox_upto,
+          w.escalate_at,
+          w.updated_at,
+          groupId,
+          userId,
+        )
+      : s.writeCursors.run(
+          w.acked_seq,
+          w.fetched_seq,
+          w.routed_seq,
+          w.inbox_upto,
+          w.reminder_due_at,
+          w.escalate_at,
+          w.updated_at,
+          groupId,
+          userId,
+        );
   const enqueue = insertOutbound(db);
   /** Seqs in (from, to] whose text to the member was already handed to the gateway. */
   const textedIn = (ids: { groupId: number; userId: number }, r: { from: number; to: number }) =>
@@ -150,10 +169,11 @@ export function sqliteDelivery(
   const route = db.transaction((routes: FallbackRoute[]) => {
     const held: FallbackRoute[] = [];
     for (const r of routes) {
-      const plan = planRoute(s.cursors.get(r.groupId, r.userId), r, reminderDelayMs);
+      const m = s.cursors.get(r.groupId, r.userId);
+      const plan = planRoute(m, r, reminderDelayMs);
       if (plan === 'held') held.push(r);
-      if (!plan || plan === 'held') continue;
-      write(r.groupId, r.userId, plan.cursor);
+      if (!m || !plan || plan === 'held') continue;
+      write(r.groupId, r.userId, plan.cursor, m);
       if (plan.trail) addTrail(plan.trail);
       for (const o of plan.texts) enqueue(o, r.at);
     }
@@ -168,8 +188,8 @@ export function sqliteDelivery(
         const texted =
           m && which === 'fetched_seq' ? textedIn(a, settleRange(m, m.last_seq, which, a.seq)) : [];
         const plan = planSettle(m, m?.last_seq ?? 0, which, a.seq, now, a, texted);
-        if (!plan) continue;
-        write(a.groupId, a.userId, plan.cursor);
+        if (!m || !plan) continue;
+        write(a.groupId, a.userId, plan.cursor, m);
         for (const t of plan.trail) addTrail(t);
         cancelled += s.cancelUpTo.run(plan.reason, now, a.groupId, a.userId, plan.cancelUpTo).changes;
       }
