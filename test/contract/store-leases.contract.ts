@@ -405,4 +405,47 @@ export function leasesContract(factory: StoreFactory): void {
       );
     });
   });
+
+  test('a reminder’s lease holds through a write of the same due time, and keeps the escalation claim off the member', async () => {
+    await withStore(factory, async (store) => {
+      const { group, members } = await dueMembers(store, 2);
+      const [a, b] = [members[0]!, members[1]!];
+      const trail = {
+        groupId: group.id,
+        userId: a.id,
+        seqFrom: 0,
+        seqTo: 1,
+        rung: 'reminder' as const,
+        outcome: 'push_sent',
+        reason: 'test',
+        at: T0 + 100,
+      };
+      assert.equal((await store.delivery.claimReminders(T0 + 100, 10)).length, 2);
+      await store.delivery.reminded([
+        { groupId: group.id, userId: a.id, trail, escalateAt: T0 + 200 },
+        { groupId: group.id, userId: b.id, trail: { ...trail, userId: b.id }, escalateAt: null },
+      ]);
+      // A new range for the inbox: its own reminder at T0 + 300, while the escalation is due from T0 + 200.
+      await store.messages.append([msg(group.id, b.id, 2)]);
+      await store.delivery.route([
+        smsRoute(group.id, a, 1, 2, { rung: 'inbox', sms: [], reminderDueAt: T0 + 300 }),
+      ]);
+      assert.deepEqual(
+        (await store.delivery.claimReminders(T0 + 300, 10)).map((r) => [r.userId, r.toSeq]),
+        [[a.id, 2]],
+      );
+      // Seq 3 is queued as a text, then an inbox pull shows it and takes the text over: the membership's
+      // inbox grows and is written with the reminder time it had.
+      await store.messages.append([msg(group.id, b.id, 3)]);
+      await store.delivery.route([smsRoute(group.id, a, 2, 3)]);
+      assert.deepEqual(await store.delivery.showInInbox(a.id, group.id, [3], T0 + 301, T0 + 999), [3]);
+      assert.deepEqual(await store.delivery.claimReminders(T0 + 302, 10), [], 'still leased');
+      assert.deepEqual(await store.delivery.claimEscalations(T0 + 302, 10), [], 'the member is leased');
+      assert.deepEqual(
+        (await store.delivery.claimEscalations(T0 + 300 + LEASE, 10)).map((e) => e.userId),
+        [a.id],
+        'once the reminder’s lease ends',
+      );
+    });
+  });
 }

@@ -307,16 +307,20 @@ CREATE INDEX outbound_submitting_by_phone ON outbound_sms(to_phone, id) WHERE st
     version: 15,
     name: 'pending reminders in their own table, in due order: a pass that sends them writes neighbouring rows',
     // The design and why: ./sqlite-reminders-due.ts. The triggers keep reminders_due in step with every
-    // write of memberships.reminder_due_at; only a pass that sends a reminder deletes its row directly.
+    // write of memberships.reminder_due_at (a write of the same time keeps the row and its lease); only a
+    // pass that sends a reminder deletes its row directly. A reminder's lease moves onto its due row.
     up: `
 CREATE TABLE reminders_due (
   due_at INTEGER NOT NULL,
   group_id INTEGER NOT NULL,
   user_id INTEGER NOT NULL,
+  lease_holder TEXT,
+  lease_until INTEGER,
   PRIMARY KEY (due_at, group_id, user_id)
 ) WITHOUT ROWID;
-INSERT INTO reminders_due (due_at, group_id, user_id)
-  SELECT reminder_due_at, group_id, user_id FROM memberships WHERE reminder_due_at IS NOT NULL;
+INSERT INTO reminders_due (due_at, group_id, user_id, lease_holder, lease_until)
+  SELECT reminder_due_at, group_id, user_id, lease_holder, lease_until FROM memberships
+  WHERE reminder_due_at IS NOT NULL;
 DROP INDEX memberships_reminder;
 CREATE TRIGGER reminders_due_on_insert AFTER INSERT ON memberships WHEN NEW.reminder_due_at IS NOT NULL
 BEGIN
@@ -327,7 +331,8 @@ CREATE TRIGGER reminders_due_on_update AFTER UPDATE OF reminder_due_at ON member
   WHEN OLD.reminder_due_at IS NOT NEW.reminder_due_at OR NEW.reminder_due_at IS NOT NULL
 BEGIN
   DELETE FROM reminders_due
-    WHERE due_at = OLD.reminder_due_at AND group_id = OLD.group_id AND user_id = OLD.user_id;
+    WHERE OLD.reminder_due_at IS NOT NEW.reminder_due_at
+      AND due_at = OLD.reminder_due_at AND group_id = OLD.group_id AND user_id = OLD.user_id;
   INSERT OR IGNORE INTO reminders_due (due_at, group_id, user_id)
     SELECT NEW.reminder_due_at, NEW.group_id, NEW.user_id WHERE NEW.reminder_due_at IS NOT NULL;
 END;

@@ -41,7 +41,8 @@ export const DUE_REMINDERS = `SELECT r.due_at, m.group_id, m.user_id, g.name, g.
     FROM reminders_due r
       JOIN memberships m ON m.group_id = r.group_id AND m.user_id = r.user_id AND m.reminder_due_at = r.due_at
       JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id
-    WHERE r.due_at <= @now AND (m.lease_until IS NULL OR m.lease_until <= @now)
+    WHERE r.due_at <= @now AND (r.lease_until IS NULL OR r.lease_until <= @now)
+      AND (m.lease_until IS NULL OR m.lease_until <= @now)
     ORDER BY r.due_at, r.group_id, r.user_id LIMIT @limit`;
 
 /**
@@ -93,6 +94,9 @@ const SQL = {
     ORDER BY x.created_at NULLS FIRST, m.group_id, m.user_id LIMIT ?`,
   dueReminders: DUE_REMINDERS,
   lease: 'UPDATE memberships SET lease_holder = ?, lease_until = ? WHERE group_id = ? AND user_id = ?',
+  // A reminder's lease is on its due row (a neighbour of the others a claim takes), not the membership.
+  leaseDue:
+    'UPDATE reminders_due SET lease_holder = ?, lease_until = ? WHERE due_at = ? AND group_id = ? AND user_id = ?',
   reminded: `UPDATE memberships SET reminder_due_at = NULL, escalate_at = coalesce(escalate_at, ?),
       lease_holder = NULL, lease_until = NULL
     WHERE group_id = ? AND user_id = ?`,
@@ -100,8 +104,10 @@ const SQL = {
   escalateLater:
     'UPDATE memberships SET escalate_at = coalesce(escalate_at, ?) WHERE group_id = ? AND user_id = ?',
   dueEscalations: `SELECT group_id AS groupId, user_id AS userId, max(fetched_seq, acked_seq) AS fromSeq, inbox_upto AS toSeq
-    FROM memberships WHERE escalate_at IS NOT NULL AND escalate_at <= @now AND state = 'active'
+    FROM memberships m WHERE escalate_at IS NOT NULL AND escalate_at <= @now AND state = 'active'
       AND (lease_until IS NULL OR lease_until <= @now)
+      AND NOT EXISTS (SELECT 1 FROM reminders_due r WHERE r.due_at = m.reminder_due_at
+        AND r.group_id = m.group_id AND r.user_id = m.user_id AND r.lease_until > @now)
     ORDER BY escalate_at, group_id, user_id LIMIT @limit`,
   clearEscalation: `UPDATE memberships SET escalate_at = NULL, lease_holder = NULL, lease_until = NULL
     WHERE group_id = ? AND user_id = ?`,
@@ -128,6 +134,7 @@ export function sqliteDelivery(
     unroutedBefore: db.prepare<[number, number], Ids>(SQL.unroutedBefore),
     dueReminders: db.prepare<[{ now: number; limit: number }], DueRow & { due_at: number }>(SQL.dueReminders),
     lease: db.prepare(SQL.lease),
+    leaseDue: db.prepare(SQL.leaseDue),
     reminded: db.prepare(SQL.reminded),
     sent: db.prepare(SQL.sent),
     escalateLater: db.prepare(SQL.escalateLater),
@@ -226,7 +233,6 @@ export function sqliteDelivery(
       bookkeep(r);
     }),
   );
-  const pickDue = (now: number, limit: number) => s.dueReminders.all({ now, limit }).map(toDueReminder);
   // Each due row is written once: recorded when settled at once, else leased. A reminder settled here was
   // never leased, so its membership is written only for an escalation (./sqlite-reminders-due.ts).
   const remindDue = db.transaction(
@@ -245,7 +251,7 @@ export function sqliteDelivery(
           bookkeep(done);
           settled.push(done);
         } else {
-          s.lease.run(lease.holder, now + lease.ms, r.groupId, r.userId);
+          s.leaseDue.run(lease.holder, now + lease.ms, row.due_at, r.groupId, r.userId);
           leased.push(r);
         }
       }
@@ -259,12 +265,12 @@ export function sqliteDelivery(
    * never texted twice, as a reminder's text commits (FULL) with its trail row. The next FULL commit makes
    * the claim durable with it.
    */
-  const claim = <R extends { groupId: number; userId: number }>(pick: () => R[], now: number) => {
+  const claim = <R>(pick: () => R[], leaseOne: (r: R, until: number) => void, now: number) => {
     db.pragma('synchronous = NORMAL');
     try {
       return db.transaction(() => {
         const picked = pick();
-        for (const r of picked) s.lease.run(lease.holder, now + lease.ms, r.groupId, r.userId);
+        for (const r of picked) leaseOne(r, now + lease.ms);
         return picked;
       })();
     } finally {
@@ -305,7 +311,12 @@ export function sqliteDelivery(
       return s.unrouted.all();
     },
     async claimReminders(now, limit) {
-      return claim(() => pickDue(now, limit), now);
+      const rows = claim(
+        () => s.dueReminders.all({ now, limit }),
+        (r, until) => s.leaseDue.run(lease.holder, until, r.due_at, r.group_id, r.user_id),
+        now,
+      );
+      return rows.map(toDueReminder);
     },
     async remindDue(now, limit, settle) {
       return remindDue(now, limit, settle);
@@ -315,7 +326,11 @@ export function sqliteDelivery(
       reminded(items);
     },
     async claimEscalations(now, limit) {
-      return claim(() => s.dueEscalations.all({ now, limit }), now);
+      return claim(
+        () => s.dueEscalations.all({ now, limit }),
+        (r, until) => s.lease.run(lease.holder, until, r.groupId, r.userId),
+        now,
+      );
     },
     async clearEscalation(groupId, userId) {
       s.clearEscalation.run(groupId, userId);
