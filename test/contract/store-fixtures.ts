@@ -1,7 +1,14 @@
 // Shared set-up for the Store contract files: a group with members, messages and texts to route.
 import assert from 'node:assert/strict';
 import { DEFAULT_LEASE } from '../../src/store/rules/lease-rules.ts';
-import type { FallbackRoute, NewMessage, NewOutbound, Store } from '../../src/store/store.ts';
+import type {
+  DueReminder,
+  FallbackRoute,
+  NewMessage,
+  NewOutbound,
+  ReminderDone,
+  Store,
+} from '../../src/store/store.ts';
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -102,4 +109,23 @@ export async function withStore(factory: StoreFactory, body: (store: Store) => P
   } finally {
     await store.close();
   }
+}
+
+/** remindDue's answer for a reminder settled at once with no channel: a trail row, no text, no escalation. */
+export function sentReminder(r: DueReminder, at: number): ReminderDone {
+  return {
+    groupId: r.groupId,
+    userId: r.userId,
+    trail: {
+      groupId: r.groupId,
+      userId: r.userId,
+      seqFrom: r.fromSeq,
+      seqTo: r.toSeq,
+      rung: 'reminder',
+      outcome: 'no_subscription',
+      reason: 'test',
+      at,
+    },
+    escalateAt: null,
+  };
 }

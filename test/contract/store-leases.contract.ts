@@ -11,6 +11,7 @@ import {
   LEASE,
   msg,
   type StoreFactory,
+  sentReminder,
   smsRoute,
   T0,
   withStore,
@@ -362,21 +363,7 @@ export function leasesContract(factory: StoreFactory): void {
     await withStore(factory, async (store) => {
       const { group, members } = await dueMembers(store, 3);
       const [a, b, c] = [members[0]!, members[1]!, members[2]!];
-      const sent = await store.delivery.remindDue(T0 + 100, 10, (r) => ({
-        groupId: r.groupId,
-        userId: r.userId,
-        trail: {
-          groupId: r.groupId,
-          userId: r.userId,
-          seqFrom: r.fromSeq,
-          seqTo: r.toSeq,
-          rung: 'reminder' as const,
-          outcome: 'no_subscription',
-          reason: 'test',
-          at: T0 + 100,
-        },
-        escalateAt: null,
-      }));
+      const sent = await store.delivery.remindDue(T0 + 100, 10, (r) => sentReminder(r, T0 + 100));
       assert.equal(sent.settled.length, 3);
       const version = await store.groups.version(group.id);
       assert.ok(

@@ -11,6 +11,7 @@ import { createPool } from '../../src/store/postgres/pg-db.ts';
 import { openPostgresStore } from '../../src/store/postgres/pg-store.ts';
 import { SQLITE_ONLY_TABLES } from '../../src/store/sqlite/sqlite-reminders-due.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { sentReminder } from '../contract/store-fixtures.ts';
 import { DAY, populate, T0 } from '../helpers/ops-fixture.ts';
 import { freshDatabase, postgresInstalled } from '../helpers/postgres.ts';
 import { BASE_ENV, ROOT, tempDir } from '../helpers/server.ts';
@@ -164,21 +165,7 @@ if (pgOk) {
       const file = path.join(tempDir(), 'qun.db');
       const source = await openSqliteStore(file, { gateway: 'sim' });
       const { group, owner, inbox, live } = await populate(source);
-      const { settled } = await source.delivery.remindDue(T0 + DAY, 10, (r) => ({
-        groupId: r.groupId,
-        userId: r.userId,
-        trail: {
-          groupId: r.groupId,
-          userId: r.userId,
-          seqFrom: r.fromSeq,
-          seqTo: r.toSeq,
-          rung: 'reminder' as const,
-          outcome: 'no_subscription',
-          reason: 'test',
-          at: T0 + DAY,
-        },
-        escalateAt: null,
-      }));
+      const { settled } = await source.delivery.remindDue(T0 + DAY, 10, (r) => sentReminder(r, T0 + DAY));
       assert.deepEqual(
         settled.map((r) => r.userId),
         [inbox.id],
