@@ -48,8 +48,8 @@ export const DUE_REMINDERS = `SELECT r.due_at, m.group_id, m.user_id, g.name, g.
 /**
  * Every member range accepted but not yet decided, read once at start-up (recover()). It reads every
  * membership, so it walks them group by group, in the primary key's order: left to itself SQLite walked
- * memberships_user for the ORDER BY and fetched each row from there, 640–660 ms for 1,000,000 memberships
- * against 71–76 ms this way (the result is sorted after, and is small). `max(a, b) < x` is written as two
+ * memberships_user for the ORDER BY and fetched each row from there, 950–1,040 ms for 1,000,000 memberships
+ * against 106–113 ms this way (bench/diag/unrouted-scan.ts; the result is sorted after, and is small). `max(a, b) < x` is written as two
  * comparisons, which SQLite evaluates for less.
  */
 export const UNROUTED = `SELECT m.group_id AS groupId, m.user_id AS userId, max(m.routed_seq, m.acked_seq) AS fromSeq,
