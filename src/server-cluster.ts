@@ -20,6 +20,7 @@ import type { AckDeadlines } from './core/ports/live-delivery.ts';
 import { DurablePresence } from './presence/durable/durable-presence.ts';
 import type { PresenceRegistry } from './presence/presence.ts';
 import type { Job } from './scheduler/job-runner.ts';
+import type { CachedReads } from './store/cached/cached-reads.ts';
 import type { Store } from './store/store.ts';
 
 export interface SharedState {
@@ -107,6 +108,7 @@ export async function openSharedState(
 
 export interface ClusterWiring {
   store: Store;
+  reads: CachedReads;
   hub: LiveHub;
   tracker: AckDeadlines;
   members: MemberCache;
@@ -136,6 +138,7 @@ export async function joinCluster(
       node: shared.bus.node,
       tail,
       members: w.members,
+      reads: w.reads,
       membership: (h) => applyPeerMembership(w.hub, w.store, h),
       log: w.log,
     }),

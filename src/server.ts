@@ -46,6 +46,7 @@ import {
   storeOptions,
   vapidKeys,
 } from './server-parts.ts';
+import { cachedReads } from './store/cached/cached-reads.ts';
 import { openStore } from './store/open-store.ts';
 import { createMetrics } from './util/metrics.ts';
 import { HeartbeatSweep } from './ws/heartbeat.ts';
@@ -79,7 +80,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.logger ?? pino({ level: config.logLevel });
   const apps = new AppRegistry(config.apps, config.appNumberWidth);
   checkGatewayName(config.smsGateway);
-  const store = await openStore(storeOptions(config));
+  // Every part below checks sessions and senders from memory (src/store/cached/cached-reads.ts).
+  const reads = cachedReads(await openStore(storeOptions(config)), { now: () => clock.now() });
+  const store = reads.store;
   const metrics = createMetrics();
   const plan: AddressPlan = {
     serviceNumber: config.serviceNumber,
@@ -348,17 +351,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         { ranges: recovered },
         'undelivered ranges after a restart wait one ack timeout, then fall back',
       );
-    const cluster = await joinCluster(shared, {
-      store,
-      hub,
-      tracker,
-      members,
-      framer,
-      delivery,
-      clock,
-      config,
-      log,
-    });
+    const wiring = { store, reads, hub, tracker, members, framer, delivery, clock, config, log };
+    const cluster = await joinCluster(shared, wiring);
     tailIdle = cluster.idle;
     for (const job of cluster.jobs) jobs.add(job);
     jobs

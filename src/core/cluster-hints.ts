@@ -9,6 +9,8 @@ export interface PeerHintDeps {
   node: string;
   tail: ClusterTail;
   members: MemberCache;
+  /** The store's cached session and sender reads (src/store/cached). */
+  reads: { invalidateGroup(groupId: number): void; invalidateAll(): void };
   membership: (hint: Extract<ClusterHint, { kind: 'membership' | 'renamed' }>) => Promise<void>;
   log: { warn: (o: object, msg: string) => void };
 }
@@ -21,8 +23,13 @@ export function peerHints(d: PeerHintDeps): (hint: ClusterHint, fromNode: string
         d.tail.committed(hint.groupId, hint.seq);
         return;
       case 'members':
-        if (hint.groupId === null) d.members.invalidateAll(true);
-        else d.members.invalidate(hint.groupId, true);
+        if (hint.groupId === null) {
+          d.members.invalidateAll(true);
+          d.reads.invalidateAll();
+        } else {
+          d.members.invalidate(hint.groupId, true);
+          d.reads.invalidateGroup(hint.groupId);
+        }
         return;
       case 'membership':
       case 'renamed':
