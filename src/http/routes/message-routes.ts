@@ -94,16 +94,20 @@ export function messageRoutes(
       },
       async (req, reply) => {
         const { user } = await requireUser(ctx, req);
-        const group = await ctx.store.groups.byId(req.params.id);
+        // The same read as a WebSocket send's: group and membership together, from memory when fresh.
+        const { group, member } = await ctx.messages.sender(req.params.id, user.id);
         if (!group) throw new QunError('not_found');
-        const res = await ctx.messages.post({
-          group,
-          sender: user,
-          body: req.body.body,
-          source: 'http',
-          clientMsgId: req.body.clientMsgId ?? null,
-          urgent: req.body.urgent === true,
-        });
+        const res = await ctx.messages.post(
+          {
+            group,
+            sender: user,
+            body: req.body.body,
+            source: 'http',
+            clientMsgId: req.body.clientMsgId ?? null,
+            urgent: req.body.urgent === true,
+          },
+          member,
+        );
         const m = res.message;
         return reply.code(201).send({
           id: m.id,
