@@ -61,8 +61,9 @@ export class MessageService {
   /**
    * The group, user and membership a send needs, with every other send of this event-loop turn in one
    * read: one round trip per turn, not three per send. The store answers from memory what it read within
-   * the last second and no write has changed since (src/store/cached/cached-reads.ts); the membership's
-   * cursors may be that old, its state and role are current.
+   * the last second and no write through it (nor another node's hint) has changed since
+   * (src/store/cached/cached-reads.ts). A send uses only the membership's state and role; its cursors
+   * may be that old.
    */
   sender(groupId: number, userId: number): Promise<Sender> {
     return this.#senders.submit({ groupId, userId });

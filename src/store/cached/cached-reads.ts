@@ -118,7 +118,7 @@ export function cachedReads(inner: Store, o: CachedReadsOptions): CachedReads {
       const read = Promise.all([inner.users.sessionUser(hash, now), inner.users.sessionExpiry(hash, now)]);
       const p = read.then(([user, expiresAt]) => {
         if (!user || expiresAt === undefined) return undefined;
-        entry.userId = user.id;
+        entry.userId = user.id; // set below: a then-callback never runs before the current code ends
         return { user, expiresAt };
       });
       const entry = keep(sessions, hash, p, (s) => s !== undefined);
