@@ -110,3 +110,24 @@ test('a blackhole: the link is dead from the freeze, though the client hears of 
   c.link('M', 'ready', 21_500);
   assert.equal(c.report().totals.twoGenerals, 1);
 });
+
+test('a frame already past the proxy when the freeze began arrives just after it: still that link, two-generals', () => {
+  // CI run 38 (PostgreSQL pass, half-open): the freeze marked at +7430 ms, the live copy read at +7431.
+  const c = setup();
+  c.link('M', 'close', 999); // the freeze, declared by the test
+  c.receive(live(1000)); // bytes the proxy had forwarded before it: the client cannot ack them any more
+  c.receive(text(1000 + T + 500));
+  c.link('M', 'close', 21_000);
+  c.link('M', 'ready', 21_500);
+  assert.deepEqual([c.report().totals.duplicated, c.report().totals.twoGenerals], [0, 1]);
+});
+
+test('a copy on a link that came back after the close is not excused by that close', () => {
+  const c = setup();
+  c.link('M', 'close', 500);
+  c.link('M', 'ready', 900);
+  c.receive(live(1000));
+  c.link('M', 'ready', 1000 + T / 2);
+  c.receive(text(1000 + T + 500));
+  assert.equal(c.report().totals.duplicated, 1);
+});
