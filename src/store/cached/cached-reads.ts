@@ -78,13 +78,24 @@ export function cachedReads(inner: Store, o: CachedReadsOptions): CachedReads {
 
   const fresh = <T>(e: Entry<T> | undefined, now: number): e is Entry<T> =>
     e !== undefined && now - e.at <= maxAgeMs;
-  /** Keeps a read while it is fresh; `keepIf` false (a miss) or a failure removes it once known. */
-  const keep = <T>(map: Map<string, Entry<T>>, key: string, p: Promise<T>, keepIf: (v: T) => boolean) => {
+  /**
+   * Keeps a read while it is fresh; a miss (`owner` undefined: no session, no membership) or a failure
+   * removes it once known. `owner` is the user the answer belongs to, for dropping it by user.
+   */
+  const keep = <T>(
+    map: Map<string, Entry<T>>,
+    key: string,
+    p: Promise<T>,
+    owner: (v: T) => number | undefined,
+  ) => {
     if (map.size >= maxEntries) map.delete(map.keys().next().value as string);
     const e: Entry<T> = { at: o.now(), p };
     map.set(key, e);
     const forget = () => map.get(key) === e && map.delete(key);
-    p.then((v) => (keepIf(v) ? undefined : forget()), forget);
+    p.then((v) => {
+      e.userId = owner(v);
+      if (e.userId === undefined) forget();
+    }, forget);
     return e;
   };
 
@@ -116,13 +127,10 @@ export function cachedReads(inner: Store, o: CachedReadsOptions): CachedReads {
     let e = sessions.get(hash);
     if (!fresh(e, o.now())) {
       const read = Promise.all([inner.users.sessionUser(hash, now), inner.users.sessionExpiry(hash, now)]);
-      const p = read.then(([user, expiresAt]) => {
-        if (!user || expiresAt === undefined) return undefined;
-        entry.userId = user.id; // set below: a then-callback never runs before the current code ends
-        return { user, expiresAt };
-      });
-      const entry = keep(sessions, hash, p, (s) => s !== undefined);
-      e = entry;
+      const p = read.then(([user, expiresAt]) =>
+        user && expiresAt !== undefined ? { user, expiresAt } : undefined,
+      );
+      e = keep(sessions, hash, p, (s) => s?.user.id);
     }
     const s = await e.p;
     return s && now < s.expiresAt ? s.user : undefined;
@@ -143,7 +151,7 @@ export function cachedReads(inner: Store, o: CachedReadsOptions): CachedReads {
         const p = read.then((r) => r[i] as Sender);
         out[m.at] = p;
         // Only an answer with a membership is kept: "not a member" is read again next time.
-        keep(senders, `${m.key.groupId}:${m.key.userId}`, p, (s) => s.member !== undefined);
+        keep(senders, `${m.key.groupId}:${m.key.userId}`, p, (s) => s.member?.userId);
       }
     }
     return Promise.all(out);
