@@ -129,10 +129,17 @@ export interface ChildServer {
   output(): string;
 }
 
-/** Runs `node src/main.ts serve` as a child process on the given data dir; resolves when it listens. */
-export async function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+/**
+ * Runs `node src/main.ts serve` as a child process on the given data dir; resolves when it listens.
+ * `entry` runs something else the same way: the production build as `npm start` runs it, say.
+ */
+export async function spawnServer(
+  dataDir: string,
+  env: Record<string, string> = {},
+  entry: readonly string[] = [path.join(ROOT, 'src/main.ts')],
+): Promise<ChildServer> {
   const store = await storeEnv(dataDir);
-  const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts'), 'serve'], {
+  const child = spawn(process.execPath, [...entry, 'serve'], {
     env: { ...process.env, ...BASE_ENV, QUN_LOG_LEVEL: 'info', QUN_DATA_DIR: dataDir, ...store, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
