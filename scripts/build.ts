@@ -25,8 +25,20 @@ const STAMP = path.join(DIST, 'build.json');
 
 // Packages that cannot be bundled: native addons (better-sqlite3, esbuild's binary), optional native
 // bindings found by require() at run time (pg-native), and smpp, which the gateway loads itself by
-// createRequire so that only a server configured for SMPP pays for it.
-const EXTERNAL = ['better-sqlite3', 'esbuild', 'pg-native', 'smpp'];
+// createRequire so that only a server configured for SMPP pays for it. And what Fastify require()s only
+// in a set-up Qun does not run: its Ajv validator and fast-json-stringify serializer compilers (Qun gives
+// it zod's, src/http/app.ts) and light-my-request (`inject()`, used by tests on the sources). Bundled,
+// their ~530 KB were read, hashed and kept on the heap by every start; external, a require() that never
+// happens costs nothing, and one that does finds them in node_modules, as better-sqlite3.
+const EXTERNAL = [
+  'better-sqlite3',
+  'esbuild',
+  'pg-native',
+  'smpp',
+  '@fastify/ajv-compiler',
+  '@fastify/fast-json-stringify-compiler',
+  'light-my-request',
+];
 
 // Node's own modules are taken by require() in the bundle, not by import: importing node:http as an ES
 // module makes Node build its facade, which reads every export, and http's lazy WebSocket export loads
