@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { registerOps } from './cli-ops.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { SETTINGS } from './config/schema.ts';
-import { releaseStartUpMemory } from './util/start-up-memory.ts';
+import { releaseStartUpMemorySoon } from './util/start-up-memory.ts';
 
 const program = new Command('qun').description(
   'Group messaging that reaches every member: live, mobile inbox, or SMS.',
@@ -17,7 +17,7 @@ program
     // Imported here: the other commands need none of the server.
     const { startServer } = await import('./server.ts');
     const server = await startServer({ config });
-    releaseStartUpMemory();
+    releaseStartUpMemorySoon();
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

@@ -7,7 +7,8 @@
 // at 10,000 connections with V8's default, 6.4 KiB with 8 MiB; fan-out and ingest showed no cost
 // beyond the machine's noise (docs/performance.md#idle-connections).
 //
-// --expose-gc: once the server is up it runs one memory-reducing collection (src/util/start-up-memory.ts)
-// that hands start-up's young generation and pooled pages back at once instead of after ~30 s idle:
-// idle RSS ~90 → ~80 MB (docs/performance.md#start-up). Nothing else calls `gc`.
+// --expose-gc: a second after the server is up it runs one memory-reducing collection
+// (src/util/start-up-memory.ts) that hands start-up's young generation and pooled pages back at once
+// instead of after ~30 s idle: idle RSS ~90 → ~78 MB (docs/performance.md#start-up). Nothing else calls
+// `gc`.
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--expose-gc'];
