@@ -12,6 +12,7 @@
 //   node bench/run.ts --no-doc           leave docs/performance.md alone
 //   node bench/run.ts --runs 3 --gen-procs 3   runs per fan-out/latency figure, generator processes
 //   node bench/run.ts --only fanout --sizes 1000  only that group size in fanout and latency
+//   node bench/run.ts --only ingest --ingest ws   only those ingest runs (ws, http, pg)
 //   node bench/run.ts --diag-sync-off    diagnostic: server commits skip fsync, to see the next bottleneck
 //                                        (never published; implies --no-doc)
 //   node bench/run.ts --diag-pg-queries  diagnostic: the server counts its PostgreSQL statements and
@@ -80,6 +81,9 @@ const SERVER_FLAGS =
   flagsIdx >= 0 ? (args[flagsIdx + 1] ?? '').split(/\s+/).filter(Boolean) : SERVER_NODE_FLAGS;
 const sizesIdx = args.indexOf('--sizes');
 const SIZES = sizesIdx >= 0 ? (args[sizesIdx + 1] ?? '').split(',').map(Number).filter(Boolean) : [];
+/** Which ingest runs: ws (SQLite), http (SQLite), pg (WebSocket on PostgreSQL); all by default. */
+const ingestIdx = args.indexOf('--ingest');
+const INGEST = ingestIdx >= 0 ? (args[ingestIdx + 1] ?? '').split(',').filter(Boolean) : [];
 
 // ---------------------------------------------------------------------------------------------------
 // Idle connections.
@@ -159,7 +163,10 @@ const ingest: Bench = {
       ['http', 10_000, 'sqlite'],
       ...(postgresAvailable() ? ([['ws', 20_000, 'postgres']] as const) : []),
     ] as const;
+    const wanted = (transport: string, engine: string) =>
+      INGEST.length === 0 || INGEST.includes(engine === 'postgres' ? 'pg' : transport);
     for (const [transport, target, engine] of runs) {
+      if (!wanted(transport, engine)) continue;
       const d = dir(ctx);
       const members: { token: string; groupId: number }[] = [];
       const env: Record<string, string> = {};
