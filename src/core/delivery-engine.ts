@@ -2,6 +2,7 @@
 // decision picks, fall-through when live acks do not come, crash recovery of undecided ranges, and the
 // acks and inbox fetches that settle a member's cursor (cancelling SMS that have not left yet).
 import type { GroupInfo } from '../domain/group.ts';
+import { untouchedByPolicy } from '../domain/policy.ts';
 import { decideRoute, type RouteDecision, shouldEscalate } from '../domain/routing.ts';
 import type { PresenceRegistry } from '../presence/presence.ts';
 import type { FallbackRoute, Store, StoredMessage, User } from '../store/store.ts';
@@ -11,6 +12,7 @@ import { AckWriter } from './ack-writer.ts';
 import type { Clock } from './clock.ts';
 import { deliveredVia } from './delivered-via.ts';
 import { fallbackRoute, nothingFor } from './fallback-route.ts';
+import { fanOutLadders } from './fan-out-ladders.ts';
 import { type MessageFramer, visibleTo } from './frames.ts';
 import { HeldRoutes } from './held-routes.ts';
 import type { MemberCache } from './member-cache.ts';
@@ -105,14 +107,21 @@ export class DeliveryEngine {
     const frame = d.framer.frame(msg, sender);
     const skipFrame = d.framer.skipFrame(msg);
     const routes: FallbackRoute[] = [];
-    const policy = await this.#policyFor(group.id);
+    const { ladders, policyApplies } = fanOutLadders(
+      members,
+      msg,
+      presence,
+      (phone) => d.sms.reachable(phone),
+      (u, g) => d.tracker.pending(u, g),
+    );
+    const policy = policyApplies ? await this.#policyFor(group.id) : undefined;
     // Counted once, and only if some member's decision needs it (an SMS, or a budget to check).
     let counted: number | undefined;
     const segments = () => (counted ??= this.#segments(group, msg, sender));
     let live = 0;
-    for (const m of members) {
-      const isSender = m.userId === msg.senderId;
-      if (isSender) {
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      if (m.userId === msg.senderId) {
         // Their own devices get it; their routed cursor moved in the append's commit — unless, with
         // several nodes, their row was locked then (PostgreSQL skips it): a route of nothing closes that
         // gap, or the routes of the messages after it would wait for it.
@@ -127,15 +136,10 @@ export class DeliveryEngine {
         routes.push(nothingFor(group.id, m.userId, msg.seq, now, 'nothing to deliver'));
         continue;
       }
-      const route = decideRoute({
-        presence: presence.get(m.userId) ?? { liveConnections: 0, webOnline: false },
-        isSender,
-        smsOptedOut: m.smsOptedOut,
-        smsReachable: d.sms.reachable(m.phone),
-        liveTimedOut: false,
-        pendingLive: d.tracker.pending(m.userId, group.id),
-      });
-      const decision = policy.decide(m, route, msg.urgent === true, segments, now);
+      const route = ladders[i]!;
+      const decision = policy
+        ? policy.decide(m, route, msg.urgent === true, segments, now)
+        : untouchedByPolicy(route)!;
       if (decision.rung === 'live') {
         // Live on another node only: that node hands it over and keeps the deadline. Live here, or live
         // nowhere yet (reconnecting): the deadline is this node's.
@@ -154,7 +158,8 @@ export class DeliveryEngine {
             msg.seq,
             decision,
             now,
-            policy.digestWindowMs,
+            // A rung below live was decided by policy, so it was read.
+            policy!.digestWindowMs,
           ),
         );
       }
