@@ -74,6 +74,9 @@ export class MessageService {
     if (body.trim().length === 0) return 'empty_message';
     // No channel carries a NUL (C strings end there, PostgreSQL's text refuses it): refused everywhere alike.
     if (body.includes('\u0000')) return 'invalid_characters';
+    // Characters are counted as code points, never more than the UTF-16 units: only a body longer than
+    // the limit in units needs counting.
+    if (body.length <= this.#maxChars) return undefined;
     let n = 0;
     for (const _ of body) if (++n > this.#maxChars) return 'message_too_long';
     return undefined;
