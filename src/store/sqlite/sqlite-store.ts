@@ -22,7 +22,7 @@ import { sqliteSim } from './sqlite-sim.ts';
 import { sqliteStats } from './sqlite-stats.ts';
 import { sqliteUsers } from './sqlite-users.ts';
 import { sqliteVia } from './sqlite-via.ts';
-import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
+import { AUTO_CHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
 
 export async function openSqliteStore(
   file: string,
@@ -56,6 +56,7 @@ export async function openSqliteStore(
   // QUN_SQLITE_CHECKPOINT=worker moves the checkpoint off the event loop (wal-checkpointer.ts); an
   // in-memory database has no WAL (journal_mode stays "memory").
   const walFile = db.pragma('journal_mode', { simple: true }) === 'wal';
+  if (walFile) for (const c of [db, side]) c.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
   const checkpointer: WalCheckpointer | undefined =
     walFile && opts.sqliteCheckpoint === 'worker' ? startWalCheckpointer(file, [db, side]) : undefined;
   return guardStore({

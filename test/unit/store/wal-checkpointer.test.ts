@@ -1,13 +1,16 @@
-// With QUN_SQLITE_CHECKPOINT=worker the SQLite WAL checkpoint runs in a worker thread: the store's connections never checkpoint in their
-// commits, the worker copies the WAL so the next write starts it over, and when the worker is gone the
+// Without a worker the store's own commits checkpoint the WAL, at AUTO_CHECKPOINT_PAGES. With
+// QUN_SQLITE_CHECKPOINT=worker the checkpoint runs in a worker thread: the store's connections never
+// checkpoint in their commits, the worker copies the WAL so the next write starts it over, and when the worker is gone the
 // connections checkpoint on their own again. Real files, real threads.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { newMessageId } from '../../../src/core/clock.ts';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
-import { startWalCheckpointer } from '../../../src/store/sqlite/wal-checkpointer.ts';
+import { AUTO_CHECKPOINT_PAGES, startWalCheckpointer } from '../../../src/store/sqlite/wal-checkpointer.ts';
+import { groupWithMembers } from '../../contract/store-fixtures.ts';
 import { eventually, tempDir } from '../../helpers/server.ts';
 
 function walDb(): { file: string; db: Database.Database } {
@@ -70,10 +73,10 @@ test('when the worker dies the connections go back to SQLite’s automatic check
   // A thread can die of many things; terminate() stands for all of them.
   await cp.worker.terminate();
   await eventually(() => (cp.running() ? undefined : true), 5_000, 'the fall-back');
-  assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
-  assert.equal(other.pragma('wal_autocheckpoint', { simple: true }), 1000);
+  assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), AUTO_CHECKPOINT_PAGES);
+  assert.equal(other.pragma('wal_autocheckpoint', { simple: true }), AUTO_CHECKPOINT_PAGES);
   assert.match(await warned, /WAL checkpointer stopped/);
-  write(db, 3000); // now the commit checkpoints itself
+  write(db, AUTO_CHECKPOINT_PAGES + 500); // now the commit checkpoints itself
   write(db, 1);
   assert.ok(walFrames(db) < 10);
   await cp.stop(); // stopping a dead worker is not an error
@@ -106,4 +109,43 @@ test('under a steady stream of commits the WAL stays bounded', async () => {
   }
   // The file only grows when the WAL is not started over; 16,000 pages would take it to 16,000 frames.
   assert.ok(most < 8000, `the WAL reached ${Math.round(most)} frames`);
+});
+
+test('without the worker the store’s commits checkpoint at AUTO_CHECKPOINT_PAGES: the WAL grows past SQLite’s 1,000 pages, and no further', async () => {
+  const file = path.join(tempDir('qun-wal-auto-'), 'qun.db');
+  const store = await openSqliteStore(file, { gateway: 'sim' });
+  try {
+    assert.equal((await store.durability()).checkpoint, 'auto');
+    const { group, users } = await groupWithMembers(store, 1);
+    const body = 'x'.repeat(3500); // a message a page
+    const frames = () => fs.statSync(`${file}-wal`).size / (4096 + 24);
+    const append = (n: number) =>
+      store.messages.append(
+        Array.from({ length: n }, () => ({
+          groupId: group.id,
+          id: newMessageId(Date.now()),
+          senderId: users[0]!.id,
+          body,
+          source: 'ws' as const,
+          clientMsgId: null,
+          audience: 'all' as const,
+          createdAt: Date.now(),
+        })),
+      );
+    let most = 0;
+    for (let i = 0; i < 30; i++) {
+      await append(100);
+      most = Math.max(most, frames());
+    }
+    // 3,000 messages: SQLite's own threshold would have started the WAL over at ~1,000 frames.
+    assert.ok(most > 2500, `the WAL reached ${Math.round(most)} frames`);
+    for (let i = 0; i < 120; i++) {
+      await append(100);
+      most = Math.max(most, frames());
+    }
+    // 15,000 in all: started over near the threshold (a commit's frames and the index pages beyond it).
+    assert.ok(most < AUTO_CHECKPOINT_PAGES * 1.3, `the WAL reached ${Math.round(most)} frames`);
+  } finally {
+    await store.close();
+  }
 });
