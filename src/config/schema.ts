@@ -52,7 +52,7 @@ export const SETTINGS = {
   sqliteCheckpoint: s(
     'QUN_SQLITE_CHECKPOINT',
     'auto',
-    'auto leaves the SQLite WAL checkpoint to SQLite, inside the commit that fills the WAL; worker runs it in a thread of its own, off the event loop, for ~18 MB more memory',
+    'auto leaves the SQLite WAL checkpoint to SQLite, inside the commit that takes the WAL past 10,000 pages (~40 MB); worker runs it in a thread of its own, off the event loop, for ~18 MB more memory',
     z.enum(['worker', 'auto']),
   ),
   logLevel: s(
