@@ -13,9 +13,9 @@ import type Database from 'better-sqlite3';
  * gone: 10,000 pages (~40 MB of WAL) instead of SQLite's 1,000. A checkpoint copies each page once, its
  * latest version, however many commits rewrote it; a busy group's last pages are rewritten by nearly
  * every commit, so ten times the WAL between checkpoints copies far fewer pages per message. Ingest on
- * one core: checkpoints 6.5 → 2.3% of the server's CPU, 15,900 → 19,700 msgs/s median
- * (docs/performance.md#wal-checkpoint). The cost: the WAL file stays up to ~40 MB on disk, and opening
- * after a crash reads that much to rebuild its index.
+ * one core: checkpoints 6.5 → 2.3% of the server's CPU, 15,900 → 19,700 msgs/s median (docs/performance.md,
+ * "Fewer checkpoint copies"). The cost: the WAL file stays up to ~40 MB on disk, and opening after a
+ * crash reads that much to rebuild its index.
  */
 export const AUTO_CHECKPOINT_PAGES = 10_000;
 /**
