@@ -17,6 +17,8 @@
 //                                        (never published; implies --no-doc)
 //   node bench/run.ts --diag-pg-queries  diagnostic: the server counts its PostgreSQL statements and
 //                                        their waits (to QUN_DIAG_PG_OUT, "%p" for the pid, or stderr; implies --no-doc)
+//   node bench/run.ts --diag-alloc       diagnostic: the server samples where it allocates, garbage included
+//                                        (QUN_DIAG_ALLOC_AT/_FOR ms, to QUN_DIAG_ALLOC_OUT, "%p" for the pid; implies --no-doc)
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -58,7 +60,10 @@ const args = process.argv.slice(2);
 const FULL = args.includes('--full');
 const PROFILE = args.includes('--profile');
 const NO_DOC =
-  args.includes('--no-doc') || args.includes('--diag-sync-off') || args.includes('--diag-pg-queries');
+  args.includes('--no-doc') ||
+  args.includes('--diag-sync-off') ||
+  args.includes('--diag-pg-queries') ||
+  args.includes('--diag-alloc');
 const onlyIdx = args.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? '').split(',').filter(Boolean) : [];
 const KEEP = args.includes('--keep');
@@ -66,6 +71,8 @@ const KEEP = args.includes('--keep');
 const SYNC_OFF = args.includes('--diag-sync-off');
 /** Diagnostic: the server counts its PostgreSQL statements and their waits (bench/diag/pg-queries.ts). */
 const PG_QUERIES = args.includes('--diag-pg-queries');
+/** Diagnostic: the server samples where it allocates (bench/diag/alloc-sites.ts). */
+const ALLOC_SITES = args.includes('--diag-alloc');
 const opt = (name: string, dflt: number) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) || dflt : dflt;
@@ -628,6 +635,7 @@ async function main(): Promise<void> {
       dirs: [],
       syncOff: SYNC_OFF,
       pgQueries: PG_QUERIES,
+      allocSites: ALLOC_SITES,
       serverFlags: SERVER_FLAGS,
       runs: RUNS,
       procs: PROCS,

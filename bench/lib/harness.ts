@@ -19,6 +19,8 @@ export interface Ctx {
   syncOff: boolean;
   /** The server counts its PostgreSQL statements (bench/diag/pg-queries.ts). */
   pgQueries?: boolean;
+  /** The server samples where it allocates (bench/diag/alloc-sites.ts). */
+  allocSites?: boolean;
   /** Node flags of the server process: SERVER_NODE_FLAGS (as `npm start`) unless `--server-flags` says otherwise. */
   serverFlags: readonly string[];
   /** Runs per figure of the fan-out and latency loads (the spread). */
@@ -53,6 +55,7 @@ export async function withServer<T>(
     ...(rest.length === 2 ? rest[0] : []),
     ...(ctx.syncOff ? ['--import', path.join(ROOT, 'bench/diag/sync-off.ts')] : []),
     ...(ctx.pgQueries ? ['--import', path.join(ROOT, 'bench/diag/pg-queries.ts')] : []),
+    ...(ctx.allocSites ? ['--import', path.join(ROOT, 'bench/diag/alloc-sites.ts')] : []),
   ];
   const s = await startServer({
     dataDir,
