@@ -23,7 +23,7 @@ for (let i = 0; i < 300_000; i++) { keep.push({ i, s: 'x' + i }); if (keep.lengt
 keep = [];
 const before = newSpace();
 let ran = false;
-if (process.env.SOON) {
+if (process.env.QUN_TEST_SOON) {
   // The server's way: on a timer. The measuring timer is due later, so it runs after the collection.
   releaseStartUpMemorySoon(50);
   await new Promise((r) => setTimeout(r, 200));
@@ -57,7 +57,7 @@ test('without --expose-gc nothing runs', () => {
 });
 
 test('scheduled a moment after start, it runs on its timer and does not hold the process', () => {
-  const r = run(['--max-semi-space-size=8', '--expose-gc'], { SOON: '1' });
+  const r = run(['--max-semi-space-size=8', '--expose-gc'], { QUN_TEST_SOON: '1' });
   assert.ok(r.before >= 4 * 2 ** 20, `the young generation grew first (${r.before} bytes)`);
   assert.ok(r.after <= r.before / 2, `new space ${r.before} → ${r.after} bytes`);
 });
