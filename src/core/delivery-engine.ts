@@ -8,6 +8,7 @@ import type { PresenceRegistry } from '../presence/presence.ts';
 import type { FallbackRoute, Store, StoredMessage, User } from '../store/store.ts';
 import { Batcher } from '../util/batcher.ts';
 import type { Metrics } from '../util/metrics.ts';
+import { fallThrough } from './ack-fall-through.ts';
 import { AckWriter } from './ack-writer.ts';
 import type { Clock } from './clock.ts';
 import { deliveredVia } from './delivered-via.ts';
@@ -296,55 +297,14 @@ export class DeliveryEngine {
     return out;
   }
 
-  /**
-   * Ack timeouts: the member's unacked range falls to inbox or SMS, and the stale sockets are closed.
-   * Runs on the fan-out chain, so a fallen range is routed before any message committed after it.
-   */
+  /** Ack timeouts fall through (ack-fall-through.ts), on the fan-out chain. */
   onAckTimeouts(timeouts: AckTimeout[]): Promise<void> {
     if (timeouts.length === 0) return Promise.resolve();
-    return this.serialized(() => this.#fallThrough(timeouts));
-  }
-
-  async #fallThrough(timeouts: AckTimeout[]): Promise<void> {
-    const now = this.#d.clock.now();
-    for (const t of timeouts) {
-      const stale = now - this.#d.liveAckTimeoutMs;
-      this.#d.hub.closeUnresponsive(t.userId, stale);
-      // The member came back on a fresh connection that is catching up on this range (a reconnect after a
-      // cut, a blackhole, a restart): the deadline was the old socket's. The new one gets one full ack
-      // timeout of its own (opened after the deadline was set, so at most once per reconnect), or a frame
-      // it is about to raise as new would also be texted.
-      if (this.#d.hub.freshSince(t.userId, t.groupId, t.armedAt)) {
-        this.#d.tracker.sent(t.userId, t.groupId, t.toSeq, t.fromSeq, now);
-        continue;
-      }
-      const m = await this.#d.store.groups.member(t.groupId, t.userId);
-      const from = Math.max(t.fromSeq, m?.ackedSeq ?? 0);
-      // Acked meanwhile (on another of the member's devices, perhaps through another node): settled.
-      if (from >= t.toSeq) continue;
-      // The member is live on another node now: that node's log read or tail delivers the range and
-      // keeps its deadline; falling through here as well would text what it is delivering live.
-      if (await this.#liveElsewhere(t.userId, now)) continue;
-      this.#d.metrics.deliveries.inc({ rung: 'live', outcome: 'ack_timeout' }, t.toSeq - from);
-      await this.#d.store.delivery.addTrail([
-        {
-          groupId: t.groupId,
-          userId: t.userId,
-          seqFrom: from,
-          seqTo: t.toSeq,
-          rung: 'live',
-          outcome: 'no_ack',
-          reason: `no ack within ${this.#d.liveAckTimeoutMs} ms`,
-          at: now,
-        },
-      ]);
-      await this.routeRange(t.groupId, t.userId, from, t.toSeq, { liveTimedOut: true });
-    }
-  }
-
-  async #liveElsewhere(userId: number, now: number): Promise<boolean> {
-    const p = (await this.#d.presence.snapshot([userId], now)).get(userId);
-    return (p?.liveConnections ?? 0) > this.#d.hub.localConnections(userId);
+    return this.serialized(() =>
+      fallThrough(this.#d, timeouts, (g, u, from, to) =>
+        this.routeRange(g, u, from, to, { liveTimedOut: true }),
+      ),
+    );
   }
 
   /** Runs work on the fan-out chain: after every fan-out and fall-through queued before it. */

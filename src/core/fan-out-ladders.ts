@@ -3,7 +3,7 @@
 // every recipient is live, as in a conversation, need not read it (preferences, quiet hours, the SMS
 // budget: three reads per message).
 import type { Membership } from '../domain/group.ts';
-import { untouchedByPolicy } from '../domain/policy.ts';
+import { policyMayChange } from '../domain/policy.ts';
 import { decideRoute, type MemberPresence, type RouteDecision } from '../domain/routing.ts';
 import type { StoredMessage } from '../store/store.ts';
 import { visibleTo } from './frames.ts';
@@ -33,7 +33,7 @@ export function fanOutLadders(
       liveTimedOut: false,
       pendingLive: pendingLive(m.userId, msg.groupId),
     });
-    if (!untouchedByPolicy(route)) policyApplies = true;
+    if (policyMayChange(route)) policyApplies = true;
     return route;
   });
   return { ladders, policyApplies };

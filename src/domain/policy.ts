@@ -76,12 +76,17 @@ export interface PolicyDecision {
   digest: boolean;
 }
 
+/** Policy changes only rungs below live: live and "nothing to deliver" stand as the ladder chose. */
+export function policyMayChange(route: RouteDecision): boolean {
+  return route.rung !== 'live' && route.rung !== 'none';
+}
+
 /**
  * The decision for a rung policy never changes — live and "nothing to deliver" cost nothing and acks
  * settle them — or undefined when policy applies. Callers can skip gathering policy's inputs for these.
  */
 export function untouchedByPolicy(route: RouteDecision): PolicyDecision | undefined {
-  if (route.rung !== 'live' && route.rung !== 'none') return undefined;
+  if (policyMayChange(route)) return undefined;
   return {
     rung: route.rung,
     route: route.reason,
